@@ -1,0 +1,1 @@
+//! The RefStack v1 API server.

@@ -1,0 +1,6 @@
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    eprintln!("refstack-tester: not built yet");
+    ExitCode::FAILURE
+}

@@ -1,1 +1,3 @@
 //! The RefStack v1 API server.
+
+pub mod db;

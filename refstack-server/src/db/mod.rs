@@ -1,0 +1,1 @@
+//! Storage: migrations per dialect and the one portable query layer.

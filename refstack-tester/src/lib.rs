@@ -16,5 +16,6 @@ pub mod error;
 pub mod http;
 pub mod progress;
 pub mod tempest;
+pub mod testlist;
 
 pub use error::Error;

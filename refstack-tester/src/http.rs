@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use refstack_api_types::results::{ResultsPage, UploadResponse};
 use reqwest::header::CONTENT_TYPE;
 
 use crate::error::{Error, one_line};
@@ -103,15 +104,6 @@ pub struct SignatureHeaders {
     pub public_key: String,
 }
 
-/// What the server answered to a successful upload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UploadReceipt {
-    /// The id of the stored test run, if the server sent one.
-    pub test_id: Option<String>,
-    /// The URL of the results page.
-    pub url: String,
-}
-
 /// POST `body` (exactly these bytes) to `<base>/v1/results/`, with the
 /// signature headers when given. Anything but 201 is an error carrying the
 /// server's message.
@@ -120,7 +112,7 @@ pub async fn upload_bytes(
     base: &str,
     body: Vec<u8>,
     signature: Option<&SignatureHeaders>,
-) -> Result<UploadReceipt, Error> {
+) -> Result<UploadResponse, Error> {
     let endpoint = results_endpoint(base);
     let mut request = client
         .post(&endpoint)
@@ -145,20 +137,10 @@ pub async fn upload_bytes(
             message: server_message(&text),
         });
     }
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Input {
-        origin: endpoint.clone(),
-        message: format!("the upload answer is not JSON: {e}"),
-    })?;
-    let url = value
-        .get("url")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_string();
-    let test_id = value
-        .get("test_id")
-        .and_then(|v| v.as_str())
-        .map(str::to_string);
-    Ok(UploadReceipt { test_id, url })
+    serde_json::from_str(&text).map_err(|e| Error::Input {
+        origin: endpoint,
+        message: format!("unexpected upload answer: {e}"),
+    })
 }
 
 /// GET a URL and return its body as text; any status other than 2xx is an error.
@@ -181,13 +163,13 @@ pub async fn get_text(client: &reqwest::Client, url: &str) -> Result<String, Err
 }
 
 /// GET one page of `<base>/v1/results/` (query `page`, `start_date`,
-/// `end_date`, `cpid`, in upstream's order) and return the parsed JSON.
+/// `end_date`, `cpid`, in upstream's order).
 pub async fn get_results_page(
     client: &reqwest::Client,
     base: &str,
     page: u64,
     filters: &ListFilters,
-) -> Result<serde_json::Value, Error> {
+) -> Result<ResultsPage, Error> {
     let endpoint = results_endpoint(base);
     let mut query: Vec<(&str, String)> = vec![("page", page.to_string())];
     if let Some(v) = &filters.start_date {
@@ -220,7 +202,7 @@ pub async fn get_results_page(
     }
     serde_json::from_str(&text).map_err(|e| Error::Input {
         origin: endpoint,
-        message: format!("the results page is not valid JSON: {e}"),
+        message: format!("unexpected results page: {e}"),
     })
 }
 

@@ -22,23 +22,13 @@ pub(crate) async fn run(args: ListArgs, global: &GlobalArgs) -> Result<u8> {
     let mut page = 1u64;
     loop {
         let body = http::get_results_page(&client, &args.net.url, page, &filters).await?;
-        let results = body
-            .get("results")
-            .and_then(|r| r.as_array())
-            .cloned()
-            .unwrap_or_default();
-        let total_pages = body
-            .pointer("/pagination/total_pages")
-            .and_then(|v| v.as_u64())
-            .unwrap_or(1);
+        let total_pages = body.pagination.total_pages;
         if args.json {
-            all.extend(results);
+            all.extend(body.results);
         } else {
             let mut out = std::io::stdout().lock();
-            for r in &results {
-                let created = r.get("created_at").and_then(|v| v.as_str()).unwrap_or("");
-                let url = r.get("url").and_then(|v| v.as_str()).unwrap_or("");
-                writeln!(out, "{created} - {url}")?;
+            for r in &body.results {
+                writeln!(out, "{} - {}", r.created_at, r.url)?;
             }
         }
         if page >= total_pages {

@@ -152,7 +152,9 @@ async fn list(
         StatusCode::OK,
         axum::Json(json!({
             "results": [{"created_at": format!("2026-01-0{page} 00:00:00"), "id": format!("id-{page}"),
-                         "url": format!("http://ui/#/results/{page}"), "filters": filters}],
+                         "duration_seconds": 10, "verification_status": 0, "product_version": null,
+                         "meta": {"filters": filters.join("&")},
+                         "url": format!("http://ui/#/results/{page}")}],
             "pagination": {"current_page": page, "total_pages": pages}})),
     )
 }

@@ -134,6 +134,37 @@ impl FromStr for Target {
     }
 }
 
+impl From<refstack_api_types::guidelines::Target> for Target {
+    fn from(t: refstack_api_types::guidelines::Target) -> Self {
+        use refstack_api_types::guidelines::Target as Wire;
+        match t {
+            Wire::Platform => Self::Platform,
+            Wire::Compute => Self::Compute,
+            Wire::Object => Self::Object,
+            Wire::Dns => Self::AddOn(AddOn::Dns),
+            Wire::Orchestration => Self::AddOn(AddOn::Orchestration),
+            Wire::SharedFileSystem => Self::AddOn(AddOn::SharedFileSystem),
+            Wire::LoadBalancer => Self::AddOn(AddOn::LoadBalancer),
+            Wire::KeyManager => Self::AddOn(AddOn::KeyManager),
+        }
+    }
+}
+
+impl From<Target> for refstack_api_types::guidelines::Target {
+    fn from(t: Target) -> Self {
+        match t {
+            Target::Platform => Self::Platform,
+            Target::Compute => Self::Compute,
+            Target::Object => Self::Object,
+            Target::AddOn(AddOn::Dns) => Self::Dns,
+            Target::AddOn(AddOn::Orchestration) => Self::Orchestration,
+            Target::AddOn(AddOn::SharedFileSystem) => Self::SharedFileSystem,
+            Target::AddOn(AddOn::LoadBalancer) => Self::LoadBalancer,
+            Target::AddOn(AddOn::KeyManager) => Self::KeyManager,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +183,10 @@ mod tests {
             Some("os_powered_dns")
         );
         assert_eq!(Target::Platform.add_on(), None);
+        for wire in refstack_api_types::guidelines::Target::ALL {
+            let ours = Target::from(wire);
+            assert_eq!(ours.as_str(), wire.as_str());
+            assert_eq!(refstack_api_types::guidelines::Target::from(ours), wire);
+        }
     }
 }

@@ -73,6 +73,33 @@ impl Default for TestListQuery {
     }
 }
 
+impl TestListQuery {
+    /// Interprets the endpoint's raw query parameters with RefStack's
+    /// defaults and parsing (`target` default `platform`, `type` default all
+    /// statuses, `alias`/`flag` default true).
+    ///
+    /// # Errors
+    /// [`InvalidTarget`] for a target name RefStack does not know.
+    pub fn from_wire(
+        q: &refstack_api_types::guidelines::TestListQuery,
+    ) -> Result<Self, InvalidTarget> {
+        // `target=` (present but empty) is an invalid target upstream.
+        let target = match q.target.as_deref() {
+            None => Target::Platform,
+            Some(t) => t.parse()?,
+        };
+        Ok(Self {
+            target,
+            statuses: q
+                .kind
+                .as_deref()
+                .map_or(StatusFilter::All, StatusFilter::from_query),
+            alias: query_bool(q.alias.as_deref(), true),
+            flagged: query_bool(q.flag.as_deref(), true),
+        })
+    }
+}
+
 /// Parses a boolean query parameter like RefStack's `str_to_bool`: absent or
 /// empty gives `default`, otherwise true iff the lower-cased value is
 /// `true`, `yes` or `1`.
@@ -288,6 +315,32 @@ mod tests {
                 &q(Target::AddOn(AddOn::Orchestration), None, true, true)
             ),
             Err(InvalidTarget("orchestration".into()))
+        );
+    }
+
+    #[test]
+    fn wire_queries() {
+        let wire = refstack_api_types::guidelines::TestListQuery {
+            target: Some("dns".into()),
+            kind: Some("required".into()),
+            alias: Some("False".into()),
+            flag: None,
+        };
+        assert_eq!(
+            TestListQuery::from_wire(&wire),
+            Ok(q(Target::AddOn(AddOn::Dns), Some("required"), false, true))
+        );
+        assert_eq!(
+            TestListQuery::from_wire(&Default::default()),
+            Ok(TestListQuery::default())
+        );
+        let bad = refstack_api_types::guidelines::TestListQuery {
+            target: Some("nfv".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            TestListQuery::from_wire(&bad),
+            Err(InvalidTarget("nfv".into()))
         );
     }
 

@@ -35,27 +35,10 @@ pub struct Cpid {
 /// The fallback CPID: MD5 (lowercase hex) of the lower-cased host name of
 /// `url`, without port or IPv6 brackets. The scheme must be http or https.
 pub fn cpid_from_endpoint(url: &str) -> Result<String, Error> {
-    use md5::{Digest, Md5};
-    let bad = |message: &str| Error::Url {
+    refstack_core::cpid::cpid_from_endpoint(url).map_err(|e| Error::Url {
         url: url.to_string(),
-        message: message.to_string(),
-    };
-    let parsed = reqwest::Url::parse(url).map_err(|e| {
-        bad(&format!(
-            "{e}; make sure the endpoint includes the URL scheme (i.e. http/https)"
-        ))
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(bad(
-            "make sure the endpoint includes the URL scheme (i.e. http/https)",
-        ));
-    }
-    let host = parsed.host_str().ok_or_else(|| bad("no host name"))?;
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_ascii_lowercase();
-    Ok(hex::encode(Md5::digest(host.as_bytes())))
+        message: format!("{e}; make sure the endpoint includes the URL scheme (i.e. http/https)"),
+    })
 }
 
 /// Ask Keystone for a token and take the CPID from its catalog; fall back to

@@ -11,10 +11,15 @@
 //! - [`http::upload_bytes`], [`http::get_results_page`]: the RefStack API.
 
 pub mod conf;
+pub mod convert;
 pub mod cpid;
 pub mod error;
+pub mod guideline;
 pub mod http;
 pub mod progress;
+pub mod results;
+pub mod run;
+pub mod sign;
 pub mod tempest;
 pub mod testlist;
 

@@ -10,6 +10,8 @@ use crate::cli::{Cli, Command, GlobalArgs, NetworkArgs};
 mod config;
 mod docs;
 mod list;
+mod sign;
+mod upload;
 
 /// Run the parsed command line; the value is the process exit code.
 pub(crate) async fn dispatch(cli: Cli) -> Result<u8> {
@@ -17,6 +19,9 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Config(a) => config::run(a, g).await,
         Command::List(a) => list::run(a, g).await,
+        Command::Sign(a) => sign::run(a, g).await,
+        Command::Upload(a) => upload::run(a, g).await,
+        Command::UploadSubunit(a) => upload::run_subunit(a, g).await,
         Command::Completions(a) => docs::completions(a),
         Command::Man(a) => docs::man(a),
         other => anyhow::bail!("{other:?} is not available in this build"),

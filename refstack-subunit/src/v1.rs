@@ -128,6 +128,8 @@ pub(crate) struct V1Parser {
     state: State,
     /// Start of a noise run inside the current feed, and its end.
     noise: Option<(usize, usize)>,
+    /// Unconsumed bytes needed before the next feed can progress.
+    want: usize,
 }
 
 impl Default for V1Parser {
@@ -138,6 +140,7 @@ impl Default for V1Parser {
             test: None,
             state: State::Outside,
             noise: None,
+            want: 0,
         }
     }
 }
@@ -278,7 +281,7 @@ fn parse_progress(line: &[u8], offset: usize) -> Option<Progress> {
 impl V1Parser {
     /// Bytes the buffer should hold next, given `left` unconsumed bytes.
     pub(crate) fn wants(&self, left: usize) -> usize {
-        left + 1
+        self.want.max(left + 1)
     }
 
     pub(crate) fn feed<S: Sink>(
@@ -289,6 +292,7 @@ impl V1Parser {
         sink: &mut S,
     ) -> Result<usize, S::Error> {
         let mut pos = 0;
+        self.want = 0;
         while pos < buf.len() {
             match std::mem::replace(&mut self.state, State::Outside) {
                 State::Multipart {
@@ -300,8 +304,33 @@ impl V1Parser {
                             remaining,
                         },
                 } => {
-                    let take = remaining.min((buf.len() - pos) as u64) as usize;
+                    // A chunk that fits the line limit is emitted whole, and
+                    // carries EOF when the part's terminating `0\r\n`
+                    // follows (one packet per single-chunk detail, as
+                    // python-subunit emits): wait for those bytes, so the
+                    // packets never depend on how the input was split.
+                    let avail = (buf.len() - pos) as u64;
+                    if !eof && remaining <= LINE_LIMIT as u64 && avail < remaining + 3 {
+                        let wait = remaining + 3 - avail;
+                        let whole_chunk_here = avail >= remaining;
+                        let after = &buf[pos + remaining.min(avail) as usize..];
+                        if !whole_chunk_here || b"0\r\n".starts_with(after) {
+                            self.want = (buf.len() - pos) + wait as usize;
+                            self.state = State::Multipart {
+                                outcome,
+                                part: Part::Chunk {
+                                    mime,
+                                    name,
+                                    remaining,
+                                },
+                            };
+                            break;
+                        }
+                    }
+                    let take = remaining.min(avail) as usize;
                     let remaining = remaining - take as u64;
+                    let after = &buf[pos + take..];
+                    let last = remaining == 0 && after.starts_with(b"0\r\n");
                     self.flush_noise(buf, base, sink)?;
                     let r = self.file(
                         sink,
@@ -309,11 +338,13 @@ impl V1Parser {
                         &mime,
                         &name,
                         &buf[pos..pos + take],
-                        false,
+                        last,
                     );
                     self.state = State::Multipart {
                         outcome,
-                        part: if remaining == 0 {
+                        part: if last {
+                            Part::LookForContent
+                        } else if remaining == 0 {
                             Part::ChunkLen { mime, name }
                         } else {
                             Part::Chunk {
@@ -324,7 +355,7 @@ impl V1Parser {
                         },
                     };
                     r?;
-                    pos += take;
+                    pos += take + if last { 3 } else { 0 };
                     continue;
                 }
                 other => self.state = other,

@@ -18,7 +18,7 @@ pub(crate) fn discover_args(args: &ConfigArgs, out: &std::path::Path) -> Vec<OsS
         }
         None => {
             let accounts = out.with_file_name("accounts.yaml");
-            tracing::info!("Account file will be generated at {}.", accounts.display());
+            tracing::debug!("Account file will be generated at {}.", accounts.display());
             argv.push("--create-accounts-file".into());
             argv.push(accounts.into());
         }

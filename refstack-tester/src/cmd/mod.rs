@@ -10,7 +10,11 @@ use crate::cli::{Cli, Command, GlobalArgs, NetworkArgs};
 mod config;
 mod docs;
 mod list;
+mod report;
 mod sign;
+mod subunit;
+mod test;
+mod testlist;
 mod upload;
 
 /// Run the parsed command line; the value is the process exit code.
@@ -24,7 +28,10 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<u8> {
         Command::UploadSubunit(a) => upload::run_subunit(a, g).await,
         Command::Completions(a) => docs::completions(a),
         Command::Man(a) => docs::man(a),
-        other => anyhow::bail!("{other:?} is not available in this build"),
+        Command::Test(a) => test::run(a, g).await,
+        Command::Testlist(a) => testlist::run(a, g).await,
+        Command::Report(a) => report::run(a, g).await,
+        Command::Subunit(c) => subunit::run(c, g).await,
     }
 }
 

@@ -4,6 +4,11 @@
 //! status is success count; each becomes `{name, uuid?}` with the name
 //! from [`TestId::upload_name`] and the uuid from [`TestId::uuid`] (the key
 //! omitted when there is none); stream order, no sorting, no de-duplication.
+//!
+//! "Stream order" is the order of the records handed in: refstack-client
+//! lists tests in the order they finished, which is the order a
+//! `refstack_subunit` record sink receives them; `refstack_subunit::Records`
+//! instead keeps first-seen order. The builder never reorders.
 
 use refstack_api_types::results::{UploadRequest, UploadedTest};
 use refstack_subunit::{TestRecord, TestStatus};
@@ -115,11 +120,7 @@ mod tests {
     use super::*;
 
     fn record(id: &str, status: TestStatus) -> TestRecord {
-        TestRecord {
-            id: id.to_owned(),
-            route_code: None,
-            status,
-        }
+        TestRecord::new(id, status)
     }
 
     #[test]

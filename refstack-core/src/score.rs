@@ -711,26 +711,10 @@ mod tests {
             ]
         );
         let records = [
-            TestRecord {
-                id: "s.t[id-aaaa,smoke]".into(),
-                route_code: None,
-                status: TestStatus::Success,
-            },
-            TestRecord {
-                id: "a.new_name[id-bbbb]".into(),
-                route_code: None,
-                status: TestStatus::Success,
-            },
-            TestRecord {
-                id: "a.flag[id-cccc]".into(),
-                route_code: None,
-                status: TestStatus::Skip,
-            },
-            TestRecord {
-                id: "b.t[id-dddd]".into(),
-                route_code: None,
-                status: TestStatus::Fail,
-            },
+            TestRecord::new("s.t[id-aaaa,smoke]", TestStatus::Success),
+            TestRecord::new("a.new_name[id-bbbb]", TestStatus::Success),
+            TestRecord::new("a.flag[id-cccc]", TestStatus::Skip),
+            TestRecord::new("b.t[id-dddd]", TestStatus::Fail),
         ];
         let results = Results::from_records(&records);
         let r = match score(&g, Target::Platform, &results) {

@@ -17,6 +17,7 @@ pub mod error;
 pub mod guideline;
 pub mod http;
 pub mod progress;
+pub mod report;
 pub mod results;
 pub mod run;
 pub mod sign;

@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use refstack_api_types::results::UploadRequest;
+use refstack_core::payload::UploadPayload;
 use refstack_subunit::{Fold, FoldOptions, Records, TestRecord, parse_slice};
 use serde::Serialize;
 
@@ -57,17 +58,7 @@ pub fn read_stream_file(path: &Path) -> Result<Vec<TestRecord>, Error> {
 
 /// The upload payload of a run: only passed tests, `{name, uuid?}`, stream order.
 pub fn payload(records: &[TestRecord], cpid: impl Into<String>, duration_seconds: i64) -> UploadRequest {
-    // TEMPORARY until refstack-core's payload module lands.
-    use refstack_api_types::results::UploadedTest;
-    let results = records
-        .iter()
-        .filter(|r| r.status == refstack_subunit::TestStatus::Success)
-        .map(|r| {
-            let p = crate::testlist::id_parts(&r.id);
-            UploadedTest { name: p.name, uuid: p.uuid.map(str::to_string) }
-        })
-        .collect();
-    UploadRequest { cpid: cpid.into(), duration_seconds, results }
+    UploadPayload::from_records(cpid, duration_seconds, records).into_wire()
 }
 
 /// Render a results JSON exactly as refstack-client writes it:

@@ -19,22 +19,12 @@ pub struct IdParts<'a> {
 
 /// Split a test id or test-list line into name and idempotent id.
 pub fn id_parts(line: &str) -> IdParts<'_> {
-    let (Some(open), Some(close)) = (line.find('['), line.rfind(']')) else {
-        return IdParts { name: line.to_string(), uuid: None };
-    };
-    if close < open {
-        return IdParts { name: line.to_string(), uuid: None };
-    }
-    let name = format!("{}{}", &line[..open], &line[close + 1..]);
-    let first = &line[open + 1..];
-    let first = &first[..first.find(']').unwrap_or(first.len())];
-    let uuid = first.split(',').find_map(|a| {
-        let a = a.trim();
-        a.strip_prefix("id-").or_else(|| {
-            (a.len() == 36 && a.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')).then_some(a)
-        })
+    let parsed = refstack_core::testid::TestId::parse(line);
+    // Add-on guideline lists carry bare uuids: `name[855399c1-…]`.
+    let uuid = parsed.uuid().or_else(|| {
+        parsed.attributes().find(|a| a.len() == 36 && a.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
     });
-    IdParts { name, uuid }
+    IdParts { name: parsed.upload_name().into_owned(), uuid }
 }
 
 /// Read a test list from a file path or an http(s) URL; blank lines and

@@ -42,14 +42,13 @@ impl Ini {
                 continue;
             }
             let indented = raw.starts_with([' ', '\t']);
-            if indented {
-                if let (Some(section), Some(key)) = (&current, &last_key) {
-                    if let Some(value) = sections.get_mut(section).and_then(|s| s.get_mut(key)) {
-                        value.push('\n');
-                        value.push_str(trimmed);
-                        continue;
-                    }
-                }
+            if indented
+                && let (Some(section), Some(key)) = (&current, &last_key)
+                && let Some(value) = sections.get_mut(section).and_then(|s| s.get_mut(key))
+            {
+                value.push('\n');
+                value.push_str(trimmed);
+                continue;
             }
             if let Some(rest) = trimmed.strip_prefix('[') {
                 let Some(name) = rest.strip_suffix(']') else {
@@ -180,10 +179,10 @@ pub struct KeystoneConfig {
 }
 
 fn expand_user(path: &str) -> PathBuf {
-    if let Some(rest) = path.strip_prefix("~/") {
-        if let Some(home) = std::env::var_os("HOME") {
-            return PathBuf::from(home).join(rest);
-        }
+    if let Some(rest) = path.strip_prefix("~/")
+        && let Some(home) = std::env::var_os("HOME")
+    {
+        return PathBuf::from(home).join(rest);
     }
     PathBuf::from(path)
 }

@@ -42,8 +42,17 @@ impl<F: Fn(&str) -> bool> Sink for V2Out<'_, F> {
 
 /// The stream as v2, with only the packets of tests `keep` accepts.
 /// Returns the bytes and the number of corrupt candidates skipped.
-pub fn to_v2_filtered(input: &[u8], keep: &impl Fn(&str) -> bool, keep_untested: bool) -> (Vec<u8>, u64) {
-    let mut sink = V2Out { out: Vec::with_capacity(input.len()), keep, keep_untested, corrupt: 0 };
+pub fn to_v2_filtered(
+    input: &[u8],
+    keep: &impl Fn(&str) -> bool,
+    keep_untested: bool,
+) -> (Vec<u8>, u64) {
+    let mut sink = V2Out {
+        out: Vec::with_capacity(input.len()),
+        keep,
+        keep_untested,
+        corrupt: 0,
+    };
     match parse_slice(input, &mut sink) {
         Ok(()) => {}
         Err(never) => match never {},
@@ -104,14 +113,22 @@ fn write_v1_record(w: &mut V1Writer<Vec<u8>>, r: &TestRecord) -> std::io::Result
     let details: Vec<Detail<'_>> = r
         .attachments
         .iter()
-        .map(|a| Detail { name: &a.name, mime_type: &a.mime_type, content: &a.content })
+        .map(|a| Detail {
+            name: &a.name,
+            mime_type: &a.mime_type,
+            content: &a.content,
+        })
         .collect();
     w.outcome(outcome, &r.id, Some(&details))
 }
 
 /// The ids of records whose id contains one of `matches` (all when empty)
 /// and whose status name is one of `statuses` (all when empty).
-pub fn select_ids(records: &[TestRecord], matches: &[String], statuses: &[String]) -> HashSet<String> {
+pub fn select_ids(
+    records: &[TestRecord],
+    matches: &[String],
+    statuses: &[String],
+) -> HashSet<String> {
     records
         .iter()
         .filter(|r| matches.is_empty() || matches.iter().any(|m| r.id.contains(m.as_str())))
@@ -142,14 +159,27 @@ pub fn xml_escape(s: &str) -> String {
 /// attributes), `<failure>` with the traceback for failures, `<skipped>`
 /// with the reason for skips.
 pub fn records_to_junit(records: &[TestRecord], suite: &str) -> String {
-    let tests: Vec<&TestRecord> = records.iter().filter(|r| r.status != TestStatus::Exists).collect();
+    let tests: Vec<&TestRecord> = records
+        .iter()
+        .filter(|r| r.status != TestStatus::Exists)
+        .collect();
     let failures = tests
         .iter()
         .filter(|r| matches!(r.status, TestStatus::Fail | TestStatus::UnexpectedSuccess))
         .count();
-    let skipped = tests.iter().filter(|r| r.status == TestStatus::Skip).count();
-    let errors = tests.iter().filter(|r| r.status == TestStatus::InProgress).count();
-    let time: f64 = tests.iter().filter_map(|r| r.duration()).map(|d| d.as_secs_f64()).sum();
+    let skipped = tests
+        .iter()
+        .filter(|r| r.status == TestStatus::Skip)
+        .count();
+    let errors = tests
+        .iter()
+        .filter(|r| r.status == TestStatus::InProgress)
+        .count();
+    let time: f64 = tests
+        .iter()
+        .filter_map(|r| r.duration())
+        .map(|d| d.as_secs_f64())
+        .sum();
     let mut x = String::with_capacity(tests.len() * 200 + 200);
     x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
@@ -161,7 +191,11 @@ pub fn records_to_junit(records: &[TestRecord], suite: &str) -> String {
     for r in tests {
         let base_end = r.id.find(['[', '(']).unwrap_or(r.id.len());
         let split = r.id[..base_end].rfind('.').unwrap_or(0);
-        let (class, name) = if split > 0 { (&r.id[..split], &r.id[split + 1..]) } else { ("", r.id.as_str()) };
+        let (class, name) = if split > 0 {
+            (&r.id[..split], &r.id[split + 1..])
+        } else {
+            ("", r.id.as_str())
+        };
         let secs = r.duration().map_or(0.0, |d| d.as_secs_f64());
         let _ = write!(
             x,
@@ -169,16 +203,30 @@ pub fn records_to_junit(records: &[TestRecord], suite: &str) -> String {
             xml_escape(class),
             xml_escape(name)
         );
-        let text = |n: &str| r.attachment(n).map(|a| xml_escape(&a.text())).unwrap_or_default();
+        let text = |n: &str| {
+            r.attachment(n)
+                .map(|a| xml_escape(&a.text()))
+                .unwrap_or_default()
+        };
         match r.status {
             TestStatus::Fail => {
-                let _ = write!(x, ">\n    <failure message=\"test failed\">{}</failure>\n  </testcase>\n", text("traceback"));
+                let _ = write!(
+                    x,
+                    ">\n    <failure message=\"test failed\">{}</failure>\n  </testcase>\n",
+                    text("traceback")
+                );
             }
             TestStatus::UnexpectedSuccess => {
-                x.push_str(">\n    <failure message=\"unexpected success\"></failure>\n  </testcase>\n");
+                x.push_str(
+                    ">\n    <failure message=\"unexpected success\"></failure>\n  </testcase>\n",
+                );
             }
             TestStatus::Skip => {
-                let _ = write!(x, ">\n    <skipped message=\"{}\"/>\n  </testcase>\n", text("reason"));
+                let _ = write!(
+                    x,
+                    ">\n    <skipped message=\"{}\"/>\n  </testcase>\n",
+                    text("reason")
+                );
             }
             TestStatus::InProgress => {
                 x.push_str(">\n    <error message=\"no final status (test did not finish)\"/>\n  </testcase>\n");
@@ -197,8 +245,15 @@ mod tests {
 
     fn stream() -> Vec<u8> {
         let mut s = Vec::new();
-        for (id, st) in [("a.B.ok[id-1]", PacketStatus::Success), ("a.B.bad", PacketStatus::Fail), ("a.C.sk", PacketStatus::Skip)] {
-            Packet::new(PacketStatus::InProgress).with_test_id(id).encode(&mut s).unwrap();
+        for (id, st) in [
+            ("a.B.ok[id-1]", PacketStatus::Success),
+            ("a.B.bad", PacketStatus::Fail),
+            ("a.C.sk", PacketStatus::Skip),
+        ] {
+            Packet::new(PacketStatus::InProgress)
+                .with_test_id(id)
+                .encode(&mut s)
+                .unwrap();
             if st == PacketStatus::Fail {
                 Packet::new(PacketStatus::Undefined)
                     .with_test_id(id)
@@ -218,7 +273,10 @@ mod tests {
         let recs = crate::results::records_from_bytes(&s, true);
         let v1 = records_to_v1(&recs);
         let text = String::from_utf8_lossy(&v1);
-        assert!(text.contains("test: a.B.bad\nfailure: a.B.bad [ multipart"), "{text}");
+        assert!(
+            text.contains("test: a.B.bad\nfailure: a.B.bad [ multipart"),
+            "{text}"
+        );
         let back = crate::results::records_from_bytes(&v1, true);
         let st: Vec<(String, TestStatus)> = back.iter().map(|r| (r.id.clone(), r.status)).collect();
         assert_eq!(
@@ -229,7 +287,10 @@ mod tests {
                 ("a.C.sk".to_string(), TestStatus::Skip)
             ]
         );
-        assert_eq!(back[1].attachment("traceback").map(|a| a.content.clone()), Some(b"boom <x>".to_vec()));
+        assert_eq!(
+            back[1].attachment("traceback").map(|a| a.content.clone()),
+            Some(b"boom <x>".to_vec())
+        );
         let (v2, bad) = to_v2(&v1);
         assert_eq!(bad, 0);
         assert_eq!(crate::results::records_from_bytes(&v2, false).len(), 3);
@@ -245,8 +306,14 @@ mod tests {
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0].id, "a.B.bad");
         let x = records_to_junit(&recs, "s");
-        assert!(x.contains("tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""), "{x}");
-        assert!(x.contains("<testcase classname=\"a.B\" name=\"ok[id-1]\""), "{x}");
+        assert!(
+            x.contains("tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""),
+            "{x}"
+        );
+        assert!(
+            x.contains("<testcase classname=\"a.B\" name=\"ok[id-1]\""),
+            "{x}"
+        );
         assert!(x.contains("boom &lt;x&gt;"), "{x}");
     }
 }

@@ -31,7 +31,11 @@ impl GuidelineSource {
 }
 
 /// Read or fetch a guideline's JSON bytes.
-pub async fn guideline_bytes(source: &GuidelineSource, url: &str, insecure: bool) -> Result<Vec<u8>, Error> {
+pub async fn guideline_bytes(
+    source: &GuidelineSource,
+    url: &str,
+    insecure: bool,
+) -> Result<Vec<u8>, Error> {
     match source {
         GuidelineSource::File(path) => std::fs::read(path).map_err(|e| Error::Io {
             action: "read the guideline",
@@ -39,7 +43,10 @@ pub async fn guideline_bytes(source: &GuidelineSource, url: &str, insecure: bool
             source: e,
         }),
         GuidelineSource::Version(version) => {
-            let client = http::client(&http::HttpOptions { insecure, ..Default::default() })?;
+            let client = http::client(&http::HttpOptions {
+                insecure,
+                ..Default::default()
+            })?;
             let endpoint = format!("{}/v1/guidelines/{version}", url.trim_end_matches('/'));
             Ok(http::get_text(&client, &endpoint).await?.into_bytes())
         }
@@ -53,5 +60,8 @@ pub async fn load(source: &GuidelineSource, url: &str, insecure: bool) -> Result
         GuidelineSource::File(p) => p.display().to_string(),
         GuidelineSource::Version(v) => format!("guideline {v}"),
     };
-    Guideline::from_json(&bytes).map_err(|e| Error::Input { origin, message: e.to_string() })
+    Guideline::from_json(&bytes).map_err(|e| Error::Input {
+        origin,
+        message: e.to_string(),
+    })
 }

@@ -64,7 +64,15 @@ pub fn text(r: &ComplianceReport<'_>) -> String {
         r.target,
         r.program
     );
-    let _ = writeln!(t, "Result: {}", if r.compliant { "COMPLIANT" } else { "NOT COMPLIANT" });
+    let _ = writeln!(
+        t,
+        "Result: {}",
+        if r.compliant {
+            "COMPLIANT"
+        } else {
+            "NOT COMPLIANT"
+        }
+    );
     let _ = writeln!(
         t,
         "Required: {} capabilities, {}/{} tests passed ({}); non-flagged {}/{} passed ({}); flagged: {} passed, {} not passed",
@@ -78,8 +86,19 @@ pub fn text(r: &ComplianceReport<'_>) -> String {
         q.flagged_passed,
         q.flagged_failed
     );
-    for s in r.statuses.iter().filter(|s| s.status != "required" && s.count > 0) {
-        let _ = writeln!(t, "{}: {} capabilities, {}/{} tests passed", s.status, s.capabilities.len(), s.passed, s.count);
+    for s in r
+        .statuses
+        .iter()
+        .filter(|s| s.status != "required" && s.count > 0)
+    {
+        let _ = writeln!(
+            t,
+            "{}: {} capabilities, {}/{} tests passed",
+            s.status,
+            s.capabilities.len(),
+            s.passed,
+            s.count
+        );
     }
     if !r.failing_required_capabilities.is_empty() {
         let _ = writeln!(t, "\nFailing required capabilities:");
@@ -104,7 +123,11 @@ pub fn text(r: &ComplianceReport<'_>) -> String {
             t,
             "\n{} test(s) pass only by idempotent id (renamed); counting them the cloud would be {}",
             r.extras.uuid_matches.len(),
-            if r.extras.compliant_with_uuid_matching { "COMPLIANT" } else { "NOT COMPLIANT" }
+            if r.extras.compliant_with_uuid_matching {
+                "COMPLIANT"
+            } else {
+                "NOT COMPLIANT"
+            }
         );
     }
     t
@@ -131,18 +154,45 @@ pub fn junit(r: &ComplianceReport<'_>) -> String {
     );
     for s in &r.statuses {
         let tests: usize = s.capabilities.iter().map(|c| c.tests.len()).sum();
-        let failures: usize = s.capabilities.iter().flat_map(|c| &c.tests).filter(|t| !t.passed && !t.flagged).count();
-        let skipped: usize = s.capabilities.iter().flat_map(|c| &c.tests).filter(|t| !t.passed && t.flagged).count();
-        let _ = writeln!(x, "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" skipped=\"{skipped}\">", s.status);
+        let failures: usize = s
+            .capabilities
+            .iter()
+            .flat_map(|c| &c.tests)
+            .filter(|t| !t.passed && !t.flagged)
+            .count();
+        let skipped: usize = s
+            .capabilities
+            .iter()
+            .flat_map(|c| &c.tests)
+            .filter(|t| !t.passed && t.flagged)
+            .count();
+        let _ = writeln!(
+            x,
+            "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" skipped=\"{skipped}\">",
+            s.status
+        );
         for c in &s.capabilities {
             for t in &c.tests {
-                let _ = write!(x, "    <testcase classname=\"{}\" name=\"{}\"", xml_escape(c.id), xml_escape(t.name));
+                let _ = write!(
+                    x,
+                    "    <testcase classname=\"{}\" name=\"{}\"",
+                    xml_escape(c.id),
+                    xml_escape(t.name)
+                );
                 if t.passed {
                     x.push_str("/>\n");
                 } else if t.flagged {
-                    let _ = write!(x, ">\n      <skipped message=\"flagged: {}\"/>\n    </testcase>\n", xml_escape(t.flag_reason.unwrap_or("")));
+                    let _ = write!(
+                        x,
+                        ">\n      <skipped message=\"flagged: {}\"/>\n    </testcase>\n",
+                        xml_escape(t.flag_reason.unwrap_or(""))
+                    );
                 } else {
-                    let _ = write!(x, ">\n      <failure message=\"{}\"/>\n    </testcase>\n", outcome_word(t.outcome));
+                    let _ = write!(
+                        x,
+                        ">\n      <failure message=\"{}\"/>\n    </testcase>\n",
+                        outcome_word(t.outcome)
+                    );
                 }
             }
         }
@@ -154,7 +204,9 @@ pub fn junit(r: &ComplianceReport<'_>) -> String {
 
 /// The report as a standalone HTML page.
 pub fn html(r: &ComplianceReport<'_>) -> String {
-    let mut h = String::from("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>RefStack compliance report</title>\n<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;text-align:left}.pass{color:#1a7f37}.fail{color:#cf222e}.flag{color:#9a6700}</style></head><body>\n");
+    let mut h = String::from(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>RefStack compliance report</title>\n<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;text-align:left}.pass{color:#1a7f37}.fail{color:#cf222e}.flag{color:#9a6700}</style></head><body>\n",
+    );
     let _ = writeln!(
         h,
         "<h1>{} &mdash; {} ({})</h1>",
@@ -167,7 +219,11 @@ pub fn html(r: &ComplianceReport<'_>) -> String {
         h,
         "<p class=\"{}\"><strong>{}</strong></p>\n<p>Required: {}/{} tests passed ({}); non-flagged {}/{} ({}).</p>",
         if r.compliant { "pass" } else { "fail" },
-        if r.compliant { "Compliant" } else { "Not compliant" },
+        if r.compliant {
+            "Compliant"
+        } else {
+            "Not compliant"
+        },
         q.passed,
         q.count,
         pct(q.pass_percent),
@@ -176,7 +232,11 @@ pub fn html(r: &ComplianceReport<'_>) -> String {
         pct(q.non_flagged_pass_percent)
     );
     for s in r.statuses.iter().filter(|s| !s.capabilities.is_empty()) {
-        let _ = writeln!(h, "<h2>{} ({}/{} passed)</h2>\n<table>", s.status, s.passed, s.count);
+        let _ = writeln!(
+            h,
+            "<h2>{} ({}/{} passed)</h2>\n<table>",
+            s.status, s.passed, s.count
+        );
         for c in &s.capabilities {
             let _ = writeln!(
                 h,
@@ -192,7 +252,11 @@ pub fn html(r: &ComplianceReport<'_>) -> String {
                     (false, true) => ("flag", "flagged"),
                     (false, false) => ("fail", outcome_word(t.outcome)),
                 };
-                let _ = writeln!(h, "<tr><td class=\"{class}\">{word}</td><td>{}</td></tr>", xml_escape(t.name));
+                let _ = writeln!(
+                    h,
+                    "<tr><td class=\"{class}\">{word}</td><td>{}</td></tr>",
+                    xml_escape(t.name)
+                );
             }
         }
         h.push_str("</table>\n");

@@ -16,18 +16,29 @@ fn read_file(path: &Path, action: &'static str) -> Result<Vec<u8>, Error> {
     if path.as_os_str() == "-" {
         let mut buf = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf).map_err(|source| {
-            Error::Io { action, path: path.to_path_buf(), source }
+            Error::Io {
+                action,
+                path: path.to_path_buf(),
+                source,
+            }
         })?;
         return Ok(buf);
     }
-    std::fs::read(path).map_err(|source| Error::Io { action, path: path.to_path_buf(), source })
+    std::fs::read(path).map_err(|source| Error::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Fold a whole stream held in memory into test records, in first-seen
 /// order. With `keep_details` false, attachments and tags are not kept
 /// (faster, enough for results and scoring).
 pub fn records_from_bytes(bytes: &[u8], keep_details: bool) -> Vec<TestRecord> {
-    let options = FoldOptions { attachments: keep_details, tags: keep_details, ..FoldOptions::default() };
+    let options = FoldOptions {
+        attachments: keep_details,
+        tags: keep_details,
+    };
     let mut fold = Fold::with_options(Records::default(), options);
     match parse_slice(bytes, &mut fold) {
         Ok(()) => {}
@@ -57,7 +68,11 @@ pub fn read_stream_file(path: &Path) -> Result<Vec<TestRecord>, Error> {
 }
 
 /// The upload payload of a run: only passed tests, `{name, uuid?}`, stream order.
-pub fn payload(records: &[TestRecord], cpid: impl Into<String>, duration_seconds: i64) -> UploadRequest {
+pub fn payload(
+    records: &[TestRecord],
+    cpid: impl Into<String>,
+    duration_seconds: i64,
+) -> UploadRequest {
     UploadPayload::from_records(cpid, duration_seconds, records).into_wire()
 }
 
@@ -137,7 +152,10 @@ mod tests {
         let c = UploadRequest {
             cpid: "c".into(),
             duration_seconds: 3,
-            results: vec![UploadedTest::with_uuid("a.b(x)", "u-1"), UploadedTest::new("é")],
+            results: vec![
+                UploadedTest::with_uuid("a.b(x)", "u-1"),
+                UploadedTest::new("é"),
+            ],
         };
         assert_eq!(
             results_json_text(&c),
@@ -149,12 +167,18 @@ mod tests {
     fn records_and_payload() {
         let mut s = Vec::new();
         for (id, st) in [
-            ("t.A.ok[id-11111111-1111-4111-8111-111111111111,smoke]", PacketStatus::Success),
+            (
+                "t.A.ok[id-11111111-1111-4111-8111-111111111111,smoke]",
+                PacketStatus::Success,
+            ),
             ("t.A.bad[id-2]", PacketStatus::Fail),
             ("t.A.plain", PacketStatus::Success),
             ("t.A.sk", PacketStatus::Skip),
         ] {
-            Packet::new(PacketStatus::InProgress).with_test_id(id).encode(&mut s).unwrap();
+            Packet::new(PacketStatus::InProgress)
+                .with_test_id(id)
+                .encode(&mut s)
+                .unwrap();
             Packet::new(st).with_test_id(id).encode(&mut s).unwrap();
         }
         let recs = records_from_bytes(&s, false);

@@ -89,7 +89,9 @@ pub fn result_stem(work_dir: &Path, dir: &Path, tag: Option<&str>) -> String {
         None => n.to_string(),
     };
     let mut n = next;
-    while dir.join(format!("{}.json", stem(n))).exists() || dir.join(format!("{}.subunit", stem(n))).exists() {
+    while dir.join(format!("{}.json", stem(n))).exists()
+        || dir.join(format!("{}.subunit", stem(n))).exists()
+    {
         n += 1;
     }
     stem(n)
@@ -102,7 +104,10 @@ pub fn tempest_passthrough(extra: &[String]) -> Vec<String> {
         None => Vec::new(),
         Some(first) if first.starts_with('-') => extra.to_vec(),
         Some(_) => {
-            let split = extra.iter().position(|a| a.starts_with('-')).unwrap_or(extra.len());
+            let split = extra
+                .iter()
+                .position(|a| a.starts_with('-'))
+                .unwrap_or(extra.len());
             let mut out = vec!["--regex".to_string(), extra[..split].join(" ")];
             out.extend(extra[split..].iter().cloned());
             out
@@ -128,7 +133,10 @@ async fn prepare_list(
     include_path: &Path,
 ) -> Result<Normalized, Error> {
     tracing::info!("Normalizing test list...");
-    let client = http::client(&HttpOptions { insecure: config.insecure, ..Default::default() })?;
+    let client = http::client(&HttpOptions {
+        insecure: config.insecure,
+        ..Default::default()
+    })?;
     let list = testlist::read_list(&client, location).await?;
     let known = config.tempest.list_tests(env).await?;
     let normalized = testlist::normalize(&list, &known);
@@ -172,7 +180,10 @@ pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> 
     let env = TempestEnv::for_conf(&config.conf_file)?;
     let keystone = KeystoneConfig::from_file(&config.conf_file)?;
     let work_dir = config.tempest.work_dir();
-    let out_dir = config.output_dir.clone().unwrap_or_else(|| work_dir.join(".stestr"));
+    let out_dir = config
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| work_dir.join(".stestr"));
     std::fs::create_dir_all(&out_dir).map_err(|source| Error::Io {
         action: "create the output directory",
         path: out_dir.clone(),
@@ -201,7 +212,10 @@ pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> 
         options.legacy_whitelist = !config.tempest.supports_include_list(&env).await;
         options.include_list = Some(include_path);
     }
-    options.extra_args = tempest_passthrough(&config.extra_args).into_iter().map(Into::into).collect();
+    options.extra_args = tempest_passthrough(&config.extra_args)
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let total = normalized.as_ref().map(|n| n.ids.len() as u64);
 
     let stream_path = out_dir.join(format!("{stem}.subunit"));
@@ -216,7 +230,10 @@ pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> 
         let mut progress = Progress::new(mode, total);
         let mut done: Vec<TestRecord> = Vec::new();
         let mut tee = TeeReader::new(stdout, std::io::BufWriter::new(raw));
-        let options = FoldOptions { attachments: false, ..FoldOptions::default() };
+        let options = FoldOptions {
+            attachments: false,
+            ..FoldOptions::default()
+        };
         let mut fold = Fold::with_options(
             |r: TestRecord| {
                 if let Some(o) = outcome_of(r.status) {
@@ -226,8 +243,12 @@ pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> 
             },
             options,
         );
-        let read = AsyncReader::new(&mut tee).run(&mut fold).await.map_err(|e| e.to_string());
-        drop(fold.finish());
+        let read = AsyncReader::new(&mut tee)
+            .run(&mut fold)
+            .await
+            .map_err(|e| e.to_string());
+        // Tests still running at the end are handed to the sink too.
+        let _ = fold.finish();
         let _ = progress.finish();
         let (copy, copy_err) = tee.into_parts();
         let flushed = copy.into_inner().map_err(|e| e.error().to_string());
@@ -268,7 +289,15 @@ pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> 
         tracing::info!("JSON results saved in: {}", path.display());
         Some(path)
     };
-    Ok(TestRunOutcome { exit, cpid, records, payload, json_path, stream_path, normalized })
+    Ok(TestRunOutcome {
+        exit,
+        cpid,
+        records,
+        payload,
+        json_path,
+        stream_path,
+        normalized,
+    })
 }
 
 #[cfg(test)]
@@ -278,8 +307,14 @@ mod tests {
     #[test]
     fn passthrough() {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(tempest_passthrough(&s(&["tempest.api.compute"])), s(&["--regex", "tempest.api.compute"]));
-        assert_eq!(tempest_passthrough(&s(&["a", "b", "--concurrency", "2"])), s(&["--regex", "a b", "--concurrency", "2"]));
+        assert_eq!(
+            tempest_passthrough(&s(&["tempest.api.compute"])),
+            s(&["--regex", "tempest.api.compute"])
+        );
+        assert_eq!(
+            tempest_passthrough(&s(&["a", "b", "--concurrency", "2"])),
+            s(&["--regex", "a b", "--concurrency", "2"])
+        );
         assert_eq!(tempest_passthrough(&s(&["--smoke"])), s(&["--smoke"]));
         assert!(tempest_passthrough(&[]).is_empty());
     }

@@ -28,7 +28,10 @@ pub fn signature_headers(key: &PrivateKey, body: &[u8]) -> Result<SignatureHeade
         path: PathBuf::new(),
         message: e.to_string(),
     })?;
-    Ok(SignatureHeaders { signature_hex, public_key: key.public_key().to_openssh() })
+    Ok(SignatureHeaders {
+        signature_hex,
+        public_key: key.public_key().to_openssh(),
+    })
 }
 
 /// What `sign` prints: the public key and the self-signature.
@@ -63,7 +66,11 @@ pub fn self_sign(path: &Path) -> Result<SelfSignature, Error> {
                     message: "not an OpenSSH public key line".into(),
                 });
             }
-            Ok(SelfSignature { public_key: fields.join(" "), signature_hex, derived: false })
+            Ok(SelfSignature {
+                public_key: fields.join(" "),
+                signature_hex,
+                derived: false,
+            })
         }
         Err(_) => Ok(SelfSignature {
             public_key: key.public_key().to_openssh(),

@@ -51,13 +51,13 @@ impl Tempest {
                 .map(PathBuf::from)
         };
         let dir = dir.map(Path::to_path_buf).or_else(env_dir);
-        if let Some(d) = &dir {
-            if !d.is_dir() {
-                return Err(Error::Tempest(format!(
-                    "Tempest directory given is not a directory or does not exist: {}",
-                    d.display()
-                )));
-            }
+        if let Some(d) = &dir
+            && !d.is_dir()
+        {
+            return Err(Error::Tempest(format!(
+                "Tempest directory given is not a directory or does not exist: {}",
+                d.display()
+            )));
         }
         if let Some(bin) = bin {
             let program = if bin.components().count() == 1 && !bin.exists() {
@@ -388,10 +388,11 @@ impl<R: AsyncRead + Unpin, W: std::io::Write + Unpin> AsyncRead for TeeReader<R,
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = &poll {
             let fresh = &buf.filled()[before..];
-            if this.error.is_none() && !fresh.is_empty() {
-                if let Err(e) = this.copy.write_all(fresh) {
-                    this.error = Some(e);
-                }
+            if this.error.is_none()
+                && !fresh.is_empty()
+                && let Err(e) = this.copy.write_all(fresh)
+            {
+                this.error = Some(e);
             }
         }
         poll

@@ -22,9 +22,14 @@ pub fn id_parts(line: &str) -> IdParts<'_> {
     let parsed = refstack_core::testid::TestId::parse(line);
     // Add-on guideline lists carry bare uuids: `name[855399c1-…]`.
     let uuid = parsed.uuid().or_else(|| {
-        parsed.attributes().find(|a| a.len() == 36 && a.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
+        parsed
+            .attributes()
+            .find(|a| a.len() == 36 && a.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
     });
-    IdParts { name: parsed.upload_name().into_owned(), uuid }
+    IdParts {
+        name: parsed.upload_name().into_owned(),
+        uuid,
+    }
 }
 
 /// Read a test list from a file path or an http(s) URL; blank lines and
@@ -42,7 +47,10 @@ pub async fn read_list(client: &reqwest::Client, location: &str) -> Result<Vec<S
         })?
     };
     if text.starts_with("Error getting JSON content") || text.starts_with("Invalid target") {
-        return Err(Error::Input { origin: location.to_string(), message: text.trim().to_string() });
+        return Err(Error::Input {
+            origin: location.to_string(),
+            message: text.trim().to_string(),
+        });
     }
     Ok(text
         .lines()
@@ -168,7 +176,10 @@ pub const ADD_ON_PLUGINS: &[(&str, &str)] = &[
 /// root other than `tempest` found among `entries` that no installed
 /// plugin's entry point (`module:Class`) provides, `(root, package)`; the
 /// package is known for the add-on programs and guessed otherwise.
-pub fn missing_plugins(entries: &[String], installed: &[(String, String)]) -> Vec<(String, String)> {
+pub fn missing_plugins(
+    entries: &[String],
+    installed: &[(String, String)],
+) -> Vec<(String, String)> {
     let installed_roots: HashSet<&str> = installed
         .iter()
         .filter_map(|(_, entry)| entry.split([':', '.']).next())
@@ -228,15 +239,27 @@ mod tests {
             ])
         );
         assert_eq!(n.by_uuid.len(), 1);
-        assert_eq!(n.unmatched, s(&["tempest.test.gone[id-44444444-4444-4444-8444-444444444444]"]));
+        assert_eq!(
+            n.unmatched,
+            s(&["tempest.test.gone[id-44444444-4444-4444-8444-444444444444]"])
+        );
     }
 
     #[test]
     fn alias_covered_uuid_is_not_widened() {
-        let tempest = s(&["t.a.new[id-55555555-5555-4555-8555-555555555555]", "t.a.other[id-55555555-5555-4555-8555-555555555555]"]);
-        let list = s(&["t.a.new[id-55555555-5555-4555-8555-555555555555]", "t.a.old[id-55555555-5555-4555-8555-555555555555]"]);
+        let tempest = s(&[
+            "t.a.new[id-55555555-5555-4555-8555-555555555555]",
+            "t.a.other[id-55555555-5555-4555-8555-555555555555]",
+        ]);
+        let list = s(&[
+            "t.a.new[id-55555555-5555-4555-8555-555555555555]",
+            "t.a.old[id-55555555-5555-4555-8555-555555555555]",
+        ]);
         let n = normalize(&list, &tempest);
-        assert_eq!(n.ids, s(&["t.a.new[id-55555555-5555-4555-8555-555555555555]"]));
+        assert_eq!(
+            n.ids,
+            s(&["t.a.new[id-55555555-5555-4555-8555-555555555555]"])
+        );
         assert!(n.unmatched.is_empty());
     }
 
@@ -248,7 +271,10 @@ mod tests {
 
     #[test]
     fn plugins() {
-        let installed = vec![("fake_tests".to_string(), "fake_tempest_plugin.plugin:FakeTempestPlugin".to_string())];
+        let installed = vec![(
+            "fake_tests".to_string(),
+            "fake_tempest_plugin.plugin:FakeTempestPlugin".to_string(),
+        )];
         let entries = s(&[
             "tempest.api.x.T.t",
             "fake_tempest_plugin.tests.T.t",
@@ -257,7 +283,10 @@ mod tests {
         ]);
         assert_eq!(
             missing_plugins(&entries, &installed),
-            vec![("designate_tempest_plugin".to_string(), "designate-tempest-plugin".to_string())]
+            vec![(
+                "designate_tempest_plugin".to_string(),
+                "designate-tempest-plugin".to_string()
+            )]
         );
     }
 }

@@ -49,13 +49,14 @@ fn cloud(dir: &Path, keystone: &str, password: &str) -> PathBuf {
     conf
 }
 
-fn verify_with_core() -> Box<dyn Fn(&common::Received) -> Result<(), String> + Send> {
+fn verify_with_core() -> common::Verifier {
     Box::new(|r| {
         let (Some(sig), Some(key)) = (&r.signature, &r.public_key) else {
             return Ok(());
         };
         let key = PublicKey::from_openssh(key).map_err(|e| e.to_string())?;
-        key.verify_hex(&r.body, sig).map_err(|e| format!("signature: {e}"))
+        key.verify_hex(&r.body, sig)
+            .map_err(|e| format!("signature: {e}"))
     })
 }
 
@@ -101,7 +102,10 @@ fn test_run_list_upload_signed() {
     let assert = assert.code(1);
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
-    assert!(stdout.contains("Test results uploaded!\nURL: http://ui/#/results/0000-1111"), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Test results uploaded!\nURL: http://ui/#/results/0000-1111"),
+        "{stdout}\n{stderr}"
+    );
     assert!(stderr.contains("designate-tempest-plugin"), "{stderr}");
     assert!(stderr.contains("matched by idempotent id"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -114,7 +118,13 @@ fn test_run_list_upload_signed() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| format!("{}|{}", r["name"].as_str().unwrap(), r["uuid"].as_str().unwrap_or("-")))
+        .map(|r| {
+            format!(
+                "{}|{}",
+                r["name"].as_str().unwrap(),
+                r["uuid"].as_str().unwrap_or("-")
+            )
+        })
         .collect();
     assert_eq!(
         names,
@@ -127,18 +137,33 @@ fn test_run_list_upload_signed() {
     );
     // The raw stream is kept and parses back to the 6 tests that ran.
     let raw = std::fs::read(out.join("mytag-0.subunit")).unwrap();
-    assert_eq!(refstack_tester::results::records_from_bytes(&raw, false).len(), 6);
+    assert_eq!(
+        refstack_tester::results::records_from_bytes(&raw, false).len(),
+        6
+    );
     // Include list: anchored exact ids; argv and env as upstream.
     let include = std::fs::read_to_string(out.join("mytag-0.include-list")).unwrap();
-    assert!(include.contains("^fake_tempest_plugin\\.tests\\.test_fake\\.FakeTest\\.test_pass_no_id$\n"), "{include}");
+    assert!(
+        include
+            .contains("^fake_tempest_plugin\\.tests\\.test_fake\\.FakeTest\\.test_pass_no_id$\n"),
+        "{include}"
+    );
     let argv = std::fs::read_to_string(&log).unwrap();
-    assert!(argv.contains("[\"run\", \"--subunit\", \"--serial\", \"--include-list\""), "{argv}");
+    assert!(
+        argv.contains("[\"run\", \"--subunit\", \"--serial\", \"--include-list\""),
+        "{argv}"
+    );
 
     // The upload: exactly the signed bytes, verified by the fake server.
     let uploads = fake.state.uploads.lock().unwrap().clone();
     assert_eq!(uploads.len(), 1);
     let up = &uploads[0];
-    assert!(up.public_key.as_deref().unwrap().starts_with(PUBLIC_LINE_PREFIX));
+    assert!(
+        up.public_key
+            .as_deref()
+            .unwrap()
+            .starts_with(PUBLIC_LINE_PREFIX)
+    );
     assert_eq!(up.signature.as_deref().map(str::len), Some(1024));
     let body: serde_json::Value = serde_json::from_slice(&up.body).unwrap();
     assert_eq!(body["results"], v["results"]);
@@ -167,9 +192,15 @@ fn test_old_tempest_regex_and_no_results() {
         .code(0)
         .stderr(predicate::str::contains("Problems retrieving CPID"));
     let argv = std::fs::read_to_string(&log).unwrap();
-    assert!(argv.contains("\"run\", \"--subunit\", \"--whitelist_file\""), "{argv}");
+    assert!(
+        argv.contains("\"run\", \"--subunit\", \"--whitelist_file\""),
+        "{argv}"
+    );
     let json = std::fs::read_to_string(dir.path().join(".stestr/0.json")).unwrap();
-    assert!(json.contains("\"cpid\": \"f528764d624db129b32c21fbca0cb8d6\""), "{json}");
+    assert!(
+        json.contains("\"cpid\": \"f528764d624db129b32c21fbca0cb8d6\""),
+        "{json}"
+    );
 
     // `-- word`: a regex; no match -> Tempest's 1, no JSON, a warning.
     bin()
@@ -184,7 +215,10 @@ fn test_old_tempest_regex_and_no_results() {
         .stderr(predicate::str::contains("did not produce any test result"))
         .stderr(predicate::str::contains("doesn't match"));
     let argv = std::fs::read_to_string(&log).unwrap();
-    assert!(argv.contains("\"--serial\", \"--regex\", \"nothing.matches\""), "{argv}");
+    assert!(
+        argv.contains("\"--serial\", \"--regex\", \"nothing.matches\""),
+        "{argv}"
+    );
     assert!(!dir.path().join(".stestr/1.json").exists());
 }
 
@@ -208,7 +242,8 @@ fn upload_commands_and_failures() {
     {
         let up = fake.state.uploads.lock().unwrap()[0].clone();
         let pk = PublicKey::from_openssh(up.public_key.as_deref().unwrap()).unwrap();
-        pk.verify_hex(&up.body, up.signature.as_deref().unwrap()).unwrap();
+        pk.verify_hex(&up.body, up.signature.as_deref().unwrap())
+            .unwrap();
     }
     // Declining the prompt uploads nothing.
     bin()
@@ -229,27 +264,53 @@ fn upload_commands_and_failures() {
         .arg(&file)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("Uploaded results must contain at least one passing test."));
+        .stderr(predicate::str::contains(
+            "Uploaded results must contain at least one passing test.",
+        ));
     *fake.state.upload_status.lock().unwrap() = None;
 
     // upload-subunit: v2 and v1, cpid from the endpoint host.
     let mut v2 = Vec::new();
     for (id, st) in [
-        ("tempest.passed.test", refstack_subunit::PacketStatus::Success),
-        ("tempest.tagged_passed.test[gate,id-0146f675-ffbd-4208-b3a4-60eb628dbc5e]", refstack_subunit::PacketStatus::Success),
+        (
+            "tempest.passed.test",
+            refstack_subunit::PacketStatus::Success,
+        ),
+        (
+            "tempest.tagged_passed.test[gate,id-0146f675-ffbd-4208-b3a4-60eb628dbc5e]",
+            refstack_subunit::PacketStatus::Success,
+        ),
         ("tempest.failed.test", refstack_subunit::PacketStatus::Fail),
     ] {
-        refstack_subunit::Packet::new(st).with_test_id(id).encode(&mut v2).unwrap();
+        refstack_subunit::Packet::new(st)
+            .with_test_id(id)
+            .encode(&mut v2)
+            .unwrap();
     }
     let v2_path = dir.path().join("s.v2");
     std::fs::write(&v2_path, &v2).unwrap();
     let v1_path = dir.path().join("s.v1");
-    bin().args(["subunit", "convert", "--to", "v1"]).arg(&v2_path).assert().success();
-    let v1 = bin().args(["subunit", "convert", "--to", "v1"]).arg(&v2_path).output().unwrap().stdout;
+    bin()
+        .args(["subunit", "convert", "--to", "v1"])
+        .arg(&v2_path)
+        .assert()
+        .success();
+    let v1 = bin()
+        .args(["subunit", "convert", "--to", "v1"])
+        .arg(&v2_path)
+        .output()
+        .unwrap()
+        .stdout;
     std::fs::write(&v1_path, &v1).unwrap();
     for path in [&v2_path, &v1_path] {
         bin()
-            .args(["upload-subunit", "-y", "--keystone-endpoint", "http://0.0.0.0:5000/v2.0", "--url"])
+            .args([
+                "upload-subunit",
+                "-y",
+                "--keystone-endpoint",
+                "http://0.0.0.0:5000/v2.0",
+                "--url",
+            ])
             .arg(fake.url("/api"))
             .arg(path)
             .assert()
@@ -265,15 +326,34 @@ fn upload_commands_and_failures() {
     }
     // Bad endpoint, corrupt stream, missing file: one line, exit 1.
     for args in [
-        vec!["upload-subunit".to_string(), "-y".into(), "--keystone-endpoint".into(), "some.url:5000/v2".into(), v2_path.display().to_string()],
-        vec!["upload-subunit".into(), "-y".into(), "--keystone-endpoint".into(), "http://h/".into(), file.display().to_string()],
-        vec!["upload".into(), "-y".into(), dir.path().join("missing.json").display().to_string()],
+        vec![
+            "upload-subunit".to_string(),
+            "-y".into(),
+            "--keystone-endpoint".into(),
+            "some.url:5000/v2".into(),
+            v2_path.display().to_string(),
+        ],
+        vec![
+            "upload-subunit".into(),
+            "-y".into(),
+            "--keystone-endpoint".into(),
+            "http://h/".into(),
+            file.display().to_string(),
+        ],
+        vec![
+            "upload".into(),
+            "-y".into(),
+            dir.path().join("missing.json").display().to_string(),
+        ],
         vec!["upload".into(), "-y".into(), v2_path.display().to_string()],
     ] {
         let out = bin().args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.starts_with("error: ") && err.trim_end().lines().count() == 1, "{args:?}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.trim_end().lines().count() == 1,
+            "{args:?}: {err}"
+        );
     }
 }
 
@@ -288,7 +368,13 @@ fn list_all_pages_and_errors() {
         .success()
         .stdout("2026-01-01 00:00:00 - http://ui/#/results/1\n2026-01-02 00:00:00 - http://ui/#/results/2\n2026-01-03 00:00:00 - http://ui/#/results/3\n");
     let out = bin()
-        .args(["list", "--json", "--start-date", "2015-04-24 01:23:56", "--url"])
+        .args([
+            "list",
+            "--json",
+            "--start-date",
+            "2015-04-24 01:23:56",
+            "--url",
+        ])
         .arg(fake.url("/api"))
         .output()
         .unwrap();
@@ -297,10 +383,16 @@ fn list_all_pages_and_errors() {
     assert_eq!(v.as_array().unwrap().len(), 3);
     assert_eq!(v[2]["meta"]["filters"], "start_date=2015-04-24 01:23:56");
     let port = common::dead_port();
-    let out = bin().args(["list", "--url", &format!("http://127.0.0.1:{port}/api")]).output().unwrap();
+    let out = bin()
+        .args(["list", "--url", &format!("http://127.0.0.1:{port}/api")])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("request to") && err.trim_end().lines().count() == 1, "{err}");
+    assert!(
+        err.contains("request to") && err.trim_end().lines().count() == 1,
+        "{err}"
+    );
 }
 
 #[test]
@@ -320,8 +412,19 @@ fn sign_pem_and_openssh() {
     }
     // With a .pub file, its first two fields are used.
     let key = dir.path().join("pem");
-    std::fs::write(dir.path().join("pem.pub"), "ssh-rsa AAAAfromfile comment here\n").unwrap();
-    bin().arg("sign").arg(&key).assert().success().stdout(predicate::str::starts_with("Public key:\nssh-rsa AAAAfromfile\n"));
+    std::fs::write(
+        dir.path().join("pem.pub"),
+        "ssh-rsa AAAAfromfile comment here\n",
+    )
+    .unwrap();
+    bin()
+        .arg("sign")
+        .arg(&key)
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "Public key:\nssh-rsa AAAAfromfile\n",
+        ));
     // Garbage and missing keys: one clear line.
     std::fs::write(dir.path().join("bad"), "not a key").unwrap();
     for k in ["bad", "missing"] {
@@ -330,7 +433,10 @@ fn sign_pem_and_openssh() {
             .arg(dir.path().join(k))
             .assert()
             .code(1)
-            .stderr(predicate::str::starts_with("error: ").and(predicate::str::contains("panicked").not()));
+            .stderr(
+                predicate::str::starts_with("error: ")
+                    .and(predicate::str::contains("panicked").not()),
+            );
     }
 }
 
@@ -342,19 +448,65 @@ fn bad_inputs_are_one_line() {
     let no_creds = dir.path().join("nocreds.conf");
     std::fs::write(&no_creds, "[identity]\nuri_v3 = http://127.0.0.1:1/v3\n").unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["test".into(), "-c".into(), dir.path().join("missing.conf").display().to_string()], "Conf file not valid"),
-        (vec!["test".into(), "-c".into(), bad_conf.display().to_string()], "line 2"),
-        (vec!["test".into(), "-c".into(), no_creds.display().to_string()], "cannot be found"),
-        (vec!["test".into(), "-c".into(), no_creds.display().to_string(), "--tempest-dir".into(), "/nonexistent".into()], "not a directory"),
-        (vec!["subunit".into(), "stats".into(), bad_conf.display().to_string()], "no subunit"),
-        (vec!["config".into(), "--discover-bin".into(), "/nonexistent/discover-tempest-config".into(), "--out".into(), dir.path().join("t.conf").display().to_string()], "python-tempestconf"),
+        (
+            vec![
+                "test".into(),
+                "-c".into(),
+                dir.path().join("missing.conf").display().to_string(),
+            ],
+            "Conf file not valid",
+        ),
+        (
+            vec!["test".into(), "-c".into(), bad_conf.display().to_string()],
+            "line 2",
+        ),
+        (
+            vec!["test".into(), "-c".into(), no_creds.display().to_string()],
+            "cannot be found",
+        ),
+        (
+            vec![
+                "test".into(),
+                "-c".into(),
+                no_creds.display().to_string(),
+                "--tempest-dir".into(),
+                "/nonexistent".into(),
+            ],
+            "not a directory",
+        ),
+        (
+            vec![
+                "subunit".into(),
+                "stats".into(),
+                bad_conf.display().to_string(),
+            ],
+            "no subunit",
+        ),
+        (
+            vec![
+                "config".into(),
+                "--discover-bin".into(),
+                "/nonexistent/discover-tempest-config".into(),
+                "--out".into(),
+                dir.path().join("t.conf").display().to_string(),
+            ],
+            "python-tempestconf",
+        ),
     ];
     for (args, needle) in cases {
-        let out = bin().current_dir(dir.path()).env("REFSTACK_TEMPEST_BIN", fake_tempest()).args(&args).output().unwrap();
+        let out = bin()
+            .current_dir(dir.path())
+            .env("REFSTACK_TEMPEST_BIN", fake_tempest())
+            .args(&args)
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
-        assert!(!err.contains("panicked") && err.trim_end().lines().count() == 1, "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && err.trim_end().lines().count() == 1,
+            "{args:?}: {err}"
+        );
     }
 }
 
@@ -375,23 +527,65 @@ fn subunit_tools_completions_and_man() {
         .stdout(predicate::str::contains("tests       12\npassed      8\nfailed      1\nskipped     1\nxfail       1\nuxsuccess   1\n"));
     bin().args(["subunit", "ls", "--status", "fail"]).arg(&path).assert().success()
         .stdout("fail tempest.api.compute.servers.test_create_server.ServersTestJSON.test_verify_server_details[id-5de47127-9977-400a-936f-abcfbec1218f,smoke]\n");
-    let json = bin().args(["subunit", "to-json", "--cpid", "c"]).arg(&path).output().unwrap().stdout;
+    let json = bin()
+        .args(["subunit", "to-json", "--cpid", "c"])
+        .arg(&path)
+        .output()
+        .unwrap()
+        .stdout;
     let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(v["results"].as_array().unwrap().len(), 8);
-    bin().args(["subunit", "to-junit"]).arg(&path).assert().success()
-        .stdout(predicate::str::contains("failures=\"2\"").and(predicate::str::contains("AssertionError: 404 != 200")));
-    let filtered = bin().args(["subunit", "filter", "--status", "skip"]).arg(&path).output().unwrap().stdout;
+    bin()
+        .args(["subunit", "to-junit"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("failures=\"2\"")
+                .and(predicate::str::contains("AssertionError: 404 != 200")),
+        );
+    let filtered = bin()
+        .args(["subunit", "filter", "--status", "skip"])
+        .arg(&path)
+        .output()
+        .unwrap()
+        .stdout;
     let recs = refstack_tester::results::records_from_bytes(&filtered, false);
     assert_eq!(recs.len(), 1);
     // stdin input, v1 round trip.
-    let v1 = bin().args(["subunit", "convert", "--to", "v1", "-"]).write_stdin(stream.clone()).output().unwrap().stdout;
+    let v1 = bin()
+        .args(["subunit", "convert", "--to", "v1", "-"])
+        .write_stdin(stream.clone())
+        .output()
+        .unwrap()
+        .stdout;
     assert!(String::from_utf8_lossy(&v1).contains("\nskip: tempest.api.image"));
-    let back = bin().args(["subunit", "convert", "--to", "v2"]).write_stdin(v1).output().unwrap().stdout;
-    assert_eq!(refstack_tester::results::records_from_bytes(&back, false).len(), 12);
+    let back = bin()
+        .args(["subunit", "convert", "--to", "v2"])
+        .write_stdin(v1)
+        .output()
+        .unwrap()
+        .stdout;
+    assert_eq!(
+        refstack_tester::results::records_from_bytes(&back, false).len(),
+        12
+    );
 
-    bin().args(["completions", "bash"]).assert().success().stdout(predicate::str::contains("upload-subunit"));
-    bin().arg("man").assert().success().stdout(predicate::str::contains(".TH refstack-tester"));
+    bin()
+        .args(["completions", "bash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("upload-subunit"));
+    bin()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH refstack-tester"));
     let mandir = dir.path().join("man");
-    bin().args(["man", "--out-dir"]).arg(&mandir).assert().success();
+    bin()
+        .args(["man", "--out-dir"])
+        .arg(&mandir)
+        .assert()
+        .success();
     assert!(mandir.join("refstack-tester-test.1").is_file());
 }

@@ -117,7 +117,10 @@ async fn upload_and_list() {
         .await
         .unwrap();
     assert_eq!(page.pagination.total_pages, 3);
-    assert_eq!(page.results[0].meta["filters"], "start_date=2015-04-24 01:23:56");
+    assert_eq!(
+        page.results[0].meta["filters"],
+        "start_date=2015-04-24 01:23:56"
+    );
     let err = http::get_results_page(&client, &base, 9, &filters)
         .await
         .unwrap_err();

@@ -23,25 +23,64 @@ use refstack_subunit::v2::{Packet, PacketStatus, Timestamp};
 
 /// (id, outcome) of every test the fake knows.
 const CATALOG: &[(&str, &str)] = &[
-    ("tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_get_flavor[id-1f12046b-753d-40d2-abb6-d8eb8b30cb2f,smoke]", "success"),
-    ("tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_list_flavors[id-e36c0eaa-dff5-4082-ad1f-3f9a80aa3f59,smoke]", "success"),
-    ("tempest.api.compute.servers.test_create_server.ServersTestJSON.test_list_servers[id-9a438d88-10c6-4bcd-8b5b-5b6e25e1346f,smoke]", "success"),
-    ("tempest.api.compute.servers.test_create_server.ServersTestJSON.test_verify_server_details[id-5de47127-9977-400a-936f-abcfbec1218f,smoke]", "fail"),
-    ("tempest.api.compute.servers.test_list_server_filters.ListServerFiltersTestJSON.test_list_servers_filter_by_server_status[id-2a5e5d59-1a0e-4b8e-a0f0-1d1d6f3a4b55]", "success"),
-    ("tempest.api.identity.v3.test_api_discovery.TestApiDiscovery.test_api_media_types[id-657c1970-4722-4189-8831-7325f3bc4265,smoke]", "success"),
-    ("tempest.api.image.v2.test_images.ListUserImagesTest.test_list_no_params[id-1e341d7a-90a9-494c-b143-2cdf2aeb6aee]", "skip"),
-    ("tempest.api.network.test_networks.NetworksTest.test_list_networks[id-f7ffdeda-e200-4a7a-bcbe-05716e86bf43,smoke]", "xfail"),
-    ("tempest.api.object_storage.test_account_services.AccountTest.test_list_containers[id-3499406a-ae53-4f8c-b43a-133d4dc6fe3f,smoke]", "uxsuccess"),
-    ("tempest.scenario.test_server_basic_ops.TestServerBasicOps.test_server_basic_ops[id-7fff3fb3-91d8-4fd0-bd7d-0204f1f180ba,network,smoke](alpha)", "success"),
-    ("tempest.scenario.test_server_basic_ops.TestServerBasicOps.test_server_basic_ops[id-7fff3fb3-91d8-4fd0-bd7d-0204f1f180ba,network,smoke](beta)", "success"),
-    ("fake_tempest_plugin.tests.test_fake.FakeTest.test_pass_no_id", "success"),
+    (
+        "tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_get_flavor[id-1f12046b-753d-40d2-abb6-d8eb8b30cb2f,smoke]",
+        "success",
+    ),
+    (
+        "tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_list_flavors[id-e36c0eaa-dff5-4082-ad1f-3f9a80aa3f59,smoke]",
+        "success",
+    ),
+    (
+        "tempest.api.compute.servers.test_create_server.ServersTestJSON.test_list_servers[id-9a438d88-10c6-4bcd-8b5b-5b6e25e1346f,smoke]",
+        "success",
+    ),
+    (
+        "tempest.api.compute.servers.test_create_server.ServersTestJSON.test_verify_server_details[id-5de47127-9977-400a-936f-abcfbec1218f,smoke]",
+        "fail",
+    ),
+    (
+        "tempest.api.compute.servers.test_list_server_filters.ListServerFiltersTestJSON.test_list_servers_filter_by_server_status[id-2a5e5d59-1a0e-4b8e-a0f0-1d1d6f3a4b55]",
+        "success",
+    ),
+    (
+        "tempest.api.identity.v3.test_api_discovery.TestApiDiscovery.test_api_media_types[id-657c1970-4722-4189-8831-7325f3bc4265,smoke]",
+        "success",
+    ),
+    (
+        "tempest.api.image.v2.test_images.ListUserImagesTest.test_list_no_params[id-1e341d7a-90a9-494c-b143-2cdf2aeb6aee]",
+        "skip",
+    ),
+    (
+        "tempest.api.network.test_networks.NetworksTest.test_list_networks[id-f7ffdeda-e200-4a7a-bcbe-05716e86bf43,smoke]",
+        "xfail",
+    ),
+    (
+        "tempest.api.object_storage.test_account_services.AccountTest.test_list_containers[id-3499406a-ae53-4f8c-b43a-133d4dc6fe3f,smoke]",
+        "uxsuccess",
+    ),
+    (
+        "tempest.scenario.test_server_basic_ops.TestServerBasicOps.test_server_basic_ops[id-7fff3fb3-91d8-4fd0-bd7d-0204f1f180ba,network,smoke](alpha)",
+        "success",
+    ),
+    (
+        "tempest.scenario.test_server_basic_ops.TestServerBasicOps.test_server_basic_ops[id-7fff3fb3-91d8-4fd0-bd7d-0204f1f180ba,network,smoke](beta)",
+        "success",
+    ),
+    (
+        "fake_tempest_plugin.tests.test_fake.FakeTest.test_pass_no_id",
+        "success",
+    ),
 ];
 
 fn env_log(line: &str) {
-    if let Some(path) = std::env::var_os("FAKE_TEMPEST_LOG") {
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-            let _ = writeln!(f, "{line}");
-        }
+    if let Some(path) = std::env::var_os("FAKE_TEMPEST_LOG")
+        && let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+    {
+        let _ = writeln!(f, "{line}");
     }
 }
 
@@ -96,7 +135,9 @@ fn run(args: &[String]) -> Result<u8, String> {
         let a = args[i].as_str();
         let mut value = || {
             i += 1;
-            args.get(i).cloned().ok_or_else(|| format!("argument {a}: expected one argument"))
+            args.get(i)
+                .cloned()
+                .ok_or_else(|| format!("argument {a}: expected one argument"))
         };
         match a {
             "--list-tests" | "-l" => {
@@ -109,7 +150,9 @@ fn run(args: &[String]) -> Result<u8, String> {
                 if old {
                     println!("usage: tempest run [--whitelist_file FILE] [--subunit] [--serial]");
                 } else {
-                    println!("usage: tempest run [--include-list FILE] [--whitelist_file FILE] [--subunit]");
+                    println!(
+                        "usage: tempest run [--include-list FILE] [--whitelist_file FILE] [--subunit]"
+                    );
                 }
                 return Ok(0);
             }
@@ -164,7 +207,12 @@ fn run(args: &[String]) -> Result<u8, String> {
             let w = |p: Packet<'_>, out: &mut std::io::StdoutLock<'_>| {
                 p.write_to(out).map(|_| ()).map_err(|e| e.to_string())
             };
-            w(Packet::new(PacketStatus::InProgress).with_test_id(id).with_timestamp(start), &mut out)?;
+            w(
+                Packet::new(PacketStatus::InProgress)
+                    .with_test_id(id)
+                    .with_timestamp(start),
+                &mut out,
+            )?;
             if *outcome == "fail" {
                 let tb = b"Traceback (most recent call last):\n  AssertionError: 404 != 200\n";
                 w(
@@ -188,12 +236,21 @@ fn run(args: &[String]) -> Result<u8, String> {
                     &mut out,
                 )?;
             }
-            w(Packet::new(status).with_test_id(id).with_tags(&tags).with_timestamp(end), &mut out)?;
+            w(
+                Packet::new(status)
+                    .with_test_id(id)
+                    .with_tags(&tags)
+                    .with_timestamp(end),
+                &mut out,
+            )?;
             out.flush().map_err(|e| e.to_string())?;
         } else {
             writeln!(out, "{{{n}}} {id} ... {outcome}").map_err(|e| e.to_string())?;
         }
-        if let Some(ms) = std::env::var("FAKE_TEMPEST_DELAY_MS").ok().and_then(|v| v.parse().ok()) {
+        if let Some(ms) = std::env::var("FAKE_TEMPEST_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
             std::thread::sleep(std::time::Duration::from_millis(ms));
         }
     }
@@ -202,7 +259,9 @@ fn run(args: &[String]) -> Result<u8, String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let cwd = std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_default();
+    let cwd = std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     env_log(&format!("argv={args:?} cwd={cwd}"));
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args),

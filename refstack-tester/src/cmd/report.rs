@@ -15,7 +15,12 @@ pub(crate) struct Loaded {
     target: Target,
 }
 
-pub(crate) async fn load_guideline(spec: &str, target: &str, url: &str, insecure: bool) -> Result<Loaded> {
+pub(crate) async fn load_guideline(
+    spec: &str,
+    target: &str,
+    url: &str,
+    insecure: bool,
+) -> Result<Loaded> {
     let target: Target = target.parse().map_err(|e| anyhow!("{e}"))?;
     let guideline = guideline::load(&GuidelineSource::parse(spec), url, insecure).await?;
     Ok(Loaded { guideline, target })

@@ -12,7 +12,8 @@ use crate::cli::{GlobalArgs, StreamVersion, SubunitCommand};
 fn read_input(path: &Path) -> Result<Vec<u8>> {
     if path.as_os_str() == "-" {
         let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf).context("cannot read stdin")?;
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf)
+            .context("cannot read stdin")?;
         return Ok(buf);
     }
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
@@ -42,7 +43,10 @@ pub(crate) async fn run(cmd: SubunitCommand, _global: &GlobalArgs) -> Result<u8>
             let bytes = read_input(&a.input)?;
             let mut fold = Fold::with_options(
                 StatusCounts::default(),
-                FoldOptions { attachments: false, tags: false, ..FoldOptions::default() },
+                FoldOptions {
+                    attachments: false,
+                    tags: false,
+                },
             );
             let mut counts = refstack_subunit::Counts::default();
             let mut both = (&mut fold, &mut counts);
@@ -72,7 +76,10 @@ pub(crate) async fn run(cmd: SubunitCommand, _global: &GlobalArgs) -> Result<u8>
             let bytes = read_input(&a.stream.input)?;
             let recs = records(&a.stream.input, &bytes, false)?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            for r in recs.iter().filter(|r| a.status.as_deref().is_none_or(|s| s == r.status.as_str())) {
+            for r in recs
+                .iter()
+                .filter(|r| a.status.as_deref().is_none_or(|s| s == r.status.as_str()))
+            {
                 writeln!(out, "{} {}", r.status.as_str(), r.id)?;
             }
             out.flush()?;
@@ -89,7 +96,10 @@ pub(crate) async fn run(cmd: SubunitCommand, _global: &GlobalArgs) -> Result<u8>
         SubunitCommand::ToJunit(a) => {
             let bytes = read_input(&a.input)?;
             let recs = records(&a.input, &bytes, true)?;
-            let suite = a.input.file_name().map_or("subunit".into(), |n| n.to_string_lossy().into_owned());
+            let suite = a
+                .input
+                .file_name()
+                .map_or("subunit".into(), |n| n.to_string_lossy().into_owned());
             write_out(convert::records_to_junit(&recs, &suite).as_bytes())?;
             Ok(0)
         }
@@ -135,8 +145,10 @@ pub(crate) async fn run(cmd: SubunitCommand, _global: &GlobalArgs) -> Result<u8>
 /// Feeds two sinks at once.
 struct Tee<'a, A, B>(&'a mut (A, B));
 
-impl<A: refstack_subunit::Sink<Error = std::convert::Infallible>, B: refstack_subunit::Sink<Error = std::convert::Infallible>>
-    refstack_subunit::Sink for Tee<'_, A, B>
+impl<
+    A: refstack_subunit::Sink<Error = std::convert::Infallible>,
+    B: refstack_subunit::Sink<Error = std::convert::Infallible>,
+> refstack_subunit::Sink for Tee<'_, A, B>
 {
     type Error = std::convert::Infallible;
     fn packet(&mut self, offset: u64, p: &refstack_subunit::Packet<'_>) -> Result<(), Self::Error> {
@@ -147,7 +159,12 @@ impl<A: refstack_subunit::Sink<Error = std::convert::Infallible>, B: refstack_su
         self.0.0.noise(offset, bytes)?;
         self.0.1.noise(offset, bytes)
     }
-    fn corrupt(&mut self, offset: u64, bytes: &[u8], e: &refstack_subunit::Corruption) -> Result<(), Self::Error> {
+    fn corrupt(
+        &mut self,
+        offset: u64,
+        bytes: &[u8],
+        e: &refstack_subunit::Corruption,
+    ) -> Result<(), Self::Error> {
         self.0.0.corrupt(offset, bytes, e)?;
         self.0.1.corrupt(offset, bytes, e)
     }

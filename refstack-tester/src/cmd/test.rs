@@ -22,10 +22,19 @@ pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
         progress: Mode::detect(global.silent),
     };
     let outcome = run_tests(&config).await?;
-    let tempest_code = outcome.exit.code.map_or(1, |c| u8::try_from(c).unwrap_or(1));
+    let tempest_code = outcome
+        .exit
+        .code
+        .map_or(1, |c| u8::try_from(c).unwrap_or(1));
 
     if let Some(guideline) = &args.guideline {
-        let loaded = super::report::load_guideline(guideline, &args.target, &args.net.url, args.net.insecure).await?;
+        let loaded = super::report::load_guideline(
+            guideline,
+            &args.target,
+            &args.net.url,
+            args.net.insecure,
+        )
+        .await?;
         let text = super::report::text_report(&loaded, &outcome.records)?;
         println!("{text}");
     }

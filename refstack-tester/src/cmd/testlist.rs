@@ -17,14 +17,20 @@ pub(crate) async fn run(args: TestlistArgs, _global: &GlobalArgs) -> Result<u8> 
             let guideline = guideline::load(&source, &g.url, g.insecure).await?;
             let query = TestListQuery {
                 target: g.target.parse().map_err(|e| anyhow::anyhow!("{e}"))?,
-                statuses: args.types.as_deref().map_or(StatusFilter::All, StatusFilter::from_query),
+                statuses: args
+                    .types
+                    .as_deref()
+                    .map_or(StatusFilter::All, StatusFilter::from_query),
                 alias: query_bool(Some(&args.alias), true),
                 flagged: query_bool(Some(&args.flag), true),
             };
             test_list_text(&guideline, &query).map_err(|e| anyhow::anyhow!("{e}"))?
         }
         GuidelineSource::Version(version) => {
-            let client = http::client(&http::HttpOptions { insecure: g.insecure, ..Default::default() })?;
+            let client = http::client(&http::HttpOptions {
+                insecure: g.insecure,
+                ..Default::default()
+            })?;
             let mut endpoint = reqwest::Url::parse(&format!(
                 "{}/v1/guidelines/{version}/tests",
                 g.url.trim_end_matches('/')

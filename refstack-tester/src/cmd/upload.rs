@@ -23,7 +23,11 @@ pub(crate) async fn send(net: &NetworkArgs, payload: &UploadRequest) -> Result<(
     Ok(())
 }
 
-async fn confirm_and_send(net: &NetworkArgs, global: &GlobalArgs, payload: &UploadRequest) -> Result<u8> {
+async fn confirm_and_send(
+    net: &NetworkArgs,
+    global: &GlobalArgs,
+    payload: &UploadRequest,
+) -> Result<u8> {
     let question = format!("Test results will be uploaded to {}. Ok?", net.url);
     if !super::confirm(global, &question)? {
         eprintln!("Upload cancelled.");
@@ -42,6 +46,9 @@ pub(crate) async fn run_subunit(args: UploadSubunitArgs, global: &GlobalArgs) ->
     let cpid = refstack_tester::cpid::cpid_from_endpoint(&args.keystone_endpoint)?;
     let records = results::read_stream_file(&args.file)?;
     let payload = results::payload(&records, cpid, 0);
-    tracing::info!("Number of passed tests in given subunit file: {}", payload.results.len());
+    tracing::info!(
+        "Number of passed tests in given subunit file: {}",
+        payload.results.len()
+    );
     confirm_and_send(&args.net, global, &payload).await
 }

@@ -23,6 +23,9 @@ pub struct Received {
     pub content_type: Option<String>,
 }
 
+/// A check run on each upload; an error text makes the server answer 400.
+pub type Verifier = Box<dyn Fn(&Received) -> Result<(), String> + Send>;
+
 /// Shared state of the fake servers.
 #[derive(Default)]
 pub struct FakeState {
@@ -33,7 +36,7 @@ pub struct FakeState {
     /// Number of result pages the list endpoint serves.
     pub pages: Mutex<u64>,
     /// Extra verification hook run on each upload: returns an error text to answer 400.
-    pub verify: Mutex<Option<Box<dyn Fn(&Received) -> Result<(), String> + Send>>>,
+    pub verify: Mutex<Option<Verifier>>,
 }
 
 /// A running fake server.
@@ -109,14 +112,13 @@ async fn upload(
                 "detail": "Uploaded results must contain at least one passing test."})),
         );
     }
-    if let Some(verify) = s.verify.lock().unwrap().as_ref() {
-        if let Err(e) = verify(&rec) {
-            s.uploads.lock().unwrap().push(rec);
-            return (
-                StatusCode::BAD_REQUEST,
-                axum::Json(json!({"code": 400, "title": e})),
-            );
-        }
+    let verdict = s.verify.lock().unwrap().as_ref().map(|v| v(&rec));
+    if let Some(Err(e)) = verdict {
+        s.uploads.lock().unwrap().push(rec);
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"code": 400, "title": e})),
+        );
     }
     s.uploads.lock().unwrap().push(rec);
     (

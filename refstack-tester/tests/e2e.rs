@@ -589,3 +589,82 @@ fn subunit_tools_completions_and_man() {
         .success();
     assert!(mandir.join("refstack-tester-test.1").is_file());
 }
+
+#[test]
+fn guideline_versions_from_a_server() {
+    let (fake, _rt) = common::start_background();
+    let api = fake.url("/api");
+    // testlist from the server: the body verbatim, query as the endpoint expects.
+    bin()
+        .args([
+            "testlist",
+            "--guideline",
+            "2099.01",
+            "--type",
+            "required",
+            "--flag",
+            "false",
+            "--url",
+            &api,
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with(
+            "# target=platform&type=required&alias=true&flag=false",
+        ));
+    // The server's 200 error text is an error here.
+    bin()
+        .args(["testlist", "--guideline", "1999.01", "--url", &api])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "Error getting JSON content for version: 1999.01",
+        ));
+    // report with a guideline fetched by version.
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    std::fs::write(&json, r#"{"cpid": "c", "duration_seconds": 1, "results": [{"name": "tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_list_flavors"}]}"#).unwrap();
+    bin()
+        .arg("report")
+        .arg(&json)
+        .args(["--guideline", "2099.01", "--url", &api])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Result: NOT COMPLIANT").and(predicate::str::contains("not passed: tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_get_flavor")));
+    bin()
+        .arg("report")
+        .arg(&json)
+        .args(["--guideline", "2000.01", "--url", &api])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("unable to get the JSON content"));
+    // A test list from a URL, normalised against the fake Tempest.
+    let conf = cloud(dir.path(), &fake.url("/identity/v3"), "secret");
+    bin()
+        .current_dir(dir.path())
+        .env("REFSTACK_TEMPEST_BIN", fake_tempest())
+        .args(["test", "-s", "-c"])
+        .arg(&conf)
+        .args([
+            "--test-list",
+            &format!("{api}/v1/guidelines/2099.01/tests?target=platform"),
+        ])
+        .assert()
+        .code(0);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(".stestr/0.json")).unwrap())
+            .unwrap();
+    assert_eq!(v["results"].as_array().unwrap().len(), 2);
+    // The HTTP status of a list URL is checked.
+    bin()
+        .current_dir(dir.path())
+        .env("REFSTACK_TEMPEST_BIN", fake_tempest())
+        .args(["test", "-c"])
+        .arg(&conf)
+        .args(["--test-list", &format!("{api}/v1/guidelines/1999.01/tests")])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "Error getting JSON content for version: 1999.01",
+        ));
+}

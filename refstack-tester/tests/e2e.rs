@@ -258,6 +258,15 @@ fn upload_commands_and_failures() {
         .success()
         .stdout(predicate::str::contains("Ok? (yes/y)"));
     assert_eq!(fake.state.uploads.lock().unwrap().len(), 1);
+    // No answer at all (closed stdin): an error, not a silent skip.
+    bin()
+        .args(["upload", "--url"])
+        .arg(fake.url("/api"))
+        .arg(&file)
+        .write_stdin("")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("pass -y"));
 
     // A failed upload: non-zero with the server's message.
     *fake.state.upload_status.lock().unwrap() = Some(400);

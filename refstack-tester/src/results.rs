@@ -6,8 +6,10 @@
 use std::path::Path;
 
 use refstack_api_types::results::UploadRequest;
-use refstack_core::payload::UploadPayload;
-use refstack_subunit::{Fold, FoldOptions, Records, TestRecord, parse_slice};
+use std::io::Read;
+
+use refstack_core::payload::{PassedTest, UploadPayload};
+use refstack_subunit::{Fold, FoldOptions, ReadError, Reader, TestRecord, TestStatus, parse_slice};
 use serde::Serialize;
 
 use crate::error::Error;
@@ -31,43 +33,106 @@ fn read_file(path: &Path, action: &'static str) -> Result<Vec<u8>, Error> {
     })
 }
 
-/// Fold a whole stream held in memory into test records, in first-seen
-/// order. With `keep_details` false, attachments and tags are not kept
-/// (faster, enough for results and scoring).
-pub fn records_from_bytes(bytes: &[u8], keep_details: bool) -> Vec<TestRecord> {
-    let options = FoldOptions {
+fn fold_options(keep_details: bool) -> FoldOptions {
+    FoldOptions {
         attachments: keep_details,
         tags: keep_details,
-    };
-    let mut fold = Fold::with_options(Records::default(), options);
+    }
+}
+
+/// Fold a whole stream held in memory into test records, in the order
+/// the tests finished (refstack-client's order), tests still running at
+/// the end last. With `keep_details` false, attachments and tags are not
+/// kept (faster, enough for results and scoring).
+pub fn records_from_bytes(bytes: &[u8], keep_details: bool) -> Vec<TestRecord> {
+    let mut out = Vec::new();
+    let mut fold = Fold::with_options(|r: TestRecord| out.push(r), fold_options(keep_details));
     match parse_slice(bytes, &mut fold) {
         Ok(()) => {}
         Err(never) => match never {},
     }
-    fold.finish().0.into_vec()
+    let _ = fold.finish();
+    out
 }
 
-/// Whether `bytes` look like a subunit stream at all: at least one test
-/// record, or an empty input.
-fn check_stream(records: &[TestRecord], bytes: &[u8], origin: &Path) -> Result<(), Error> {
-    if records.is_empty() && !bytes.is_empty() {
-        return Err(Error::Input {
-            origin: origin.display().to_string(),
-            message: "no subunit test events found (not a subunit v1/v2 stream, or corrupt)".into(),
-        });
+/// Open a stream file (`-` for stdin) for reading.
+fn open_input(path: &Path) -> Result<Box<dyn Read>, Error> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(std::io::stdin().lock()));
     }
-    Ok(())
+    let file = std::fs::File::open(path).map_err(|source| Error::Io {
+        action: "read the subunit stream",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(Box::new(file))
 }
 
-/// Read a subunit stream file (`-` for stdin) into test records.
+/// Stream `path` through a fold, handing each finished record to `each`.
+/// Returns the number of bytes read.
+fn fold_file(path: &Path, keep_details: bool, each: impl FnMut(TestRecord)) -> Result<u64, Error> {
+    let mut fold = Fold::with_options(each, fold_options(keep_details));
+    let mut reader = Reader::new(open_input(path)?);
+    let read = reader.run(&mut fold);
+    let _ = fold.finish();
+    match read {
+        Ok(()) => Ok(reader.offset()),
+        Err(ReadError::Io(source)) => Err(Error::Io {
+            action: "read the subunit stream",
+            path: path.to_path_buf(),
+            source,
+        }),
+        Err(ReadError::Sink(never)) => match never {},
+    }
+}
+
+fn no_tests(path: &Path) -> Error {
+    Error::Input {
+        origin: path.display().to_string(),
+        message: "no subunit test events found (not a subunit v1/v2 stream, or corrupt)".into(),
+    }
+}
+
+/// Read a subunit stream file (`-` for stdin) into test records, in the
+/// order the tests finished. A non-empty input without any test is an error.
 pub fn read_stream_file(path: &Path) -> Result<Vec<TestRecord>, Error> {
-    let bytes = read_file(path, "read the subunit stream")?;
-    let records = records_from_bytes(&bytes, true);
-    check_stream(&records, &bytes, path)?;
+    let mut records = Vec::new();
+    let bytes = fold_file(path, true, |r| records.push(r))?;
+    if records.is_empty() && bytes > 0 {
+        return Err(no_tests(path));
+    }
     Ok(records)
 }
 
-/// The upload payload of a run: only passed tests, `{name, uuid?}`, stream order.
+/// Read a subunit stream file straight into the upload payload, without
+/// keeping the records: the fast path of `subunit to-json` and
+/// `upload-subunit`.
+pub fn payload_from_stream_file(
+    path: &Path,
+    cpid: impl Into<String>,
+    duration_seconds: i64,
+) -> Result<UploadRequest, Error> {
+    let mut passed: Vec<PassedTest> = Vec::new();
+    let mut seen = 0u64;
+    let bytes = fold_file(path, false, |r| {
+        seen += 1;
+        if r.status == TestStatus::Success {
+            passed.push(PassedTest::from_test_id(&r.id));
+        }
+    })?;
+    if seen == 0 && bytes > 0 {
+        return Err(no_tests(path));
+    }
+    Ok(UploadPayload {
+        cpid: cpid.into(),
+        duration_seconds,
+        results: passed,
+    }
+    .into_wire())
+}
+
+/// The upload payload of a run: only passed tests, `{name, uuid?}`, in
+/// the order of `records`.
 pub fn payload(
     records: &[TestRecord],
     cpid: impl Into<String>,
@@ -79,24 +144,29 @@ pub fn payload(
 /// Render a results JSON exactly as refstack-client writes it:
 /// `json.dumps(content, indent=4, separators=(',', ': '))`, non-ASCII
 /// escaped, no trailing newline.
-pub fn results_json_text(content: &UploadRequest) -> String {
-    let mut out = Vec::with_capacity(64 + content.results.len() * 160);
+pub fn results_json_bytes(content: &UploadRequest) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + content.results.len() * 180);
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
     // Serialising plain strings and integers into a Vec cannot fail.
     if content.serialize(&mut ser).is_err() {
-        return String::new();
+        return Vec::new();
     }
-    let text = String::from_utf8_lossy(&out);
-    ascii_escape(&text)
+    if out.is_ascii() {
+        return out;
+    }
+    ascii_escape(&String::from_utf8_lossy(&out)).into_bytes()
+}
+
+/// [`results_json_bytes`] as a string.
+pub fn results_json_text(content: &UploadRequest) -> String {
+    // The bytes are ASCII.
+    String::from_utf8_lossy(&results_json_bytes(content)).into_owned()
 }
 
 /// Python's `ensure_ascii=True`: every non-ASCII character as `\uXXXX`
 /// (UTF-16 surrogate pairs above the BMP).
 fn ascii_escape(text: &str) -> String {
-    if text.is_ascii() {
-        return text.to_string();
-    }
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
         if c.is_ascii() {
@@ -113,7 +183,7 @@ fn ascii_escape(text: &str) -> String {
 
 /// Write a results JSON file.
 pub fn write_results_json(path: &Path, content: &UploadRequest) -> Result<(), Error> {
-    std::fs::write(path, results_json_text(content)).map_err(|source| Error::Io {
+    std::fs::write(path, results_json_bytes(content)).map_err(|source| Error::Io {
         action: "write the results",
         path: path.to_path_buf(),
         source,
@@ -191,7 +261,6 @@ mod tests {
                 UploadedTest::new("t.A.plain")
             ]
         );
-        assert!(check_stream(&[], b"garbage", Path::new("x")).is_err());
         assert!(looks_like_json(b"  {\"a\":1}"));
         assert!(!looks_like_json(&s));
     }

@@ -110,7 +110,10 @@ fn test_run_list_upload_signed() {
     assert!(stderr.contains("matched by idempotent id"), "{stderr}");
     // Plain progress lines (stderr is not a terminal): done/total and counts.
     assert!(stderr.contains("[6/6] ok fake_tempest_plugin.tests.test_fake.FakeTest.test_pass_no_id (passed 4 failed 1 skipped 1"), "{stderr}");
-    assert!(stderr.contains("6 tests: 4 passed, 1 failed, 1 skipped"), "{stderr}");
+    assert!(
+        stderr.contains("6 tests: 4 passed, 1 failed, 1 skipped"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
 
     let json = std::fs::read_to_string(out.join("mytag-0.json")).unwrap();

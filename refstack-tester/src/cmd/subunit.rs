@@ -86,11 +86,9 @@ pub(crate) async fn run(cmd: SubunitCommand, _global: &GlobalArgs) -> Result<u8>
             Ok(0)
         }
         SubunitCommand::ToJson(a) => {
-            let bytes = read_input(&a.stream.input)?;
-            let recs = records(&a.stream.input, &bytes, false)?;
             let duration = i64::try_from(a.duration).unwrap_or(i64::MAX);
-            let payload = results::payload(&recs, a.cpid, duration);
-            write_out(results::results_json_text(&payload).as_bytes())?;
+            let payload = results::payload_from_stream_file(&a.stream.input, a.cpid, duration)?;
+            write_out(&results::results_json_bytes(&payload))?;
             Ok(0)
         }
         SubunitCommand::ToJunit(a) => {

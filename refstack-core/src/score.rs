@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use refstack_subunit::{TestRecord, TestStatus};
 
-use crate::guideline::{Capability, FlagKey, Guideline, Status, Test, normalize_uuid};
+use crate::guideline::{Capability, FlagKey, Guideline, Status, Test, normalized_uuid};
 use crate::payload::PassedTest;
 use crate::target::{InvalidTarget, Target};
 use crate::testid::TestId;
@@ -72,7 +72,7 @@ impl From<TestStatus> for Outcome {
 pub struct Results {
     passed: HashSet<String>,
     /// Normalised uuid → the first passed name carrying it.
-    passed_uuids: HashMap<String, String>,
+    passed_uuids: HashMap<String, Box<str>>,
     /// Upload name → outcome, when the full stream is known.
     outcomes: Option<HashMap<String, Outcome>>,
 }
@@ -138,9 +138,11 @@ impl Results {
 
     fn add_passed(&mut self, name: String, uuid: Option<&str>) {
         if let Some(uuid) = uuid {
-            self.passed_uuids
-                .entry(normalize_uuid(uuid))
-                .or_insert_with(|| name.clone());
+            let key = normalized_uuid(uuid);
+            if !self.passed_uuids.contains_key(key.as_ref()) {
+                self.passed_uuids
+                    .insert(key.into_owned(), name.as_str().into());
+            }
         }
         self.passed.insert(name);
     }
@@ -477,8 +479,8 @@ fn build_capability<'a>(
             test.idempotent_id.as_deref().and_then(|id| {
                 results
                     .passed_uuids
-                    .get(&normalize_uuid(id))
-                    .map(String::as_str)
+                    .get(normalized_uuid(id).as_ref())
+                    .map(AsRef::as_ref)
             })
         };
         report.tests.push(TestReport {

@@ -93,7 +93,8 @@ impl Results {
 
     /// Passed tests with their uuids (an upload body).
     pub fn from_passed_tests<'t>(tests: impl IntoIterator<Item = &'t PassedTest>) -> Self {
-        let mut r = Self::default();
+        let tests = tests.into_iter();
+        let mut r = Self::with_capacity(tests.size_hint().0);
         for t in tests {
             r.add_passed(t.name.clone(), t.uuid.as_deref());
         }
@@ -103,7 +104,8 @@ impl Results {
     /// Passed full test ids (`name[id-…,smoke]`), reduced the way
     /// refstack-client does: brackets stripped, uuid kept.
     pub fn from_passed_test_ids<'t>(ids: impl IntoIterator<Item = &'t str>) -> Self {
-        let mut r = Self::default();
+        let ids = ids.into_iter();
+        let mut r = Self::with_capacity(ids.size_hint().0);
         for id in ids {
             let parsed = TestId::parse(id.trim());
             r.add_passed(parsed.upload_name().into_owned(), parsed.uuid());
@@ -134,6 +136,14 @@ impl Results {
         }
         r.outcomes = Some(outcomes);
         r
+    }
+
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            passed: HashSet::with_capacity(n),
+            passed_uuids: HashMap::with_capacity(n),
+            outcomes: None,
+        }
     }
 
     fn add_passed(&mut self, name: String, uuid: Option<&str>) {

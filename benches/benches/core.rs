@@ -2,7 +2,8 @@
 //! on the real 2020.06 guideline, side by side with the Python oracles.
 //!
 //! Needs `REFSTACK_SHARED_DATA` (skips with a message when unset). After
-//! the criterion groups, a full run (not `--test`/`--list`) also times the
+//! the criterion groups, a `cargo bench` run (not `--test`/`--list`, not
+//! `cargo test --benches`) also times the
 //! Python oracles (`$REFSTACK_SHARED_DATA/../tools`) on the same inputs and
 //! prints both figures and their ratio.
 
@@ -233,8 +234,12 @@ fn main() {
         .configure_from_args();
     benches(&mut c, &data);
     c.final_summary();
-    let quick = std::env::args().any(|a| a == "--test" || a == "--list");
-    if !quick {
+    // Only a real benchmark run (`cargo bench` passes `--bench`); not under
+    // `cargo test --benches`, `--test` or `--list`.
+    let args: Vec<String> = std::env::args().collect();
+    let measuring =
+        args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test" || a == "--list");
+    if measuring {
         side_by_side(&data);
     }
 }

@@ -9,8 +9,11 @@ use refstack_api_types::results::UploadRequest;
 use std::io::Read;
 
 use refstack_core::payload::{PassedTest, UploadPayload};
-use refstack_subunit::{Fold, FoldOptions, ReadError, Reader, TestRecord, TestStatus, parse_slice};
-use serde::Serialize;
+use refstack_core::testid::TestId;
+use refstack_subunit::{
+    Fold, FoldOptions, Packet, PacketStatus, ReadError, Reader, Sink, TestRecord, TestStatus,
+    parse_slice,
+};
 
 use crate::error::Error;
 
@@ -141,44 +144,174 @@ pub fn payload(
     UploadPayload::from_records(cpid, duration_seconds, records).into_wire()
 }
 
-/// Render a results JSON exactly as refstack-client writes it:
-/// `json.dumps(content, indent=4, separators=(',', ': '))`, non-ASCII
-/// escaped, no trailing newline.
+/// Writes refstack-client's results JSON incrementally, exactly as
+/// `json.dumps(content, indent=4, separators=(',', ': '))` does
+/// (`ensure_ascii`: non-ASCII as `\uXXXX`), without a trailing newline.
+#[derive(Debug)]
+pub struct ResultsJsonWriter {
+    out: Vec<u8>,
+    entries: u64,
+}
+
+/// Append `s` as a JSON string literal, Python `ensure_ascii` style.
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    if bytes
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.extend_from_slice(bytes);
+    } else {
+        for c in s.chars() {
+            match c {
+                '"' => out.extend_from_slice(b"\\\""),
+                '\\' => out.extend_from_slice(b"\\\\"),
+                '\n' => out.extend_from_slice(b"\\n"),
+                '\r' => out.extend_from_slice(b"\\r"),
+                '\t' => out.extend_from_slice(b"\\t"),
+                '\u{8}' => out.extend_from_slice(b"\\b"),
+                '\u{c}' => out.extend_from_slice(b"\\f"),
+                c if (' '..='~').contains(&c) => out.push(c as u8),
+                c => {
+                    let mut units = [0u16; 2];
+                    for u in c.encode_utf16(&mut units) {
+                        out.extend_from_slice(format!("\\u{u:04x}").as_bytes());
+                    }
+                }
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+impl ResultsJsonWriter {
+    /// Start a document with `cpid` and `duration_seconds`.
+    pub fn new(cpid: &str, duration_seconds: i64, capacity: usize) -> Self {
+        let mut out = Vec::with_capacity(capacity);
+        out.extend_from_slice(b"{\n    \"cpid\": ");
+        push_json_str(&mut out, cpid);
+        out.extend_from_slice(
+            format!(",\n    \"duration_seconds\": {duration_seconds},\n    \"results\": [")
+                .as_bytes(),
+        );
+        Self { out, entries: 0 }
+    }
+
+    /// Append one passed test.
+    pub fn push(&mut self, name: &str, uuid: Option<&str>) {
+        if self.entries > 0 {
+            self.out.push(b',');
+        }
+        self.entries += 1;
+        self.out
+            .extend_from_slice(b"\n        {\n            \"name\": ");
+        push_json_str(&mut self.out, name);
+        if let Some(u) = uuid {
+            self.out.extend_from_slice(b",\n            \"uuid\": ");
+            push_json_str(&mut self.out, u);
+        }
+        self.out.extend_from_slice(b"\n        }");
+    }
+
+    /// Append the passed test with this full test id (brackets stripped
+    /// from the name, the `id-` attribute as uuid: `refstack-core`'s rules).
+    pub fn push_test_id(&mut self, id: &str) {
+        let parsed = TestId::parse(id);
+        self.push(&parsed.upload_name(), parsed.uuid());
+    }
+
+    /// Number of tests written.
+    pub fn len(&self) -> u64 {
+        self.entries
+    }
+
+    /// True when no test was written.
+    pub fn is_empty(&self) -> bool {
+        self.entries == 0
+    }
+
+    /// Close the document and return its bytes.
+    pub fn finish(mut self) -> Vec<u8> {
+        if self.entries > 0 {
+            self.out.extend_from_slice(b"\n    ]\n}");
+        } else {
+            self.out.extend_from_slice(b"]\n}");
+        }
+        self.out
+    }
+}
+
+/// Render a results JSON exactly as refstack-client writes it (see
+/// [`ResultsJsonWriter`]).
 pub fn results_json_bytes(content: &UploadRequest) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + content.results.len() * 180);
-    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
-    // Serialising plain strings and integers into a Vec cannot fail.
-    if content.serialize(&mut ser).is_err() {
-        return Vec::new();
+    let mut w = ResultsJsonWriter::new(
+        &content.cpid,
+        content.duration_seconds,
+        96 + content.results.len() * 180,
+    );
+    for t in &content.results {
+        w.push(&t.name, t.uuid.as_deref());
     }
-    if out.is_ascii() {
-        return out;
-    }
-    ascii_escape(&String::from_utf8_lossy(&out)).into_bytes()
+    w.finish()
 }
 
 /// [`results_json_bytes`] as a string.
 pub fn results_json_text(content: &UploadRequest) -> String {
-    // The bytes are ASCII.
     String::from_utf8_lossy(&results_json_bytes(content)).into_owned()
 }
 
-/// Python's `ensure_ascii=True`: every non-ASCII character as `\uXXXX`
-/// (UTF-16 surrogate pairs above the BMP).
-fn ascii_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if c.is_ascii() {
-            out.push(c);
-        } else {
-            let mut units = [0u16; 2];
-            for u in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{u:04x}"));
+/// Counts test packets and writes every `success` one straight into a
+/// results JSON. A `success` status always completes a test (subunit's
+/// lifecycle), so each such packet is exactly one passed test, in the order
+/// tests finished: the same list as folding records first, without
+/// building them.
+struct PassedToJson {
+    json: ResultsJsonWriter,
+    test_packets: u64,
+}
+
+impl Sink for PassedToJson {
+    type Error = std::convert::Infallible;
+    fn packet(&mut self, _offset: u64, p: &Packet<'_>) -> Result<(), Self::Error> {
+        if let Some(id) = p.test_id {
+            self.test_packets += 1;
+            if p.status == PacketStatus::Success {
+                self.json.push_test_id(id);
             }
         }
+        Ok(())
     }
-    out
+}
+
+/// The fast path of `subunit to-json`: stream `path` (`-` for stdin) into
+/// a results JSON document. Errors on unreadable input, and on a non-empty
+/// input without any test packet.
+pub fn results_json_from_stream_file(
+    path: &Path,
+    cpid: &str,
+    duration_seconds: i64,
+) -> Result<Vec<u8>, Error> {
+    let mut sink = PassedToJson {
+        json: ResultsJsonWriter::new(cpid, duration_seconds, 1 << 20),
+        test_packets: 0,
+    };
+    let mut reader = Reader::new(open_input(path)?);
+    match reader.run(&mut sink) {
+        Ok(()) => {}
+        Err(ReadError::Io(source)) => {
+            return Err(Error::Io {
+                action: "read the subunit stream",
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+        Err(ReadError::Sink(never)) => match never {},
+    }
+    if sink.test_packets == 0 && reader.offset() > 0 {
+        return Err(no_tests(path));
+    }
+    Ok(sink.json.finish())
 }
 
 /// Write a results JSON file.
@@ -231,6 +364,54 @@ mod tests {
             results_json_text(&c),
             "{\n    \"cpid\": \"c\",\n    \"duration_seconds\": 3,\n    \"results\": [\n        {\n            \"name\": \"a.b(x)\",\n            \"uuid\": \"u-1\"\n        },\n        {\n            \"name\": \"\\u00e9\"\n        }\n    ]\n}"
         );
+    }
+
+    #[test]
+    fn fast_path_equals_payload_path() {
+        let mut s = Vec::new();
+        for (i, st) in [
+            PacketStatus::Success,
+            PacketStatus::Fail,
+            PacketStatus::Success,
+            PacketStatus::Skip,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let id =
+                format!("t.A.test_{i}[id-{i}1111111-1111-4111-8111-111111111111,smoke](sc\"n)");
+            Packet::new(PacketStatus::InProgress)
+                .with_test_id(&id)
+                .encode(&mut s)
+                .unwrap();
+            Packet::new(st)
+                .with_test_id(&id)
+                .with_route_code("0")
+                .encode(&mut s)
+                .unwrap();
+        }
+        Packet::new(PacketStatus::Success)
+            .with_test_id("plain.é")
+            .encode(&mut s)
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("s.v2");
+        std::fs::write(&f, &s).unwrap();
+        let fast = results_json_from_stream_file(&f, "cp", 4).unwrap();
+        let slow = results_json_bytes(&payload(&records_from_bytes(&s, false), "cp", 4));
+        assert_eq!(
+            String::from_utf8_lossy(&fast),
+            String::from_utf8_lossy(&slow)
+        );
+        assert!(String::from_utf8_lossy(&fast).contains("\"name\": \"plain.\\u00e9\""));
+        let empty = dir.path().join("e");
+        std::fs::write(&empty, b"").unwrap();
+        assert_eq!(
+            results_json_from_stream_file(&empty, "", 0).unwrap(),
+            b"{\n    \"cpid\": \"\",\n    \"duration_seconds\": 0,\n    \"results\": []\n}"
+        );
+        std::fs::write(&empty, b"not a stream").unwrap();
+        assert!(results_json_from_stream_file(&empty, "", 0).is_err());
     }
 
     #[test]

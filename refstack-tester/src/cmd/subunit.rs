@@ -87,8 +87,11 @@ pub(crate) async fn run(cmd: SubunitCommand, _global: &GlobalArgs) -> Result<u8>
         }
         SubunitCommand::ToJson(a) => {
             let duration = i64::try_from(a.duration).unwrap_or(i64::MAX);
-            let payload = results::payload_from_stream_file(&a.stream.input, a.cpid, duration)?;
-            write_out(&results::results_json_bytes(&payload))?;
+            write_out(&results::results_json_from_stream_file(
+                &a.stream.input,
+                &a.cpid,
+                duration,
+            )?)?;
             Ok(0)
         }
         SubunitCommand::ToJunit(a) => {

@@ -11,8 +11,8 @@ use std::io::Read;
 use refstack_core::payload::{PassedTest, UploadPayload};
 use refstack_core::testid::TestId;
 use refstack_subunit::{
-    Fold, FoldOptions, Packet, PacketStatus, ReadError, Reader, Sink, TestRecord, TestStatus,
-    parse_slice,
+    DEFAULT_READ_SIZE, DecoderOptions, Fold, FoldOptions, Format, Packet, PacketStatus, ReadError,
+    Reader, Sink, TestRecord, TestStatus, detect, parse_packet, parse_slice,
 };
 
 use crate::error::Error;
@@ -198,6 +198,37 @@ impl ResultsJsonWriter {
         Self { out, entries: 0 }
     }
 
+    /// A writer of entries only (no header), to be appended to a document
+    /// with [`ResultsJsonWriter::append_fragment`].
+    pub fn fragment(capacity: usize) -> Self {
+        Self {
+            out: Vec::with_capacity(capacity),
+            entries: 0,
+        }
+    }
+
+    /// The entries written to a [`ResultsJsonWriter::fragment`], each
+    /// preceded by its separator; the first one's leading `,` is removed.
+    pub fn into_fragment(self) -> Vec<u8> {
+        let mut out = self.out;
+        if out.first() == Some(&b',') {
+            out.remove(0);
+        }
+        out
+    }
+
+    /// Append `count` entries produced by [`ResultsJsonWriter::into_fragment`].
+    pub fn append_fragment(&mut self, entries: &[u8], count: u64) {
+        if count == 0 {
+            return;
+        }
+        if self.entries > 0 {
+            self.out.push(b',');
+        }
+        self.out.extend_from_slice(entries);
+        self.entries += count;
+    }
+
     /// Append one passed test.
     pub fn push(&mut self, name: &str, uuid: Option<&str>) {
         if self.entries > 0 {
@@ -262,10 +293,11 @@ pub fn results_json_text(content: &UploadRequest) -> String {
 }
 
 /// Counts test packets and writes every `success` one straight into a
-/// results JSON. A `success` status always completes a test (subunit's
-/// lifecycle), so each such packet is exactly one passed test, in the order
-/// tests finished: the same list as folding records first, without
-/// building them.
+/// results JSON fragment. A `success` status always completes a test
+/// (subunit's lifecycle), so each such packet is exactly one passed test,
+/// in the order tests finished: the same list as folding records first,
+/// without building them, and without state across packets (so a v2
+/// stream can be cut at any packet boundary).
 struct PassedToJson {
     json: ResultsJsonWriter,
     test_packets: u64,
@@ -284,34 +316,145 @@ impl Sink for PassedToJson {
     }
 }
 
+/// One part of a stream file turned into results entries.
+struct Part {
+    entries: Vec<u8>,
+    count: u64,
+    test_packets: u64,
+    bytes: u64,
+}
+
+fn read_error(path: &Path, source: std::io::Error) -> Error {
+    Error::Io {
+        action: "read the subunit stream",
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Parse `input` into results entries.
+fn json_part(path: &Path, input: impl Read, format: Option<Format>) -> Result<Part, Error> {
+    let mut sink = PassedToJson {
+        json: ResultsJsonWriter::fragment(1 << 20),
+        test_packets: 0,
+    };
+    let mut reader = Reader::with_options(input, DecoderOptions { format }, DEFAULT_READ_SIZE);
+    match reader.run(&mut sink) {
+        Ok(()) => {}
+        Err(ReadError::Io(source)) => return Err(read_error(path, source)),
+        Err(ReadError::Sink(never)) => match never {},
+    }
+    let count = sink.json.len();
+    Ok(Part {
+        entries: sink.json.into_fragment(),
+        count,
+        test_packets: sink.test_packets,
+        bytes: reader.offset(),
+    })
+}
+
+/// A packet boundary near the middle of a v2 file: the first signature
+/// byte from `len / 2` on that starts three consecutive CRC-valid packets.
+fn middle_packet_boundary(file: &mut std::fs::File, len: u64) -> Option<u64> {
+    use std::io::{Seek, SeekFrom};
+    let start = len / 2;
+    let window = (8u64 << 20).min(len - start);
+    file.seek(SeekFrom::Start(start)).ok()?;
+    let mut buf = Vec::with_capacity(usize::try_from(window).ok()?);
+    file.by_ref().take(window).read_to_end(&mut buf).ok()?;
+    let mut pos = 0;
+    while let Some(k) = memchr_b3(&buf[pos..]) {
+        let at = pos + k;
+        let mut next = at;
+        let mut valid = 0;
+        while valid < 3 {
+            match parse_packet(&buf[next..]) {
+                Ok((_, used)) => {
+                    next += used;
+                    valid += 1;
+                }
+                Err(_) => break,
+            }
+        }
+        if valid == 3 {
+            return Some(start + at as u64);
+        }
+        pos = at + 1;
+    }
+    None
+}
+
+fn memchr_b3(buf: &[u8]) -> Option<usize> {
+    buf.iter()
+        .position(|&b| b == refstack_subunit::v2::SIGNATURE)
+}
+
+/// Streams at least this large are parsed by two threads when they are v2.
+const PARALLEL_THRESHOLD: u64 = 8 << 20;
+
 /// The fast path of `subunit to-json`: stream `path` (`-` for stdin) into
-/// a results JSON document. Errors on unreadable input, and on a non-empty
-/// input without any test packet.
+/// a results JSON document, identical to [`results_json_bytes`] of
+/// [`payload`] of the records. A large v2 file is cut at a packet boundary
+/// near its middle and both halves are parsed in parallel. Errors on
+/// unreadable input, and on a non-empty input without any test packet.
 pub fn results_json_from_stream_file(
     path: &Path,
     cpid: &str,
     duration_seconds: i64,
 ) -> Result<Vec<u8>, Error> {
-    let mut sink = PassedToJson {
-        json: ResultsJsonWriter::new(cpid, duration_seconds, 1 << 20),
-        test_packets: 0,
-    };
-    let mut reader = Reader::new(open_input(path)?);
-    match reader.run(&mut sink) {
-        Ok(()) => {}
-        Err(ReadError::Io(source)) => {
-            return Err(Error::Io {
-                action: "read the subunit stream",
-                path: path.to_path_buf(),
-                source,
-            });
+    let parts = if path.as_os_str() == "-" {
+        vec![json_part(path, std::io::stdin().lock(), None)?]
+    } else {
+        let mut file = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
+        let len = file.metadata().map_err(|e| read_error(path, e))?.len();
+        let mut head = [0u8; 4096];
+        let n = file.read(&mut head).map_err(|e| read_error(path, e))?;
+        let is_v2 = len >= PARALLEL_THRESHOLD && detect(&head[..n], false) == Some(Format::V2);
+        let split = if is_v2 {
+            middle_packet_boundary(&mut file, len)
+        } else {
+            None
+        };
+        match split {
+            Some(cut) => std::thread::scope(|scope| {
+                let second = scope.spawn(move || -> Result<Part, Error> {
+                    use std::io::{Seek, SeekFrom};
+                    let mut f = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
+                    f.seek(SeekFrom::Start(cut))
+                        .map_err(|e| read_error(path, e))?;
+                    json_part(path, f, Some(Format::V2))
+                });
+                let first = std::fs::File::open(path)
+                    .map_err(|e| read_error(path, e))
+                    .and_then(|f| json_part(path, f.take(cut), None));
+                let second = second.join().unwrap_or_else(|_| {
+                    Err(Error::Input {
+                        origin: path.display().to_string(),
+                        message: "parser thread failed".into(),
+                    })
+                });
+                Ok::<_, Error>(vec![first?, second?])
+            })?,
+            None => {
+                let f = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
+                vec![json_part(path, f, None)?]
+            }
         }
-        Err(ReadError::Sink(never)) => match never {},
-    }
-    if sink.test_packets == 0 && reader.offset() > 0 {
+    };
+    let tests: u64 = parts.iter().map(|p| p.test_packets).sum();
+    let bytes: u64 = parts.iter().map(|p| p.bytes).sum();
+    if tests == 0 && bytes > 0 {
         return Err(no_tests(path));
     }
-    Ok(sink.json.finish())
+    let mut w = ResultsJsonWriter::new(
+        cpid,
+        duration_seconds,
+        96 + parts.iter().map(|p| p.entries.len()).sum::<usize>(),
+    );
+    for p in parts {
+        w.append_fragment(&p.entries, p.count);
+    }
+    Ok(w.finish())
 }
 
 /// Write a results JSON file.
@@ -412,6 +555,40 @@ mod tests {
         );
         std::fs::write(&empty, b"not a stream").unwrap();
         assert!(results_json_from_stream_file(&empty, "", 0).is_err());
+    }
+
+    #[test]
+    fn parallel_split_equals_single_pass() {
+        // > PARALLEL_THRESHOLD bytes: many tests with a large attachment each.
+        let mut s = Vec::new();
+        let blob = vec![b'x'; 60_000];
+        for i in 0..300 {
+            let id = format!("t.A.test_{i}[id-{i:08}-1111-4111-8111-111111111111]");
+            Packet::new(PacketStatus::InProgress)
+                .with_test_id(&id)
+                .encode(&mut s)
+                .unwrap();
+            Packet::new(PacketStatus::Undefined)
+                .with_test_id(&id)
+                .with_file("pythonlogging:''", &blob)
+                .encode(&mut s)
+                .unwrap();
+            let st = if i % 7 == 0 {
+                PacketStatus::Fail
+            } else {
+                PacketStatus::Success
+            };
+            Packet::new(st).with_test_id(&id).encode(&mut s).unwrap();
+        }
+        assert!(s.len() as u64 > PARALLEL_THRESHOLD);
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("big.v2");
+        std::fs::write(&f, &s).unwrap();
+        let mut file = std::fs::File::open(&f).unwrap();
+        assert!(middle_packet_boundary(&mut file, s.len() as u64).is_some());
+        let fast = results_json_from_stream_file(&f, "cp", 1).unwrap();
+        let slow = results_json_bytes(&payload(&records_from_bytes(&s, false), "cp", 1));
+        assert!(fast == slow, "parallel output differs");
     }
 
     #[test]

@@ -358,7 +358,7 @@ fn json_part(path: &Path, input: impl Read, format: Option<Format>) -> Result<Pa
 fn middle_packet_boundary(file: &mut std::fs::File, len: u64) -> Option<u64> {
     use std::io::{Seek, SeekFrom};
     let start = len / 2;
-    let window = (8u64 << 20).min(len - start);
+    let window = (1u64 << 20).min(len - start);
     file.seek(SeekFrom::Start(start)).ok()?;
     let mut buf = Vec::with_capacity(usize::try_from(window).ok()?);
     file.by_ref().take(window).read_to_end(&mut buf).ok()?;

@@ -349,24 +349,6 @@ async fn sweep_stale(backend: Backend, admin_url: &str) -> Result<(), sqlx::Erro
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::url_with_database;
-
-    #[test]
-    fn database_name_replaces_the_path() {
-        assert_eq!(
-            url_with_database("postgres://u:p@127.0.0.1:5432/postgres", "x"),
-            "postgres://u:p@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            url_with_database("mysql://u:p@h:3306/mysql?ssl-mode=disabled", "x"),
-            "mysql://u:p@h:3306/x?ssl-mode=disabled"
-        );
-        assert_eq!(url_with_database("mysql://u@h", "x"), "mysql://u@h/x");
-    }
-}
-
 /// The column names of `table` (sorted), read from the database's catalog; lets tests pin
 /// the schema of every dialect to upstream's data model.
 pub async fn columns(db: &Db, table: &str) -> Vec<String> {
@@ -399,4 +381,22 @@ pub async fn columns(db: &Db, table: &str) -> Vec<String> {
     let mut names = fetched.unwrap_or_else(|e| panic!("cannot read the columns of {table}: {e}"));
     names.sort();
     names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_with_database;
+
+    #[test]
+    fn database_name_replaces_the_path() {
+        assert_eq!(
+            url_with_database("postgres://u:p@127.0.0.1:5432/postgres", "x"),
+            "postgres://u:p@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            url_with_database("mysql://u:p@h:3306/mysql?ssl-mode=disabled", "x"),
+            "mysql://u:p@h:3306/x?ssl-mode=disabled"
+        );
+        assert_eq!(url_with_database("mysql://u@h", "x"), "mysql://u@h/x");
+    }
 }

@@ -29,6 +29,10 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .nest("/v1", v1)
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::resolve,
+        ))
         .with_state(state);
     let prefix = cfg.api_prefix.clone();
     let normalized = tower::util::MapRequest::new(api, move |req: Request| normalize(req, &prefix));

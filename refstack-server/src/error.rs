@@ -133,3 +133,17 @@ impl IntoResponse for ApiError {
 
 /// The result type of handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<crate::db::DbError> for ApiError {
+    fn from(e: crate::db::DbError) -> Self {
+        use crate::db::DbError;
+        match e {
+            DbError::NotFound { .. } => ApiError::not_found(e.to_string()),
+            DbError::Conflict(m) => ApiError::conflict(m),
+            DbError::InUse(m) | DbError::Invalid(m) | DbError::InvalidState(m) => {
+                ApiError::validation(m)
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}

@@ -3,12 +3,18 @@
 //! runs it with graceful shutdown, [`config::Config`] holds every option.
 
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod extract;
 pub mod guidelines;
+pub mod products;
+pub mod profile;
+pub mod results;
 pub mod routes;
 pub mod state;
+pub mod vendors;
 
 pub use app::{app, serve};
 pub use config::Config;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::db::Db;
 use crate::guidelines::source::Sources;
 
 /// Everything a handler needs; cheap to clone.
@@ -10,16 +11,19 @@ use crate::guidelines::source::Sources;
 pub struct AppState {
     /// The configuration in effect.
     pub cfg: Arc<Config>,
+    /// The database.
+    pub db: Db,
     /// Guideline sources with their cache.
     pub guidelines: Arc<Sources>,
 }
 
 impl AppState {
-    /// Builds the state from a configuration.
-    pub fn new(cfg: Config) -> Self {
+    /// Builds the state from a configuration and a connected, migrated database.
+    pub fn new(cfg: Config, db: Db) -> Self {
         let guidelines = Arc::new(Sources::new(&cfg.guidelines));
         Self {
             cfg: Arc::new(cfg),
+            db,
             guidelines,
         }
     }

@@ -142,7 +142,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
                 serve::run(cfg, cli.global.config.as_deref()).await
             }
             Command::Migrate => {
-                anyhow::bail!("migrate needs the storage layer ({})", serve::redact(&cfg.database_url))
+                serve::open_db(&cfg).await?.close().await;
+                Ok(())
             }
             Command::User(u) => user::run(&cfg, u).await,
             Command::Guidelines(GuidelinesCommand::Sync { dir }) => {

@@ -1,6 +1,7 @@
 //! `GET /v1/guidelines[/{file}[/tests]]` (reference §2.2, §5).
 
 pub mod source;
+mod tests;
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,8 @@ use serde::Serialize;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use source::FetchError;
+
+pub use tests::TestListParams;
 
 /// One entry of the guideline list.
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -29,6 +32,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/guidelines", get(list))
         .route("/guidelines/{file}", get(file))
+        .route("/guidelines/{file}/tests", get(tests::test_list))
 }
 
 /// `GET /v1/guidelines`: `{"powered": [...], "<addon>": [...]}`. Add-ons are

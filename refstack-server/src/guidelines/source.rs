@@ -4,10 +4,11 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
+use refstack_core::Guideline;
 use serde::Deserialize;
 
 use crate::config::{GuidelinesConfig, SourceConfig};
@@ -161,6 +162,7 @@ pub struct Sources {
     client: reqwest::Client,
     ttl: Duration,
     cache: Mutex<HashMap<String, (Instant, Bytes)>>,
+    parsed: Mutex<HashMap<String, (Bytes, Arc<Guideline>)>>,
 }
 
 enum Got {
@@ -183,6 +185,7 @@ impl Sources {
             client,
             ttl: Duration::from_secs(cfg.cache_ttl_secs),
             cache: Mutex::new(HashMap::new()),
+            parsed: Mutex::new(HashMap::new()),
         }
     }
 
@@ -362,6 +365,32 @@ impl Sources {
         } else {
             FetchError::NotFound
         })
+    }
+}
+
+impl Sources {
+    /// [`Sources::fetch`] parsed by refstack-core; the parsed document is
+    /// reused while the fetched bytes do not change. A document that does
+    /// not parse counts as a failed source.
+    pub async fn parsed(&self, file: &str) -> Result<Arc<Guideline>, FetchError> {
+        let body = self.fetch(file).await?;
+        if let Ok(cache) = self.parsed.lock()
+            && let Some((bytes, g)) = cache.get(file)
+            && *bytes == body
+        {
+            return Ok(g.clone());
+        }
+        let g = match Guideline::from_json(&body) {
+            Ok(g) => Arc::new(g),
+            Err(e) => {
+                tracing::warn!(file, error = %e, "guideline does not parse");
+                return Err(FetchError::Failed);
+            }
+        };
+        if let Ok(mut cache) = self.parsed.lock() {
+            cache.insert(file.to_owned(), (body, g.clone()));
+        }
+        Ok(g)
     }
 }
 

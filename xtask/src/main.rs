@@ -3,12 +3,15 @@
 //! Tasks:
 //! - `tidy`: checks the architecture invariants that the compiler cannot:
 //!   crate dependency directions and stray stubs in landed code.
+//! - `loadbench`: our server and upstream RefStack 2.1.0 side by side under
+//!   the same HTTP load (see `loadbench/mod.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
 
+mod loadbench;
 mod tidy;
 
 fn main() -> anyhow::Result<()> {
@@ -16,6 +19,7 @@ fn main() -> anyhow::Result<()> {
     let task = args.next();
     match task.as_deref() {
         Some("tidy") => tidy::run(&workspace_root()),
+        Some("loadbench") => loadbench::run(&workspace_root(), args),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             Ok(())
@@ -31,7 +35,10 @@ fn print_help() {
     eprintln!(
         "cargo xtask <task>\n\n\
          Tasks:\n  \
-         tidy    check crate boundaries (cargo tree) and stray todo!/unimplemented!/dbg!\n"
+         tidy       check crate boundaries (cargo tree) and stray todo!/unimplemented!/dbg!\n  \
+         loadbench  load-test refstack-server and upstream RefStack 2.1.0 side by side\n\n\
+         {}\n",
+        loadbench::USAGE
     );
 }
 

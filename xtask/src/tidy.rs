@@ -20,7 +20,10 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         "refstack-api-types",
         &["tokio", "sqlx", "axum", "reqwest", "hyper"],
     ),
-    ("refstack-subunit", &["sqlx", "axum", "reqwest", "hyper", "serde"]),
+    (
+        "refstack-subunit",
+        &["sqlx", "axum", "reqwest", "hyper", "serde"],
+    ),
 ];
 
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
@@ -29,15 +32,7 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
         let tree = cargo_stdout(
             root,
             &[
-                "tree",
-                "--locked",
-                "-p",
-                package,
-                "-e",
-                "normal",
-                "--prefix",
-                "none",
-                "--format",
+                "tree", "--locked", "-p", package, "-e", "normal", "--prefix", "none", "--format",
                 "{p}",
             ],
         )?;

@@ -1,0 +1,537 @@
+//! A small closed-loop HTTP/1.1 load generator over blocking std sockets.
+//!
+//! Each connection is one thread that sends the same pre-built request
+//! again and again, reusing the connection when the server keeps it alive
+//! and reconnecting when it closes it (gunicorn's sync workers close after
+//! every response; connection setup then counts in the latency, as it does
+//! for a real client).
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+const IO_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A request serialized once, sent many times.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    bytes: Arc<Vec<u8>>,
+    /// `METHOD path`, for messages.
+    pub(crate) label: String,
+}
+
+impl Request {
+    /// A GET of `path`.
+    pub(crate) fn get(addr: SocketAddr, path: &str) -> Self {
+        Self::build(addr, "GET", path, &[], None)
+    }
+
+    /// A POST of a JSON `body` with extra `headers`.
+    pub(crate) fn post_json(
+        addr: SocketAddr,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Self {
+        Self::build(addr, "POST", path, headers, Some(body))
+    }
+
+    fn build(
+        addr: SocketAddr,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Self {
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: refstack-loadbench\r\nAccept: */*\r\n"
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if let Some(body) = body {
+            head.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        head.push_str("\r\n");
+        let mut bytes = head.into_bytes();
+        if let Some(body) = body {
+            bytes.extend_from_slice(body);
+        }
+        Request {
+            bytes: Arc::new(bytes),
+            label: format!("{method} {path}"),
+        }
+    }
+}
+
+/// A parsed response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
+    /// The server will close the connection after this response.
+    pub(crate) close: bool,
+}
+
+impl Response {
+    /// The body as text (lossy), for messages.
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Reads one HTTP/1.x response from `reader`.
+pub(crate) fn read_response<R: BufRead>(reader: &mut R) -> io::Result<Response> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "connection closed before the status line",
+        ));
+    }
+    let mut parts = line.split_whitespace();
+    let version = parts.next().unwrap_or_default().to_owned();
+    let status: u16 = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad(format!("bad status line {line:?}")))?;
+    let mut close = version == "HTTP/1.0";
+    let mut content_length: Option<usize> = None;
+    let mut chunked = false;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(bad("connection closed inside the headers".into()));
+        }
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        let Some((name, value)) = header.split_once(':') else {
+            return Err(bad(format!("bad header {header:?}")));
+        };
+        let value = value.trim();
+        match name.trim().to_ascii_lowercase().as_str() {
+            "content-length" => {
+                content_length = Some(
+                    value
+                        .parse()
+                        .map_err(|_| bad(format!("bad content-length {value:?}")))?,
+                );
+            }
+            "transfer-encoding" => chunked = value.to_ascii_lowercase().contains("chunked"),
+            "connection" => {
+                let v = value.to_ascii_lowercase();
+                if v.contains("close") {
+                    close = true;
+                } else if v.contains("keep-alive") {
+                    close = false;
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut body = Vec::new();
+    if status == 204 || status == 304 || (100..200).contains(&status) {
+        // No body.
+    } else if chunked {
+        read_chunked(reader, &mut body)?;
+    } else if let Some(len) = content_length {
+        body.resize(len, 0);
+        reader.read_exact(&mut body)?;
+    } else {
+        reader.read_to_end(&mut body)?;
+        close = true;
+    }
+    Ok(Response {
+        status,
+        body,
+        close,
+    })
+}
+
+fn read_chunked<R: BufRead>(reader: &mut R, body: &mut Vec<u8>) -> io::Result<()> {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        reader.read_line(&mut line)?;
+        let size_text = line.trim().split(';').next().unwrap_or_default();
+        let size = usize::from_str_radix(size_text, 16)
+            .map_err(|_| bad(format!("bad chunk size {line:?}")))?;
+        if size == 0 {
+            // Trailers, then the final empty line.
+            loop {
+                line.clear();
+                if reader.read_line(&mut line)? == 0 || line.trim_end().is_empty() {
+                    return Ok(());
+                }
+            }
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        reader.read_exact(&mut body[start..])?;
+        line.clear();
+        reader.read_line(&mut line)?;
+    }
+}
+
+fn bad(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg)
+}
+
+/// One client connection that reconnects when needed.
+pub(crate) struct Client {
+    addr: SocketAddr,
+    conn: Option<BufReader<TcpStream>>,
+}
+
+impl Client {
+    pub(crate) fn new(addr: SocketAddr) -> Self {
+        Client { addr, conn: None }
+    }
+
+    /// Sends `req` and reads the answer.
+    pub(crate) fn send(&mut self, req: &Request) -> io::Result<Response> {
+        let result = self.try_send(req);
+        match &result {
+            Ok(resp) if !resp.close => {}
+            _ => self.conn = None,
+        }
+        result
+    }
+
+    fn try_send(&mut self, req: &Request) -> io::Result<Response> {
+        let conn = match &mut self.conn {
+            Some(c) => c,
+            None => {
+                let stream = TcpStream::connect_timeout(&self.addr, IO_TIMEOUT)?;
+                stream.set_nodelay(true)?;
+                stream.set_read_timeout(Some(IO_TIMEOUT))?;
+                stream.set_write_timeout(Some(IO_TIMEOUT))?;
+                self.conn
+                    .insert(BufReader::with_capacity(64 * 1024, stream))
+            }
+        };
+        conn.get_mut().write_all(&req.bytes)?;
+        read_response(conn)
+    }
+}
+
+/// Sends one request on a fresh connection.
+pub(crate) fn send_once(addr: SocketAddr, req: &Request) -> anyhow::Result<Response> {
+    Client::new(addr)
+        .send(req)
+        .with_context(|| format!("{} on {addr}", req.label))
+}
+
+/// Measured figures of one scenario.
+#[derive(Debug, Clone)]
+pub(crate) struct Stats {
+    /// Successful requests completed inside the measurement window.
+    pub(crate) ok: u64,
+    /// Failed requests (I/O error or unexpected status) in the window.
+    pub(crate) errors: u64,
+    /// First failure, for the report.
+    pub(crate) first_error: Option<String>,
+    /// Length of the measurement window.
+    pub(crate) window: Duration,
+    /// Sorted latencies of the successful requests, microseconds.
+    latencies_us: Vec<u64>,
+}
+
+impl Stats {
+    /// Successful requests per second.
+    pub(crate) fn throughput(&self) -> f64 {
+        let secs = self.window.as_secs_f64();
+        if secs > 0.0 {
+            self.ok as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    /// The `p`-th percentile latency (nearest rank), milliseconds.
+    pub(crate) fn percentile_ms(&self, p: f64) -> f64 {
+        percentile(&self.latencies_us, p) as f64 / 1000.0
+    }
+}
+
+/// Nearest-rank percentile of sorted values (0 for an empty slice).
+pub(crate) fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// What one worker thread observed.
+#[derive(Default)]
+struct WorkerLog {
+    ok: u64,
+    errors: u64,
+    first_error: Option<String>,
+    latencies_us: Vec<u64>,
+}
+
+impl WorkerLog {
+    fn record(&mut self, req: &Request, expect: u16, result: io::Result<Response>, us: u64) {
+        match result {
+            Ok(resp) if resp.status == expect => {
+                self.ok += 1;
+                self.latencies_us.push(us);
+            }
+            Ok(resp) => {
+                self.errors += 1;
+                self.first_error.get_or_insert_with(|| {
+                    let mut text = resp.text();
+                    text.truncate(300);
+                    format!(
+                        "{}: status {} (expected {expect}): {text}",
+                        req.label, resp.status
+                    )
+                });
+            }
+            Err(e) => {
+                self.errors += 1;
+                self.first_error
+                    .get_or_insert_with(|| format!("{}: {e}", req.label));
+            }
+        }
+    }
+}
+
+fn merge(logs: Vec<WorkerLog>, window: Duration) -> Stats {
+    let mut stats = Stats {
+        ok: 0,
+        errors: 0,
+        first_error: None,
+        window,
+        latencies_us: Vec::new(),
+    };
+    for log in logs {
+        stats.ok += log.ok;
+        stats.errors += log.errors;
+        if stats.first_error.is_none() {
+            stats.first_error = log.first_error;
+        }
+        stats.latencies_us.extend(log.latencies_us);
+    }
+    stats.latencies_us.sort_unstable();
+    stats
+}
+
+/// Drives `req` from `connections` threads: `warmup` unmeasured, then
+/// `duration` measured (requests that start and finish inside the window).
+pub(crate) fn run_timed(
+    addr: SocketAddr,
+    req: &Request,
+    expect: u16,
+    connections: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> anyhow::Result<Stats> {
+    let start = Instant::now();
+    let measure_from = start + warmup;
+    let end = measure_from + duration;
+    let logs = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..connections.max(1))
+            .map(|_| {
+                s.spawn(move || {
+                    let mut client = Client::new(addr);
+                    let mut log = WorkerLog::default();
+                    loop {
+                        let t0 = Instant::now();
+                        if t0 >= end {
+                            break;
+                        }
+                        let result = client.send(req);
+                        let t1 = Instant::now();
+                        if t0 >= measure_from && t1 <= end {
+                            let us = u64::try_from(t1.duration_since(t0).as_micros())
+                                .unwrap_or(u64::MAX);
+                            log.record(req, expect, result, us);
+                        }
+                    }
+                    log
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join())
+            .collect::<Result<Vec<_>, _>>()
+    });
+    match logs {
+        Ok(logs) => Ok(merge(logs, duration)),
+        Err(_) => bail!("a load generator thread panicked"),
+    }
+}
+
+/// Sends `req` exactly `total` times from `connections` threads (used to
+/// seed data). Fails on the first unexpected answer.
+pub(crate) fn run_count(
+    addr: SocketAddr,
+    req: &Request,
+    expect: u16,
+    connections: usize,
+    total: u64,
+) -> anyhow::Result<Stats> {
+    let next = std::sync::atomic::AtomicU64::new(0);
+    let start = Instant::now();
+    let logs = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..connections.max(1))
+            .map(|_| {
+                let next = &next;
+                s.spawn(move || {
+                    let mut client = Client::new(addr);
+                    let mut log = WorkerLog::default();
+                    while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < total {
+                        let t0 = Instant::now();
+                        let result = client.send(req);
+                        let us = u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX);
+                        log.record(req, expect, result, us);
+                        if log.errors > 0 {
+                            break;
+                        }
+                    }
+                    log
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join())
+            .collect::<Result<Vec<_>, _>>()
+    });
+    let stats = match logs {
+        Ok(logs) => merge(logs, start.elapsed()),
+        Err(_) => bail!("a load generator thread panicked"),
+    };
+    if let Some(e) = &stats.first_error {
+        bail!("seeding failed: {e}");
+    }
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &str) -> io::Result<Response> {
+        read_response(&mut io::Cursor::new(raw.as_bytes().to_vec()))
+    }
+
+    #[test]
+    fn content_length_keep_alive() -> io::Result<()> {
+        let r = parse(
+            "HTTP/1.1 201 Created\r\nContent-Length: 5\r\nContent-Type: application/json\r\n\r\nhelloEXTRA",
+        )?;
+        assert_eq!(r.status, 201);
+        assert_eq!(r.body, b"hello");
+        assert!(!r.close);
+        Ok(())
+    }
+
+    #[test]
+    fn connection_close_and_http10() -> io::Result<()> {
+        let r = parse("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}")?;
+        assert!(r.close);
+        let r = parse("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}")?;
+        assert!(r.close);
+        let r = parse("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n")?;
+        assert!(!r.close);
+        Ok(())
+    }
+
+    #[test]
+    fn chunked_body() -> io::Result<()> {
+        let r = parse(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n6;x=y\r\npedia \r\n0\r\nTrailer: t\r\n\r\n",
+        )?;
+        assert_eq!(r.body, b"Wikipedia ");
+        assert!(!r.close);
+        Ok(())
+    }
+
+    #[test]
+    fn no_body_statuses_and_read_to_end() -> io::Result<()> {
+        let r = parse("HTTP/1.1 204 No Content\r\n\r\n")?;
+        assert_eq!(r.status, 204);
+        assert!(r.body.is_empty());
+        let r = parse("HTTP/1.1 200 OK\r\n\r\nuntil eof")?;
+        assert_eq!(r.body, b"until eof");
+        assert!(r.close);
+        Ok(())
+    }
+
+    #[test]
+    fn malformed_responses_are_errors() {
+        assert!(parse("").is_err());
+        assert!(parse("garbage\r\n\r\n").is_err());
+        assert!(parse("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n").is_err());
+        assert!(parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort").is_err());
+        assert!(parse("HTTP/1.1 200 OK\r\nno colon\r\n\r\n").is_err());
+    }
+
+    #[test]
+    fn request_bytes() {
+        let addr = SocketAddr::from(([127, 0, 0, 1], 8000));
+        let r = Request::post_json(addr, "/v1/results/", &[("X-Signature", "ab")], b"{}");
+        let text = String::from_utf8_lossy(&r.bytes).into_owned();
+        assert!(text.starts_with("POST /v1/results/ HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n"));
+        assert!(text.contains("X-Signature: ab\r\n"));
+        assert!(text.ends_with("Content-Length: 2\r\n\r\n{}"));
+        let g = Request::get(addr, "/v1/results");
+        assert!(!String::from_utf8_lossy(&g.bytes).contains("Content-Length"));
+    }
+
+    #[test]
+    fn percentiles_nearest_rank() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50.0), 50);
+        assert_eq!(percentile(&v, 99.0), 99);
+        assert_eq!(percentile(&v, 100.0), 100);
+        assert_eq!(percentile(&v, 0.0), 1);
+        assert_eq!(percentile(&[], 50.0), 0);
+        assert_eq!(percentile(&[7], 99.0), 7);
+    }
+
+    #[test]
+    fn loopback_round_trip() -> anyhow::Result<()> {
+        // A one-shot server on loopback answering two keep-alive requests.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let server = std::thread::spawn(move || -> io::Result<()> {
+            let (stream, _) = listener.accept()?;
+            let mut reader = BufReader::new(stream.try_clone()?);
+            let mut writer = stream;
+            for _ in 0..2 {
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    reader.read_line(&mut line)?;
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                writer.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")?;
+            }
+            Ok(())
+        });
+        let req = Request::get(addr, "/");
+        let mut client = Client::new(addr);
+        assert_eq!(client.send(&req)?.body, b"ok");
+        assert_eq!(client.send(&req)?.body, b"ok");
+        server
+            .join()
+            .map_err(|_| anyhow::anyhow!("server thread panicked"))??;
+        Ok(())
+    }
+}

@@ -1,0 +1,567 @@
+//! `cargo xtask loadbench`: our `refstack-server` and upstream RefStack
+//! 2.1.0 side by side under the same HTTP load on loopback.
+//!
+//! Scenarios (issue 5, "Speed"), run in this order on each server:
+//! 1. seed 2,000 anonymous runs (not measured), check the page count;
+//! 2. `GET /v1/results?page=1` with those 2,000 runs stored;
+//! 3. `GET /v1/guidelines/2020.06/tests?target=platform&type=required&alias=true&flag=false`
+//!    (the body is checked against the golden list once);
+//! 4. unsigned upload of a 300-test result;
+//! 5. signed upload of the same result (`X-Signature`/`X-Public-Key`).
+//!
+//! Ours runs on each requested backend (fresh database each time); upstream
+//! runs under gunicorn on MariaDB with its guideline source pointed at a
+//! local HTTP server that serves the shared guideline files in opendev's
+//! Gitea layout.
+
+mod http;
+mod payload;
+mod servers;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use self::http::{Request, Stats, run_count, run_timed, send_once};
+use self::payload::{SigningKey, TestEntry, tests_from_list, upload_body};
+use self::servers::{Backend, Databases, DbUrl, Upstream};
+
+const TEST_LIST_PATH: &str =
+    "/v1/guidelines/2020.06/tests?target=platform&type=required&alias=true&flag=false";
+const GOLDEN_LIST: &str = "testlists/2020.06_platform_required_alias-true_flag-false.txt";
+const RESULTS_PER_PAGE: u64 = 20;
+
+/// Command-line options.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Options {
+    ours: bool,
+    upstream: bool,
+    duration: Duration,
+    warmup: Duration,
+    connections: usize,
+    seed_runs: u64,
+    tests: usize,
+    backends: Vec<Backend>,
+    server_bin: Option<PathBuf>,
+    upstream_venv: PathBuf,
+    upstream_workers: usize,
+    keep: bool,
+}
+
+pub(crate) const USAGE: &str = "\
+cargo xtask loadbench [--ours-only|--upstream-only] [--duration S] [options]
+
+Starts refstack-server (release build) and upstream RefStack 2.1.0 (gunicorn
+on MariaDB) one after the other, drives each on loopback and prints req/s,
+p50/p99 latency and the ours/upstream ratios as Markdown.
+
+Options:
+  --ours-only               only our server
+  --upstream-only           only upstream RefStack
+  --duration S              measured seconds per scenario (default 10)
+  --warmup S                unmeasured seconds before each (default 2)
+  --connections N           concurrent keep-alive connections (default 8)
+  --backends LIST           our databases: sqlite,postgres,mysql (default all)
+  --seed-runs N             stored runs for the list scenario (default 2000)
+  --tests N                 tests per upload (default 300)
+  --server-bin PATH         use this refstack-server instead of building it
+  --upstream-venv DIR       upstream virtualenv, created if missing
+                            (default $REFSTACK_UPSTREAM_VENV or /work/upstream/venv)
+  --upstream-workers N      gunicorn sync workers (default 2 x CPUs + 1)
+  --keep                    keep the work directory (logs, databases)
+
+Environment: REFSTACK_SHARED_DATA (guidelines and golden test list),
+REFSTACK_TEST_POSTGRES_URL and REFSTACK_TEST_MYSQL_URL (database servers with
+a user that may create databases). Needs ssh-keygen, openssl, psql, mysql
+and python3 on PATH.";
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) * 2 + 1
+}
+
+impl Options {
+    pub(crate) fn parse<I: IntoIterator<Item = String>>(args: I) -> anyhow::Result<Self> {
+        let mut o = Options {
+            ours: true,
+            upstream: true,
+            duration: Duration::from_secs(10),
+            warmup: Duration::from_secs(2),
+            connections: 8,
+            seed_runs: 2000,
+            tests: 300,
+            backends: vec![Backend::Sqlite, Backend::Postgres, Backend::Mysql],
+            server_bin: None,
+            upstream_venv: std::env::var_os("REFSTACK_UPSTREAM_VENV")
+                .map_or_else(|| PathBuf::from("/work/upstream/venv"), PathBuf::from),
+            upstream_workers: default_workers(),
+            keep: false,
+        };
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let mut value =
+                |name: &str| args.next().with_context(|| format!("{name} needs a value"));
+            match arg.as_str() {
+                "--ours-only" => o.upstream = false,
+                "--upstream-only" => o.ours = false,
+                "--duration" => o.duration = secs(&value("--duration")?)?,
+                "--warmup" => o.warmup = secs(&value("--warmup")?)?,
+                "--connections" => o.connections = number(&value("--connections")?)?,
+                "--seed-runs" => o.seed_runs = number(&value("--seed-runs")?)?,
+                "--tests" => o.tests = number(&value("--tests")?)?,
+                "--backends" => {
+                    o.backends = value("--backends")?
+                        .split(',')
+                        .map(|b| Backend::parse(b.trim()))
+                        .collect::<anyhow::Result<_>>()?;
+                }
+                "--server-bin" => o.server_bin = Some(PathBuf::from(value("--server-bin")?)),
+                "--upstream-venv" => o.upstream_venv = PathBuf::from(value("--upstream-venv")?),
+                "--upstream-workers" => {
+                    o.upstream_workers = number(&value("--upstream-workers")?)?;
+                }
+                "--keep" => o.keep = true,
+                "-h" | "--help" => bail!("{USAGE}"),
+                other => bail!("unknown option {other:?}\n\n{USAGE}"),
+            }
+        }
+        if !o.ours && !o.upstream {
+            bail!("--ours-only and --upstream-only exclude each other");
+        }
+        if o.connections == 0 || o.tests == 0 || o.upstream_workers == 0 {
+            bail!("--connections, --tests and --upstream-workers must be positive");
+        }
+        if o.backends.is_empty() {
+            bail!("--backends needs at least one backend");
+        }
+        Ok(o)
+    }
+}
+
+fn secs(text: &str) -> anyhow::Result<Duration> {
+    let s: f64 = text
+        .parse()
+        .with_context(|| format!("{text:?} is not a number of seconds"))?;
+    if !(s.is_finite() && s >= 0.0) {
+        bail!("{text:?} is not a number of seconds");
+    }
+    Ok(Duration::from_secs_f64(s))
+}
+
+fn number<T: std::str::FromStr>(text: &str) -> anyhow::Result<T> {
+    text.parse()
+        .map_err(|_| anyhow::anyhow!("{text:?} is not a number"))
+}
+
+/// Runs a command, failing with its output when it fails.
+pub(crate) fn run_tool(cmd: &mut Command) -> anyhow::Result<()> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("running {cmd:?} (is it installed?)"))?;
+    if !out.status.success() {
+        bail!(
+            "{cmd:?} failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
+/// The shared data directory, as `.ci/run` finds it.
+fn shared_data(root: &Path) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("REFSTACK_SHARED_DATA") {
+        return Ok(PathBuf::from(dir));
+    }
+    for cand in [
+        root.join("../shared/data"),
+        PathBuf::from("/work/shared/data"),
+    ] {
+        if cand.join("guidelines").is_dir() {
+            return Ok(cand);
+        }
+    }
+    bail!("the shared data set was not found; set REFSTACK_SHARED_DATA")
+}
+
+/// The request bodies and expectations shared by both servers.
+struct Workload {
+    upload: Vec<u8>,
+    signature: String,
+    public_key: String,
+    seed: Vec<u8>,
+    golden: String,
+}
+
+/// One measured scenario.
+struct Measured {
+    scenario: &'static str,
+    stats: Stats,
+}
+
+const SCENARIOS: [&str; 4] = [
+    "results list, page 1",
+    "2020.06 platform test list",
+    "upload, unsigned",
+    "upload, signed",
+];
+
+fn scenario_label(name: &str, o: &Options) -> String {
+    if name.starts_with("upload") {
+        format!("{name} ({} tests)", o.tests)
+    } else if name.starts_with("results list") {
+        format!("{name} ({} runs stored)", o.seed_runs)
+    } else {
+        name.to_owned()
+    }
+}
+
+/// Runs every scenario against the server at `addr`.
+fn bench_server(
+    label: &str,
+    addr: SocketAddr,
+    w: &Workload,
+    o: &Options,
+) -> anyhow::Result<Vec<Measured>> {
+    let timed = |scenario: &'static str, req: &Request, expect: u16| -> anyhow::Result<Measured> {
+        eprintln!("loadbench: {label}: {scenario} ...");
+        let stats = run_timed(addr, req, expect, o.connections, o.warmup, o.duration)?;
+        eprintln!(
+            "loadbench: {label}: {scenario}: {:.1} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
+            stats.throughput(),
+            stats.percentile_ms(50.0),
+            stats.percentile_ms(99.0),
+            stats.errors
+        );
+        Ok(Measured { scenario, stats })
+    };
+    let mut out = Vec::new();
+
+    // 1. Seed.
+    eprintln!("loadbench: {label}: seeding {} runs ...", o.seed_runs);
+    let seed = Request::post_json(addr, "/v1/results/", &[], &w.seed);
+    let stats = run_count(addr, &seed, 201, o.connections, o.seed_runs)?;
+    eprintln!(
+        "loadbench: {label}: seeded in {:.1} s",
+        stats.window.as_secs_f64()
+    );
+    let list = Request::get(addr, "/v1/results?page=1");
+    let first = send_once(addr, &list)?;
+    let pages = total_pages(&first.text());
+    let expected_pages = o.seed_runs.div_ceil(RESULTS_PER_PAGE);
+    if first.status != 200 || pages != Some(expected_pages) {
+        bail!(
+            "{label}: GET /v1/results answered {} with total_pages {pages:?}, expected {expected_pages}: {}",
+            first.status,
+            first.text()
+        );
+    }
+
+    // 2. List.
+    out.push(timed(SCENARIOS[0], &list, 200)?);
+
+    // 3. Test list, checked once against the golden file.
+    let tests = Request::get(addr, TEST_LIST_PATH);
+    let answer = send_once(addr, &tests)?;
+    if answer.status != 200 {
+        bail!(
+            "{label}: test list answered {}: {}",
+            answer.status,
+            answer.text()
+        );
+    }
+    if answer.text() != w.golden {
+        eprintln!(
+            "loadbench: WARNING: {label}: the test list differs from {GOLDEN_LIST} ({} vs {} bytes)",
+            answer.body.len(),
+            w.golden.len()
+        );
+    }
+    out.push(timed(SCENARIOS[1], &tests, 200)?);
+
+    // 4. and 5. Uploads.
+    let unsigned = Request::post_json(addr, "/v1/results/", &[], &w.upload);
+    out.push(timed(SCENARIOS[2], &unsigned, 201)?);
+    let signed = Request::post_json(
+        addr,
+        "/v1/results/",
+        &[
+            ("X-Signature", &w.signature),
+            ("X-Public-Key", &w.public_key),
+        ],
+        &w.upload,
+    );
+    out.push(timed(SCENARIOS[3], &signed, 201)?);
+    Ok(out)
+}
+
+/// `total_pages` of a results page (either JSON spacing).
+fn total_pages(body: &str) -> Option<u64> {
+    let rest = &body[body.find("\"total_pages\"")? + "\"total_pages\"".len()..];
+    let digits: String = rest
+        .trim_start_matches([':', ' '])
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// Builds `refstack-server` in release mode and returns the binary.
+fn build_server(root: &Path) -> anyhow::Result<PathBuf> {
+    eprintln!("loadbench: cargo build --release -p refstack-server ...");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(&cargo)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "refstack-server",
+            "--bin",
+            "refstack-server",
+        ])
+        .current_dir(root)
+        .status()
+        .context("running cargo build")?;
+    if !status.success() {
+        bail!("cargo build --release -p refstack-server failed");
+    }
+    let meta = crate::cargo_stdout(root, &["metadata", "--format-version", "1", "--no-deps"])?;
+    let target = json_string_field(&meta, "target_directory")
+        .context("no target_directory in cargo metadata")?;
+    Ok(Path::new(&target).join("release/refstack-server"))
+}
+
+/// The value of the first `"key":"..."` string field (no escapes in paths).
+fn json_string_field(json: &str, key: &str) -> Option<String> {
+    let pat = format!("\"{key}\":\"");
+    let start = json.find(&pat)? + pat.len();
+    let end = json[start..].find('"')? + start;
+    Some(json[start..end].replace("\\\\", "\\"))
+}
+
+/// Entry point of `cargo xtask loadbench`.
+pub(crate) fn run<I: IntoIterator<Item = String>>(root: &Path, args: I) -> anyhow::Result<()> {
+    let o = Options::parse(args)?;
+    let data = shared_data(root)?;
+    let guidelines = data.join("guidelines");
+    let golden_text = std::fs::read_to_string(data.join(GOLDEN_LIST))
+        .with_context(|| format!("reading {GOLDEN_LIST}"))?;
+    let all_tests = tests_from_list(&golden_text);
+    if all_tests.len() < o.tests {
+        bail!(
+            "the golden list has {} distinct tests, fewer than --tests {}",
+            all_tests.len(),
+            o.tests
+        );
+    }
+    let upload_tests: &[TestEntry] = &all_tests[..o.tests];
+
+    let work = std::env::temp_dir().join(format!("refstack-loadbench-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    eprintln!("loadbench: work directory {}", work.display());
+
+    let key = SigningKey::generate(&work)?;
+    let upload = upload_body("loadbench-cloud-1", 1234, upload_tests).into_bytes();
+    let workload = Workload {
+        signature: key.sign_hex(&work, &upload)?,
+        public_key: key.public_line.clone(),
+        seed: upload_body("loadbench-seed", 1, &all_tests[..10.min(all_tests.len())]).into_bytes(),
+        upload,
+        golden: golden_text.trim_end_matches('\n').to_owned(),
+    };
+    let dbs = Databases {
+        postgres: DbUrl::parse(
+            &std::env::var("REFSTACK_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+                "postgres://refstack:refstack@127.0.0.1:5432/postgres".to_owned()
+            }),
+            5432,
+        )?,
+        mysql: DbUrl::parse(
+            &std::env::var("REFSTACK_TEST_MYSQL_URL")
+                .unwrap_or_else(|_| "mysql://refstack:refstack@127.0.0.1:3306/mysql".to_owned()),
+            3306,
+        )?,
+    };
+
+    let mut runs: Vec<(String, Vec<Measured>)> = Vec::new();
+    let result = (|| -> anyhow::Result<()> {
+        if o.ours {
+            let bin = match &o.server_bin {
+                Some(b) => b.clone(),
+                None => build_server(root)?,
+            };
+            for &backend in &o.backends {
+                let url = servers::fresh_database(backend, &dbs, &work)?;
+                let label = format!("ours ({})", backend.label());
+                eprintln!("loadbench: starting {label}");
+                let (_server, addr) = servers::start_ours(&bin, &url, &guidelines, &key, &work)?;
+                runs.push((label.clone(), bench_server(&label, addr, &workload, &o)?));
+            }
+        }
+        if o.upstream {
+            let compare = root.join("benches/compare");
+            servers::ensure_upstream_venv(
+                &o.upstream_venv,
+                &compare.join("server_upstream_requirements.txt"),
+            )?;
+            eprintln!("loadbench: starting upstream RefStack 2.1.0");
+            let up: Upstream = servers::start_upstream(
+                &o.upstream_venv,
+                &compare,
+                &dbs.mysql,
+                &guidelines,
+                &key,
+                o.upstream_workers,
+                &work,
+            )?;
+            let label = format!("upstream 2.1.0 (MariaDB, {} workers)", up.workers);
+            runs.push((label.clone(), bench_server(&label, up.addr, &workload, &o)?));
+        }
+        Ok(())
+    })();
+
+    if !runs.is_empty() {
+        println!("{}", report(&runs, &o));
+    }
+    if o.keep || result.is_err() {
+        eprintln!("loadbench: work directory kept: {}", work.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&work);
+    }
+    result
+}
+
+/// The Markdown report: one table of figures, one of ratios.
+fn report(runs: &[(String, Vec<Measured>)], o: &Options) -> String {
+    let mut s = format!(
+        "Load: {} connections, {:.0} s measured after {:.0} s warm-up per scenario, \
+         {} tests per upload, {} stored runs for the list.\n\n",
+        o.connections,
+        o.duration.as_secs_f64(),
+        o.warmup.as_secs_f64(),
+        o.tests,
+        o.seed_runs
+    );
+    s.push_str(
+        "| scenario | server | req/s | p50 ms | p99 ms | errors |\n|---|---|---:|---:|---:|---:|\n",
+    );
+    for name in SCENARIOS {
+        for (label, measured) in runs {
+            if let Some(m) = measured.iter().find(|m| m.scenario == name) {
+                s.push_str(&format!(
+                    "| {} | {label} | {:.1} | {:.2} | {:.2} | {} |\n",
+                    scenario_label(name, o),
+                    m.stats.throughput(),
+                    m.stats.percentile_ms(50.0),
+                    m.stats.percentile_ms(99.0),
+                    m.stats.errors
+                ));
+            }
+        }
+    }
+    let upstream = runs.iter().find(|(l, _)| l.starts_with("upstream"));
+    let ours: Vec<_> = runs.iter().filter(|(l, _)| l.starts_with("ours")).collect();
+    if let (Some((_, up)), false) = (upstream, ours.is_empty()) {
+        s.push_str(
+            "\nRatios ours/upstream (throughput: higher is better; p99: lower is better)\n\n\
+             | scenario | ours | req/s ratio | p99 ratio |\n|---|---|---:|---:|\n",
+        );
+        for name in SCENARIOS {
+            let Some(u) = up.iter().find(|m| m.scenario == name) else {
+                continue;
+            };
+            for (label, measured) in &ours {
+                if let Some(m) = measured.iter().find(|m| m.scenario == name) {
+                    s.push_str(&format!(
+                        "| {} | {label} | {} | {} |\n",
+                        scenario_label(name, o),
+                        ratio(m.stats.throughput(), u.stats.throughput()),
+                        ratio(m.stats.percentile_ms(99.0), u.stats.percentile_ms(99.0)),
+                    ));
+                }
+            }
+        }
+    }
+    s
+}
+
+fn ratio(a: f64, b: f64) -> String {
+    if b > 0.0 {
+        format!("{:.1}x", a / b)
+    } else {
+        "n/a".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> anyhow::Result<Options> {
+        Options::parse(args.iter().map(|s| (*s).to_owned()))
+    }
+
+    #[test]
+    fn options() -> anyhow::Result<()> {
+        let o = parse(&[])?;
+        assert!(o.ours && o.upstream);
+        assert_eq!(o.duration, Duration::from_secs(10));
+        assert_eq!(o.tests, 300);
+        assert_eq!(o.seed_runs, 2000);
+        let o = parse(&[
+            "--ours-only",
+            "--duration",
+            "2.5",
+            "--backends",
+            "sqlite, postgres",
+            "--connections",
+            "4",
+        ])?;
+        assert!(o.ours && !o.upstream);
+        assert_eq!(o.duration, Duration::from_millis(2500));
+        assert_eq!(o.backends, [Backend::Sqlite, Backend::Postgres]);
+        assert_eq!(o.connections, 4);
+        assert!(parse(&["--upstream-only"])?.ours.eq(&false));
+        assert!(parse(&["--ours-only", "--upstream-only"]).is_err());
+        assert!(parse(&["--duration"]).is_err());
+        assert!(parse(&["--duration", "-1"]).is_err());
+        assert!(parse(&["--connections", "0"]).is_err());
+        assert!(parse(&["--backends", "oracle"]).is_err());
+        assert!(parse(&["--bogus"]).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn total_pages_in_both_spellings() {
+        assert_eq!(
+            total_pages(
+                r#"{"results": [], "pagination": {"current_page": 1, "total_pages": 100}}"#
+            ),
+            Some(100)
+        );
+        assert_eq!(
+            total_pages(r#"{"pagination":{"current_page":1,"total_pages":7}}"#),
+            Some(7)
+        );
+        assert_eq!(total_pages("{}"), None);
+    }
+
+    #[test]
+    fn metadata_target_directory() {
+        let meta = r#"{"packages":[],"target_directory":"/work/target/api","version":1}"#;
+        assert_eq!(
+            json_string_field(meta, "target_directory").as_deref(),
+            Some("/work/target/api")
+        );
+        assert_eq!(json_string_field(meta, "missing"), None);
+    }
+
+    #[test]
+    fn ratios() {
+        assert_eq!(ratio(300.0, 10.0), "30.0x");
+        assert_eq!(ratio(1.0, 0.0), "n/a");
+    }
+}

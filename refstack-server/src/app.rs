@@ -37,21 +37,19 @@ pub fn app(state: AppState) -> Router {
     let prefix = cfg.api_prefix.clone();
     let normalized = tower::util::MapRequest::new(api, move |req: Request| normalize(req, &prefix));
 
-    Router::new()
-        .fallback_service(normalized)
-        .layer(
-            ServiceBuilder::new()
-                .layer(TraceLayer::new_for_http())
-                .layer(CatchPanicLayer::custom(|_| {
-                    ApiError::internal("handler panicked").into_response()
-                }))
-                .layer(cors_layer(&cfg.allowed_cors_origins))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    cfg.request_timeout(),
-                ))
-                .layer(DefaultBodyLimit::max(cfg.body_limit)),
-        )
+    Router::new().fallback_service(normalized).layer(
+        ServiceBuilder::new()
+            .layer(TraceLayer::new_for_http())
+            .layer(CatchPanicLayer::custom(|_| {
+                ApiError::internal("handler panicked").into_response()
+            }))
+            .layer(cors_layer(&cfg.allowed_cors_origins))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                cfg.request_timeout(),
+            ))
+            .layer(DefaultBodyLimit::max(cfg.body_limit)),
+    )
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting
@@ -170,9 +168,18 @@ mod tests {
     fn normalisation() {
         // Reference §1.1.
         assert_eq!(norm("/api/v1/results/", "/api"), "/v1/results");
-        assert_eq!(norm("/v1/results.json?page=2", "/api"), "/v1/results?page=2");
-        assert_eq!(norm("/v1/guidelines/2020.06.json", ""), "/v1/guidelines/2020.06");
-        assert_eq!(norm("/v1/guidelines/2020.06", "/api"), "/v1/guidelines/2020.06");
+        assert_eq!(
+            norm("/v1/results.json?page=2", "/api"),
+            "/v1/results?page=2"
+        );
+        assert_eq!(
+            norm("/v1/guidelines/2020.06.json", ""),
+            "/v1/guidelines/2020.06"
+        );
+        assert_eq!(
+            norm("/v1/guidelines/2020.06", "/api"),
+            "/v1/guidelines/2020.06"
+        );
         assert_eq!(norm("/apiv1/results", "/api"), "/apiv1/results");
         assert_eq!(norm("/", "/api"), "/");
         assert_eq!(norm("/v1/.json", ""), "/v1/.json");

@@ -209,10 +209,7 @@ impl Config {
 
     /// Applies `REFSTACK_*` environment variables through `get` (normally
     /// `std::env::var`), so tests can pass a map.
-    pub fn apply_env(
-        &mut self,
-        get: impl Fn(&str) -> Option<String>,
-    ) -> Result<(), ConfigError> {
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         fn parse<T: std::str::FromStr>(name: &'static str, v: String) -> Result<T, ConfigError> {
             v.trim()
                 .parse()
@@ -342,10 +339,7 @@ mod tests {
             c.result_url("abc"),
             "https://refstack.openstack.org/#/results/abc"
         );
-        assert_eq!(
-            c.guidelines.remote_sources(),
-            vec![SourceConfig::opendev()]
-        );
+        assert_eq!(c.guidelines.remote_sources(), vec![SourceConfig::opendev()]);
         c.validate().unwrap();
     }
 

@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod guidelines;
+pub mod openapi;
 pub mod products;
 pub mod profile;
 pub mod results;

@@ -10,6 +10,8 @@ use refstack_api_types::products::{
     ProductType, ProductUpdateResponse, ProductVersion, ProductVersionCreateRequest,
     ProductVersionWithProduct,
 };
+use refstack_api_types::products::{ProductUpdateRequest, ProductVersionUpdateRequest};
+use refstack_api_types::{ExceptionErrorBody, HttpErrorBody};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -126,12 +128,13 @@ async fn require_visible(state: &AppState, caller: &Caller, p: &Product) -> ApiR
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct ListParams {
-    organization_id: Option<String>,
+pub(crate) struct ListParams {
+    pub(crate) organization_id: Option<String>,
 }
 
 /// `GET /v1/products[?organization_id=]`: sorted by name.
-async fn list(
+#[utoipa::path(get, path = "/v1/products", tag = "products", params(("organization_id" = Option<String>, Query)), responses((status = 200, body = ProductList)))]
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<ListParams>,
@@ -163,7 +166,8 @@ async fn list(
 /// `POST /v1/products`: 201 `{"id"}`; creates the implicit version too.
 /// With an `organization_id` the caller must administer that vendor (fixes
 /// §10 item 3); without, the caller's `vendor_<openid>` vendor is used.
-async fn create(
+#[utoipa::path(post, path = "/v1/products", tag = "products", request_body = ProductCreateRequest, responses((status = 201, body = CreatedId), (status = 400, body = ExceptionErrorBody), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody)))]
+pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     RawBody(body): RawBody,
@@ -200,11 +204,15 @@ async fn create(
         },
     )
     .await?;
-    Ok((StatusCode::CREATED, axum::Json(CreatedId { id: product.id })))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(CreatedId { id: product.id }),
+    ))
 }
 
 /// `GET /v1/products/{id}`.
-async fn get_one(
+#[utoipa::path(get, path = "/v1/products/{id}", tag = "products", params(("id" = String, Path)), responses((status = 200, body = ProductDetail), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -231,7 +239,8 @@ fn to_bool(v: &Value) -> ApiResult<bool> {
 }
 
 /// `PUT /v1/products/{id}`: 200 with the default product keys.
-async fn update(
+#[utoipa::path(put, path = "/v1/products/{id}", tag = "products", params(("id" = String, Path)), request_body = ProductUpdateRequest, responses((status = 200, body = ProductUpdateResponse), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -283,7 +292,8 @@ async fn update(
 }
 
 /// `DELETE /v1/products/{id}`: 204; 400 while test runs are associated.
-async fn delete(
+#[utoipa::path(delete, path = "/v1/products/{id}", tag = "products", params(("id" = String, Path)), responses((status = 204), (status = 400, body = HttpErrorBody), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -302,7 +312,8 @@ async fn delete(
 }
 
 /// `GET /v1/products/{id}/versions`.
-async fn list_versions(
+#[utoipa::path(get, path = "/v1/products/{id}/versions", tag = "products", params(("id" = String, Path)), responses((status = 200, body = Vec<ProductVersion>), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn list_versions(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -315,7 +326,8 @@ async fn list_versions(
 
 /// `POST /v1/products/{id}/versions`: 201 with the version; 409 for a
 /// duplicate (upstream: 500, §10 item 9).
-async fn create_version(
+#[utoipa::path(post, path = "/v1/products/{id}/versions", tag = "products", params(("id" = String, Path)), request_body = ProductVersionCreateRequest, responses((status = 201, body = ProductVersion), (status = 400, body = ExceptionErrorBody), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody), (status = 409, body = ExceptionErrorBody)))]
+pub(crate) async fn create_version(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -346,7 +358,8 @@ async fn create_version(
 }
 
 /// `GET /v1/products/{id}/versions/{vid}`.
-async fn get_version(
+#[utoipa::path(get, path = "/v1/products/{id}/versions/{vid}", tag = "products", params(("id" = String, Path), ("vid" = String, Path)), responses((status = 200, body = ProductVersion), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn get_version(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, vid)): Path<(String, String)>,
@@ -357,7 +370,8 @@ async fn get_version(
 }
 
 /// `PUT /v1/products/{id}/versions/{vid}`: only `cpid` is applied.
-async fn update_version(
+#[utoipa::path(put, path = "/v1/products/{id}/versions/{vid}", tag = "products", params(("id" = String, Path), ("vid" = String, Path)), request_body = ProductVersionUpdateRequest, responses((status = 200, body = ProductVersionWithProduct), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn update_version(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, vid)): Path<(String, String)>,
@@ -383,7 +397,8 @@ async fn update_version(
 }
 
 /// `DELETE /v1/products/{id}/versions/{vid}`.
-async fn delete_version(
+#[utoipa::path(delete, path = "/v1/products/{id}/versions/{vid}", tag = "products", params(("id" = String, Path), ("vid" = String, Path)), responses((status = 204), (status = 400, body = HttpErrorBody), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn delete_version(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, vid)): Path<(String, String)>,

@@ -6,6 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use refstack_api_types::profile::{Profile, Pubkey, PubkeyId, PubkeyUploadRequest};
+use refstack_api_types::{ExceptionErrorBody, HttpErrorBody};
 use refstack_core::signature::{PublicKey, SignatureError};
 
 use crate::auth::Caller;
@@ -27,7 +28,11 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /v1/profile`.
-async fn profile(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::Json<Profile>> {
+#[utoipa::path(get, path = "/v1/profile", tag = "profile", responses((status = 200, body = Profile), (status = 401, body = HttpErrorBody)))]
+pub(crate) async fn profile(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<axum::Json<Profile>> {
     let openid = caller.require()?;
     let user = db::users::get(&state.db, openid).await?;
     Ok(axum::Json(Profile {
@@ -49,7 +54,8 @@ fn key_json(k: db::pubkeys::Pubkey) -> Pubkey {
 }
 
 /// `GET /v1/profile/pubkeys`.
-async fn list_keys(
+#[utoipa::path(get, path = "/v1/profile/pubkeys", tag = "profile", responses((status = 200, body = Vec<Pubkey>), (status = 401, body = HttpErrorBody)))]
+pub(crate) async fn list_keys(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<axum::Json<Vec<Pubkey>>> {
@@ -61,7 +67,10 @@ async fn list_keys(
 /// Checks a key line and its self-signature (upstream's `PubkeyValidator`;
 /// non-RSA keys get "Public key has unsupported format", §10 item 6).
 /// Returns `(format, base64 body, comment)`.
-pub fn validate_key(raw_key: &str, self_signature: &str) -> ApiResult<(String, String, Option<String>)> {
+pub fn validate_key(
+    raw_key: &str,
+    self_signature: &str,
+) -> ApiResult<(String, String, Option<String>)> {
     let mut parts = raw_key.split_whitespace();
     let format = parts.next().unwrap_or("");
     if !KNOWN_FORMATS.contains(&format) {
@@ -86,7 +95,8 @@ pub fn validate_key(raw_key: &str, self_signature: &str) -> ApiResult<(String, S
 }
 
 /// `POST /v1/profile/pubkeys`: 201 with the new id as a bare JSON string.
-async fn add_key(
+#[utoipa::path(post, path = "/v1/profile/pubkeys", tag = "profile", request_body = PubkeyUploadRequest, responses((status = 201, body = PubkeyId), (status = 400, body = ExceptionErrorBody), (status = 401, body = HttpErrorBody), (status = 409, body = ExceptionErrorBody)))]
+pub(crate) async fn add_key(
     State(state): State<AppState>,
     caller: Caller,
     RawBody(body): RawBody,
@@ -115,7 +125,8 @@ async fn add_key(
 }
 
 /// `DELETE /v1/profile/pubkeys/{id}`: 204 for one of the caller's keys, else 404.
-async fn delete_key(
+#[utoipa::path(delete, path = "/v1/profile/pubkeys/{id}", tag = "profile", params(("id" = String, Path)), responses((status = 204), (status = 401, body = HttpErrorBody), (status = 404, body = HttpErrorBody)))]
+pub(crate) async fn delete_key(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -128,7 +139,8 @@ async fn delete_key(
     }
 }
 
-async fn schema() -> Response {
+#[utoipa::path(get, path = "/v1/profile/pubkeys/schema", tag = "profile", responses((status = 200, description = "The JSON schema of a key upload", content_type = "application/json")))]
+pub(crate) async fn schema() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
         refstack_api_types::schemas::PUBKEY_SCHEMA,

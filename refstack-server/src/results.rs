@@ -9,10 +9,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use refstack_api_types::Timestamp;
 use refstack_api_types::products::{ProductInfo, ProductVersionWithProduct};
+use refstack_api_types::results::ResultUpdateRequest;
 use refstack_api_types::results::{
     Pagination, ResultDetail, ResultListItem, ResultRecord, ResultsPage, ResultsQuery,
     UploadRequest, UploadResponse, UserRole, VerificationStatus,
 };
+use refstack_api_types::{ErrorBody, ExceptionErrorBody, HttpErrorBody};
 use refstack_core::signature::{PublicKey, SignatureError};
 use serde_json::Value;
 use time::PrimitiveDateTime;
@@ -124,7 +126,8 @@ fn verify_signature(headers: &HeaderMap, body: &[u8]) -> ApiResult<Option<Public
 
 /// `POST /v1/results` (§3.1): signature first, then JSON, schema, at least
 /// one result, identity, one-transaction store. 201 `{"test_id", "url"}`.
-async fn upload(
+#[utoipa::path(post, path = "/v1/results", tag = "results", request_body(content = UploadRequest, description = "Raw JSON bytes; sign them with X-Signature / X-Public-Key"), params(("X-Signature" = Option<String>, Header, description = "hex RSA PKCS#1 v1.5 SHA-256 signature of the body"), ("X-Public-Key" = Option<String>, Header, description = "OpenSSH public key line")), responses((status = 201, body = UploadResponse), (status = 400, body = ExceptionErrorBody), (status = 401, body = HttpErrorBody), (status = 413, body = HttpErrorBody)))]
+pub(crate) async fn upload(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawBody(body): RawBody,
@@ -193,7 +196,8 @@ async fn upload(
     ))
 }
 
-async fn schema() -> Response {
+#[utoipa::path(get, path = "/v1/results/schema", tag = "results", responses((status = 200, description = "The JSON schema of an upload", content_type = "application/json")))]
+pub(crate) async fn schema() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
         refstack_api_types::schemas::RESULTS_SCHEMA,
@@ -268,7 +272,8 @@ fn parse_page(raw: Option<&str>) -> ApiResult<u32> {
 }
 
 /// `GET /v1/results` with every filter and the visibility rules.
-async fn list(
+#[utoipa::path(get, path = "/v1/results", tag = "results", params(ResultsQuery), responses((status = 200, body = ResultsPage), (status = 400, body = ExceptionErrorBody), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<ResultsQuery>,
@@ -290,9 +295,10 @@ async fn list(
     }
     filter.cpid = q.cpid.clone();
     if let Some(v) = q.verification_status.as_deref().filter(|v| !v.is_empty()) {
-        let status = v.trim().parse::<i32>().map_err(|_| {
-            ApiError::validation(format!("Invalid verification_status value: {v}"))
-        })?;
+        let status = v
+            .trim()
+            .parse::<i32>()
+            .map_err(|_| ApiError::validation(format!("Invalid verification_status value: {v}")))?;
         filter.verification_status = Some(status);
     }
     let is_foundation = caller.is_foundation(&state).await?;
@@ -313,7 +319,10 @@ async fn list(
             Err(e) => return Err(e.into()),
         };
         filter.product_id = Some(pid.to_owned());
-        if caller.is_vendor_admin(&state, &product.organization_id).await? {
+        if caller
+            .is_vendor_admin(&state, &product.organization_id)
+            .await?
+        {
             if q.signed.is_none() {
                 filter.visibility = db::results::Visibility::All;
             }
@@ -363,7 +372,8 @@ async fn list(
 // ------------------------------------------------------------------ one run
 
 /// `GET /v1/results/{id}`: fields by role (§2.1).
-async fn get_one(
+#[utoipa::path(get, path = "/v1/results/{id}", tag = "results", params(("id" = String, Path)), responses((status = 200, body = ResultDetail), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -423,7 +433,8 @@ fn put_params(uri: &Uri, headers: &HeaderMap, body: &[u8]) -> ApiResult<HashMap<
             _ => return Err(ApiError::validation("Malformed request")),
         }
     } else {
-        let text = std::str::from_utf8(body).map_err(|_| ApiError::validation("Malformed request"))?;
+        let text =
+            std::str::from_utf8(body).map_err(|_| ApiError::validation("Malformed request"))?;
         out.extend(form(text).into_iter().map(|(k, v)| (k, Value::String(v))));
     }
     Ok(out)
@@ -431,7 +442,8 @@ fn put_params(uri: &Uri, headers: &HeaderMap, body: &[u8]) -> ApiResult<HashMap<
 
 /// `PUT /v1/results/{id}`: associate a product version and/or (un)verify.
 /// 201 with the updated run (§2.1).
-async fn update(
+#[utoipa::path(put, path = "/v1/results/{id}", tag = "results", params(("id" = String, Path)), request_body = ResultUpdateRequest, responses((status = 201, body = ResultRecord), (status = 400, body = ErrorBody), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -531,7 +543,8 @@ async fn update(
 }
 
 /// `DELETE /v1/results/{id}`: owner/foundation, not verified. 204.
-async fn delete(
+#[utoipa::path(delete, path = "/v1/results/{id}", tag = "results", params(("id" = String, Path)), responses((status = 204), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -556,7 +569,8 @@ async fn delete(
 
 /// `GET /v1/results/{id}/meta`: all keys for owner/foundation, rw keys for
 /// users, 401/403 otherwise (upstream: 500, §10 item 2).
-async fn meta_all(
+#[utoipa::path(get, path = "/v1/results/{id}/meta", tag = "results", params(("id" = String, Path)), responses((status = 200, body = BTreeMap<String, String>), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn meta_all(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -570,7 +584,8 @@ async fn meta_all(
 }
 
 /// `GET /v1/results/{id}/meta/{key}`: the value or `null`.
-async fn meta_get(
+#[utoipa::path(get, path = "/v1/results/{id}/meta/{key}", tag = "results", params(("id" = String, Path), ("key" = String, Path)), responses((status = 200, body = Option<String>), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn meta_get(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, key)): Path<(String, String)>,
@@ -605,7 +620,8 @@ async fn meta_write_checks(
 }
 
 /// `POST /v1/results/{id}/meta/{key}`: stores the raw body text. 201 `null`.
-async fn meta_set(
+#[utoipa::path(post, path = "/v1/results/{id}/meta/{key}", tag = "results", params(("id" = String, Path), ("key" = String, Path, description = "shared, guideline or target")), request_body(content = String, content_type = "text/plain", description = "The value, stored as sent"), responses((status = 201, description = "JSON null"), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn meta_set(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, key)): Path<(String, String)>,
@@ -626,7 +642,8 @@ async fn meta_set(
 }
 
 /// `DELETE /v1/results/{id}/meta/{key}`. 204, or 404 when the key is unset.
-async fn meta_delete(
+#[utoipa::path(delete, path = "/v1/results/{id}/meta/{key}", tag = "results", params(("id" = String, Path), ("key" = String, Path)), responses((status = 204), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn meta_delete(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, key)): Path<(String, String)>,
@@ -658,8 +675,10 @@ mod tests {
         let f = "%Y-%m-%d %H:%M:%S";
         assert!(parse_date("2015-01-01 00:00:00", f).is_ok());
         let e = parse_date("2020-01-01", f).unwrap_err();
-        assert!(matches!(e, ApiError::Exception { ref title, .. } if title ==
-            "Invalid date format: time data '2020-01-01' does not match format '%Y-%m-%d %H:%M:%S'"));
+        assert!(
+            matches!(e, ApiError::Exception { ref title, .. } if title ==
+            "Invalid date format: time data '2020-01-01' does not match format '%Y-%m-%d %H:%M:%S'")
+        );
         assert!(parse_date("2020-01-01", "%Y-%m-%d").is_ok());
     }
 

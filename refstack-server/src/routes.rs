@@ -1,6 +1,9 @@
 //! The `/v1` route table: one router per resource.
 
 use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
 
 use crate::state::AppState;
 
@@ -12,4 +15,13 @@ pub fn v1() -> Router<AppState> {
         .merge(crate::profile::router())
         .merge(crate::vendors::router())
         .merge(crate::products::router())
+        .route("/openapi", get(openapi))
+}
+
+/// `GET /v1/openapi.json` (the `.json` suffix is stripped before routing).
+async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::json(),
+    )
 }

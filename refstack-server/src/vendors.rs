@@ -9,10 +9,12 @@ use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use base64::Engine;
 use refstack_api_types::CreatedId;
+use refstack_api_types::vendors::VendorUpdateRequest;
 use refstack_api_types::vendors::{
     OrganizationType, VendorAction, VendorActionError, VendorActionRequest, VendorCreateRequest,
     VendorDetail, VendorFull, VendorList, VendorSummary, VendorUser,
 };
+use refstack_api_types::{ExceptionErrorBody, HttpErrorBody};
 use serde_json::Value;
 
 use crate::auth::Caller;
@@ -30,7 +32,10 @@ pub fn router() -> Router<AppState> {
         .route("/vendors/{id}", get(get_one).put(update).delete(delete))
         .route("/vendors/{id}/action", post(action))
         .route("/vendors/{id}/users", get(users))
-        .route("/vendors/{id}/users/{openid}", put(add_user).delete(remove_user))
+        .route(
+            "/vendors/{id}/users/{openid}",
+            put(add_user).delete(remove_user),
+        )
 }
 
 fn kind(o: &Organization) -> OrganizationType {
@@ -140,18 +145,20 @@ pub(crate) async fn load(state: &AppState, id: &str) -> ApiResult<Organization> 
 }
 
 /// `GET /v1/vendors`.
-async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::Json<VendorList>> {
+#[utoipa::path(get, path = "/v1/vendors", tag = "vendors", responses((status = 200, body = VendorList)))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<axum::Json<VendorList>> {
     if caller.is_foundation(&state).await? {
         let all = db::vendors::list(&state.db).await?;
         return Ok(axum::Json(VendorList {
             vendors: all.iter().map(|o| summary(o, true)).collect(),
         }));
     }
-    let public = db::vendors::list_by_types(
-        &state.db,
-        &[OrgType::Foundation, OrgType::OfficialVendor],
-    )
-    .await?;
+    let public =
+        db::vendors::list_by_types(&state.db, &[OrgType::Foundation, OrgType::OfficialVendor])
+            .await?;
     let own = match &caller.openid {
         Some(o) => db::vendors::list_for_member(&state.db, o).await?,
         None => Vec::new(),
@@ -171,7 +178,8 @@ async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::
 }
 
 /// `POST /v1/vendors`: 201 `{"id"}`; the creator becomes its admin.
-async fn create(
+#[utoipa::path(post, path = "/v1/vendors", tag = "vendors", request_body = VendorCreateRequest, responses((status = 201, body = CreatedId), (status = 400, body = ExceptionErrorBody), (status = 401, body = HttpErrorBody)))]
+pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     RawBody(body): RawBody,
@@ -197,7 +205,8 @@ async fn create(
 
 /// `GET /v1/vendors/{id}`: every column for admins, a summary of public
 /// vendors for others, 403 for private ones.
-async fn get_one(
+#[utoipa::path(get, path = "/v1/vendors/{id}", tag = "vendors", params(("id" = String, Path)), responses((status = 200, body = VendorDetail), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -223,7 +232,8 @@ async fn require_admin(state: &AppState, caller: &Caller, org: &Organization) ->
 
 /// `PUT /v1/vendors/{id}`: name (not of an official vendor unless
 /// foundation), description, properties. 200 with the full vendor.
-async fn update(
+#[utoipa::path(put, path = "/v1/vendors/{id}", tag = "vendors", params(("id" = String, Path)), request_body = VendorUpdateRequest, responses((status = 200, body = VendorFull), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -268,7 +278,8 @@ async fn update(
 }
 
 /// `DELETE /v1/vendors/{id}`: 204; 400 while test runs are associated.
-async fn delete(
+#[utoipa::path(delete, path = "/v1/vendors/{id}", tag = "vendors", params(("id" = String, Path)), responses((status = 204), (status = 400, body = HttpErrorBody), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -291,7 +302,8 @@ async fn delete(
 
 /// `POST /v1/vendors/{id}/action`: exactly one of register, approve, deny,
 /// cancel. 200 `null`.
-async fn action(
+#[utoipa::path(post, path = "/v1/vendors/{id}/action", tag = "vendors", params(("id" = String, Path)), request_body = VendorActionRequest, responses((status = 200, description = "JSON null"), (status = 400, body = HttpErrorBody), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn action(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -299,7 +311,9 @@ async fn action(
 ) -> ApiResult<axum::Json<Option<()>>> {
     let openid = caller.require()?.to_owned();
     let req = VendorActionRequest::from_json(&body).map_err(|e| match e {
-        VendorActionError::InvalidActions(_) => ApiError::abort(StatusCode::BAD_REQUEST, e.to_string()),
+        VendorActionError::InvalidActions(_) => {
+            ApiError::abort(StatusCode::BAD_REQUEST, e.to_string())
+        }
         VendorActionError::Malformed => ApiError::validation("Malformed request"),
     })?;
     let org = load(&state, &id).await?;
@@ -341,7 +355,8 @@ async fn action(
 
 /// `GET /v1/vendors/{id}/users`: the members, for admins only (upstream
 /// answered `null` to other users, §10 item 8: now 403).
-async fn users(
+#[utoipa::path(get, path = "/v1/vendors/{id}/users", tag = "vendors", params(("id" = String, Path)), responses((status = 200, body = Vec<VendorUser>), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn users(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -372,7 +387,8 @@ fn decode_openid(b64: &str) -> ApiResult<String> {
 
 /// `PUT /v1/vendors/{id}/users/{b64 openid}`: 204 (idempotent); 404 for an
 /// unknown user (upstream: 500, §10 item 8).
-async fn add_user(
+#[utoipa::path(put, path = "/v1/vendors/{id}/users/{openid}", tag = "vendors", params(("id" = String, Path), ("openid" = String, Path, description = "standard base64 of the openid")), responses((status = 204), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn add_user(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, b64)): Path<(String, String)>,
@@ -389,7 +405,8 @@ async fn add_user(
 }
 
 /// `DELETE /v1/vendors/{id}/users/{b64 openid}`: 204.
-async fn remove_user(
+#[utoipa::path(delete, path = "/v1/vendors/{id}/users/{openid}", tag = "vendors", params(("id" = String, Path), ("openid" = String, Path, description = "standard base64 of the openid")), responses((status = 204), (status = 401, body = HttpErrorBody), (status = 403, body = HttpErrorBody), (status = 404, body = ExceptionErrorBody)))]
+pub(crate) async fn remove_user(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, b64)): Path<(String, String)>,
@@ -407,6 +424,9 @@ mod tests {
     #[test]
     fn dumps_like_python() {
         let v = serde_json::json!({"a": [1, "x"], "b": {"c": null}});
-        assert_eq!(super::python_dumps(&v), r#"{"a": [1, "x"], "b": {"c": null}}"#);
+        assert_eq!(
+            super::python_dumps(&v),
+            r#"{"a": [1, "x"], "b": {"c": null}}"#
+        );
     }
 }

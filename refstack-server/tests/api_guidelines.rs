@@ -41,14 +41,21 @@ async fn local_directory() {
         let r = t.get(path).send().await.expect(200, path);
         assert_eq!(r.json()["metadata"]["id"], "2020.06", "{path}");
     }
-    let r = t.get("/v1/guidelines/dns.2020.06.json").send().await.expect(200, "dns");
+    let r = t
+        .get("/v1/guidelines/dns.2020.06.json")
+        .send()
+        .await
+        .expect(200, "dns");
     assert_eq!(r.json()["metadata"]["id"], "dns.2020.06");
     t.get("/v1/guidelines/1999.01").send().await.http_error(
         404,
         Some("The server was unable to get the JSON content for the specified guideline file."),
         "unknown",
     );
-    t.get("/v1/guidelines/..%2Fsecret").send().await.expect(404, "traversal");
+    t.get("/v1/guidelines/..%2Fsecret")
+        .send()
+        .await
+        .expect(404, "traversal");
 }
 
 #[tokio::test]
@@ -87,14 +94,21 @@ async fn test_lists() {
         "designate_tempest_plugin.tests.api.v2.test_zones.ZonesTest.test_create_zone[9d2e20fc-e56f-4a62-9c61-9752a9ec615c]"
     );
     // Empty list → 204 (§1.2).
-    let r = t.get("/v1/guidelines/next/tests").send().await.expect(204, "empty");
+    let r = t
+        .get("/v1/guidelines/next/tests")
+        .send()
+        .await
+        .expect(204, "empty");
     assert!(r.body.is_empty());
     // §10 item 11: errors are 4xx now.
-    t.get("/v1/guidelines/1999.01/tests").send().await.http_error(
-        404,
-        Some("Error getting JSON content for version: 1999.01"),
-        "unknown version",
-    );
+    t.get("/v1/guidelines/1999.01/tests")
+        .send()
+        .await
+        .http_error(
+            404,
+            Some("Error getting JSON content for version: 1999.01"),
+            "unknown version",
+        );
     t.get("/v1/guidelines/2020.06/tests?target=dns")
         .send()
         .await
@@ -165,7 +179,10 @@ async fn fake_host() -> (String, Arc<AtomicUsize>) {
         ("2020.06.json", "guidelines/2020.06.json"),
         ("README.rst", "guidelines/README.rst"),
     ]);
-    let gitea_addons = listing(vec![("dns.2020.06.json", "add-ons/guidelines/dns.2020.06.json")]);
+    let gitea_addons = listing(vec![(
+        "dns.2020.06.json",
+        "add-ons/guidelines/dns.2020.06.json",
+    )]);
     let github_main = listing(vec![("next.json", "next.json")]);
     let github_addons = listing(vec![]);
     let read = move |rel: &str| std::fs::read(dir.join(rel)).ok();
@@ -190,7 +207,9 @@ async fn fake_host() -> (String, Arc<AtomicUsize>) {
                 let read = read.clone();
                 move |State(hits): State<Arc<AtomicUsize>>, Path(path): Path<String>| async move {
                     hits.fetch_add(1, Ordering::SeqCst);
-                    let rel = path.replace("add-ons/guidelines/", "add-ons/").replace("guidelines/", "");
+                    let rel = path
+                        .replace("add-ons/guidelines/", "add-ons/")
+                        .replace("guidelines/", "");
                     match read(&rel) {
                         Some(b) => b.into_response(),
                         None => StatusCode::NOT_FOUND.into_response(),
@@ -199,7 +218,10 @@ async fn fake_host() -> (String, Arc<AtomicUsize>) {
             }),
         )
         .route("/github/contents", get(move || async move { github_main }))
-        .route("/github/contents/add-ons", get(move || async move { github_addons }))
+        .route(
+            "/github/contents/add-ons",
+            get(move || async move { github_addons }),
+        )
         .route(
             "/raw/master/{*path}",
             get(move |Path(path): Path<String>| async move {
@@ -256,15 +278,30 @@ async fn remote_sources_gitea_github_and_a_broken_one() {
         })
     );
     // §5.3: files come from the first source that has them.
-    let r = t.get("/v1/guidelines/dns.2020.06").send().await.expect(200, "gitea addon");
+    let r = t
+        .get("/v1/guidelines/dns.2020.06")
+        .send()
+        .await
+        .expect(200, "gitea addon");
     assert_eq!(r.json()["metadata"]["id"], "dns.2020.06");
-    let r = t.get("/v1/guidelines/next").send().await.expect(200, "github");
+    let r = t
+        .get("/v1/guidelines/next")
+        .send()
+        .await
+        .expect(200, "github");
     assert_eq!(r.json()["metadata"]["id"], "next");
     // §5.6: cached: a second fetch does not hit the source again.
-    let r = t.get("/v1/guidelines/2020.06/tests?target=object").send().await.expect(200, "tests");
+    let r = t
+        .get("/v1/guidelines/2020.06/tests?target=object")
+        .send()
+        .await
+        .expect(200, "tests");
     assert!(r.text().contains("ObjTest"));
     let before = hits.load(Ordering::SeqCst);
-    t.get("/v1/guidelines/2020.06").send().await.expect(200, "cached");
+    t.get("/v1/guidelines/2020.06")
+        .send()
+        .await
+        .expect(200, "cached");
     assert_eq!(hits.load(Ordering::SeqCst), before);
     // A file only the broken source could have: 500 with upstream's message.
     t.get("/v1/guidelines/1999.01").send().await.http_error(

@@ -25,7 +25,13 @@ async fn routing_errors_and_url_forms() {
         .await
         .http_error(405, Some(""), "patch");
     // Prefix, trailing slash and .json suffix all reach the same handler.
-    for p in ["/v1/results", "/v1/results/", "/api/v1/results", "/api/v1/results.json", "/v1/results.json/"] {
+    for p in [
+        "/v1/results",
+        "/v1/results/",
+        "/api/v1/results",
+        "/api/v1/results.json",
+        "/v1/results.json/",
+    ] {
         let r = t.get(p).send().await.expect(200, p);
         assert_eq!(r.json()["pagination"]["current_page"], 1, "{p}");
     }
@@ -41,7 +47,10 @@ async fn jwt_resolution() {
     let t = sqlite_app(base_config()).await;
     // §8.3: any Authorization header must be a valid token, even on public endpoints.
     let cases: Vec<(String, &str)> = vec![
-        ("Basic abc".into(), "Authorization schema 'Bearer' should be used"),
+        (
+            "Basic abc".into(),
+            "Authorization schema 'Bearer' should be used",
+        ),
         ("Bearer".into(), "Token is not valid"),
         ("Bearer not.a.jwt".into(), "Token is not valid"),
         (
@@ -49,9 +58,15 @@ async fn jwt_resolution() {
             "Token does not contain user's openid",
         ),
         // Signed by bob's key, claiming alice.
-        (format!("Bearer {}", jwt_for(Who::Bob, ALICE, 3600)), "Token is not valid"),
+        (
+            format!("Bearer {}", jwt_for(Who::Bob, ALICE, 3600)),
+            "Token is not valid",
+        ),
         // Expired beyond the 42 s leeway.
-        (format!("Bearer {}", jwt_for(Who::Alice, ALICE, -120)), "Token is not valid"),
+        (
+            format!("Bearer {}", jwt_for(Who::Alice, ALICE, -120)),
+            "Token is not valid",
+        ),
     ];
     for (header, title) in cases {
         t.get("/v1/results")
@@ -70,7 +85,10 @@ async fn jwt_resolution() {
         .expect(200, "leeway");
     assert_eq!(r.json()["openid"], ALICE);
     // No token → not authenticated.
-    t.get("/v1/profile").send().await.http_error(401, None, "anon");
+    t.get("/v1/profile")
+        .send()
+        .await
+        .http_error(401, None, "anon");
 }
 
 fn jwt_without_openid() -> String {
@@ -124,8 +142,14 @@ async fn cors_over_a_socket() {
     .await
     .to_ascii_lowercase();
     assert!(resp.starts_with("http/1.1 404"), "{resp}");
-    assert!(resp.contains("access-control-allow-origin: https://ui.example.org"), "{resp}");
-    assert!(resp.contains("access-control-allow-credentials: true"), "{resp}");
+    assert!(
+        resp.contains("access-control-allow-origin: https://ui.example.org"),
+        "{resp}"
+    );
+    assert!(
+        resp.contains("access-control-allow-credentials: true"),
+        "{resp}"
+    );
     // Preflight OPTIONS is answered (§10 item 25).
     let resp = raw_http(
         addr,
@@ -157,7 +181,9 @@ async fn body_limit_over_a_socket() {
     cfg.body_limit = 64 * 1024;
     let t = sqlite_app(cfg).await;
     let (addr, stop, handle) = spawn(&t).await;
-    let names: Vec<String> = (0..2000).map(|i| format!("tempest.api.test_{i:05}")).collect();
+    let names: Vec<String> = (0..2000)
+        .map(|i| format!("tempest.api.test_{i:05}"))
+        .collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let body = upload_body("big", &refs);
     assert!(body.len() > 64 * 1024);
@@ -180,14 +206,25 @@ async fn default_body_limit_takes_a_100k_test_upload() {
     // Issue 5 "Limits": the default limit is large enough for 100k tests.
     let t = sqlite_app(base_config()).await;
     let names: Vec<String> = (0..100_000)
-        .map(|i| format!("tempest.api.compute.servers.test_servers.ServersTestJSON.test_case_{i:06}"))
+        .map(|i| {
+            format!("tempest.api.compute.servers.test_servers.ServersTestJSON.test_case_{i:06}")
+        })
         .collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let body = upload_body("huge", &refs);
     assert!(body.len() > 2 << 20, "bigger than axum's 2 MB default");
-    let r = t.post("/v1/results").raw(body).send().await.expect(201, "100k");
+    let r = t
+        .post("/v1/results")
+        .raw(body)
+        .send()
+        .await
+        .expect(201, "100k");
     let id = r.json()["test_id"].as_str().unwrap_or_default().to_owned();
-    let r = t.get(&format!("/v1/results/{id}")).send().await.expect(200, "get");
+    let r = t
+        .get(&format!("/v1/results/{id}"))
+        .send()
+        .await
+        .expect(200, "get");
     assert_eq!(r.json()["results"].as_array().map(Vec::len), Some(100_000));
 }
 
@@ -209,7 +246,10 @@ async fn graceful_shutdown_finishes_an_inflight_upload() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let _ = stop.send(());
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(!handle.is_finished(), "the server waits for the in-flight request");
+    assert!(
+        !handle.is_finished(),
+        "the server waits for the in-flight request"
+    );
     s.write_all(&body[10..]).await.expect("rest");
     let mut out = Vec::new();
     s.read_to_end(&mut out).await.expect("read");

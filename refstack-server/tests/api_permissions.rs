@@ -104,7 +104,11 @@ async fn probe(t: &TestApp, row: &str, who: Who, n: usize) -> u16 {
         }
         "PUT /results/{private}" => {
             let id = private_run(t).await;
-            t.put(&format!("/v1/results/{id}")).as_(who).json(json!({})).send().await
+            t.put(&format!("/v1/results/{id}"))
+                .as_(who)
+                .json(json!({}))
+                .send()
+                .await
         }
         "DELETE /results/{private}" => {
             let id = private_run(t).await;
@@ -112,20 +116,35 @@ async fn probe(t: &TestApp, row: &str, who: Who, n: usize) -> u16 {
         }
         "GET /results/{private}/meta" => {
             let id = private_run(t).await;
-            t.get(&format!("/v1/results/{id}/meta")).as_(who).send().await
+            t.get(&format!("/v1/results/{id}/meta"))
+                .as_(who)
+                .send()
+                .await
         }
         "GET /results/{private}/meta/user" => {
             let id = private_run(t).await;
-            t.get(&format!("/v1/results/{id}/meta/user")).as_(who).send().await
+            t.get(&format!("/v1/results/{id}/meta/user"))
+                .as_(who)
+                .send()
+                .await
         }
         "POST /results/{private}/meta/shared" => {
             let id = private_run(t).await;
-            t.post(&format!("/v1/results/{id}/meta/shared")).as_(who).raw("true").send().await
+            t.post(&format!("/v1/results/{id}/meta/shared"))
+                .as_(who)
+                .raw("true")
+                .send()
+                .await
         }
         "DELETE /results/{private}/meta/target" => {
             let id = private_run(t).await;
-            db::meta::set(t.dbh(), &id, "target", "platform").await.expect("meta");
-            t.delete(&format!("/v1/results/{id}/meta/target")).as_(who).send().await
+            db::meta::set(t.dbh(), &id, "target", "platform")
+                .await
+                .expect("meta");
+            t.delete(&format!("/v1/results/{id}/meta/target"))
+                .as_(who)
+                .send()
+                .await
         }
         "GET /guidelines" => t.get("/v1/guidelines").as_(who).send().await,
         "GET /guidelines/{file}" => t.get("/v1/guidelines/2020.06").as_(who).send().await,
@@ -133,70 +152,143 @@ async fn probe(t: &TestApp, row: &str, who: Who, n: usize) -> u16 {
         "GET /profile" => t.get("/v1/profile").as_(who).send().await,
         "GET /profile/pubkeys" => t.get("/v1/profile/pubkeys").as_(who).send().await,
         "POST /profile/pubkeys" => {
-            t.post("/v1/profile/pubkeys").as_(who).json(json!({"raw_key": "ssh-rsa AAAA", "self_signature": "zz"})).send().await
+            t.post("/v1/profile/pubkeys")
+                .as_(who)
+                .json(json!({"raw_key": "ssh-rsa AAAA", "self_signature": "zz"}))
+                .send()
+                .await
         }
         "DELETE /profile/pubkeys/{own}" => {
             let id = match who.openid() {
-                Some(o) => db::pubkeys::list_for_user(t.dbh(), o).await.expect("keys")[0].id.clone(),
+                Some(o) => db::pubkeys::list_for_user(t.dbh(), o).await.expect("keys")[0]
+                    .id
+                    .clone(),
                 None => "none".into(),
             };
-            t.delete(&format!("/v1/profile/pubkeys/{id}")).as_(who).send().await
+            t.delete(&format!("/v1/profile/pubkeys/{id}"))
+                .as_(who)
+                .send()
+                .await
         }
         "GET /vendors" => t.get("/v1/vendors").as_(who).send().await,
-        "POST /vendors" => t.post("/v1/vendors").as_(who).json(json!({"name": format!("v{n}")})).send().await,
+        "POST /vendors" => {
+            t.post("/v1/vendors")
+                .as_(who)
+                .json(json!({"name": format!("v{n}")}))
+                .send()
+                .await
+        }
         "GET /vendors/{private}" => {
             let v = alice_vendor(t).await;
             t.get(&format!("/v1/vendors/{v}")).as_(who).send().await
         }
-        "GET /vendors/{official}" => t.get(&format!("/v1/vendors/{vendor}")).as_(who).send().await,
-        "PUT /vendors/{official}" => t.put(&format!("/v1/vendors/{vendor}")).as_(who).json(json!({})).send().await,
+        "GET /vendors/{official}" => {
+            t.get(&format!("/v1/vendors/{vendor}"))
+                .as_(who)
+                .send()
+                .await
+        }
+        "PUT /vendors/{official}" => {
+            t.put(&format!("/v1/vendors/{vendor}"))
+                .as_(who)
+                .json(json!({}))
+                .send()
+                .await
+        }
         "DELETE /vendors/{private}" => {
             let v = alice_vendor(t).await;
             t.delete(&format!("/v1/vendors/{v}")).as_(who).send().await
         }
         "POST /vendors/{private}/action register" => {
             let v = alice_vendor(t).await;
-            t.post(&format!("/v1/vendors/{v}/action")).as_(who).json(json!({"register": null})).send().await
+            t.post(&format!("/v1/vendors/{v}/action"))
+                .as_(who)
+                .json(json!({"register": null}))
+                .send()
+                .await
         }
-        "GET /vendors/{official}/users" => t.get(&format!("/v1/vendors/{vendor}/users")).as_(who).send().await,
+        "GET /vendors/{official}/users" => {
+            t.get(&format!("/v1/vendors/{vendor}/users"))
+                .as_(who)
+                .send()
+                .await
+        }
         "PUT /vendors/{official}/users/{erin}" => {
             let b = erin(t).await;
-            t.put(&format!("/v1/vendors/{vendor}/users/{b}")).as_(who).send().await
+            t.put(&format!("/v1/vendors/{vendor}/users/{b}"))
+                .as_(who)
+                .send()
+                .await
         }
         "DELETE /vendors/{official}/users/{erin}" => {
             let b = erin(t).await;
-            t.delete(&format!("/v1/vendors/{vendor}/users/{b}")).as_(who).send().await
+            t.delete(&format!("/v1/vendors/{vendor}/users/{b}"))
+                .as_(who)
+                .send()
+                .await
         }
         "GET /products" => t.get("/v1/products").as_(who).send().await,
         "POST /products" => {
-            t.post("/v1/products").as_(who).json(json!({"name": "p", "product_type": 1})).send().await
+            t.post("/v1/products")
+                .as_(who)
+                .json(json!({"name": "p", "product_type": 1}))
+                .send()
+                .await
         }
-        "GET /products/{public}" => t.get(&format!("/v1/products/{product}")).as_(who).send().await,
+        "GET /products/{public}" => {
+            t.get(&format!("/v1/products/{product}"))
+                .as_(who)
+                .send()
+                .await
+        }
         "GET /products/{private}" => {
             let v = alice_vendor(t).await;
             let (p, _) = product_of(t, &v, ALICE).await;
             t.get(&format!("/v1/products/{p}")).as_(who).send().await
         }
-        "PUT /products/{public}" => t.put(&format!("/v1/products/{product}")).as_(who).json(json!({})).send().await,
+        "PUT /products/{public}" => {
+            t.put(&format!("/v1/products/{product}"))
+                .as_(who)
+                .json(json!({}))
+                .send()
+                .await
+        }
         "DELETE /products/{vendor's}" => {
             let (p, _) = product_of(t, &vendor, common::CAROL).await;
             t.delete(&format!("/v1/products/{p}")).as_(who).send().await
         }
         "GET /products/{public}/versions" => {
-            t.get(&format!("/v1/products/{product}/versions")).as_(who).send().await
+            t.get(&format!("/v1/products/{product}/versions"))
+                .as_(who)
+                .send()
+                .await
         }
         "GET /products/{public}/versions/{v}" => {
-            t.get(&format!("/v1/products/{product}/versions/{}", t.version_id)).as_(who).send().await
+            t.get(&format!("/v1/products/{product}/versions/{}", t.version_id))
+                .as_(who)
+                .send()
+                .await
         }
         "POST /products/{public}/versions" => {
-            t.post(&format!("/v1/products/{product}/versions")).as_(who).json(json!({"version": format!("v{n}")})).send().await
+            t.post(&format!("/v1/products/{product}/versions"))
+                .as_(who)
+                .json(json!({"version": format!("v{n}")}))
+                .send()
+                .await
         }
         "PUT /products/{public}/versions/{v}" => {
-            t.put(&format!("/v1/products/{product}/versions/{}", t.version_id)).as_(who).json(json!({})).send().await
+            t.put(&format!("/v1/products/{product}/versions/{}", t.version_id))
+                .as_(who)
+                .json(json!({}))
+                .send()
+                .await
         }
         "DELETE /products/{public}/versions/{v}" => {
             let v = version_of(t, &product, &format!("d{n}")).await;
-            t.delete(&format!("/v1/products/{product}/versions/{v}")).as_(who).send().await
+            t.delete(&format!("/v1/products/{product}/versions/{v}"))
+                .as_(who)
+                .send()
+                .await
         }
         other => panic!("unknown row {other}"),
     };
@@ -214,9 +306,18 @@ const MATRIX: &[(&str, [u16; 5])] = &[
     ("PUT /results/{private}", [401, 201, 403, 403, 201]),
     ("DELETE /results/{private}", [401, 204, 403, 403, 204]),
     ("GET /results/{private}/meta", [401, 200, 403, 403, 200]),
-    ("GET /results/{private}/meta/user", [401, 200, 403, 403, 200]),
-    ("POST /results/{private}/meta/shared", [401, 201, 403, 403, 201]),
-    ("DELETE /results/{private}/meta/target", [401, 204, 403, 403, 204]),
+    (
+        "GET /results/{private}/meta/user",
+        [401, 200, 403, 403, 200],
+    ),
+    (
+        "POST /results/{private}/meta/shared",
+        [401, 201, 403, 403, 201],
+    ),
+    (
+        "DELETE /results/{private}/meta/target",
+        [401, 204, 403, 403, 204],
+    ),
     ("GET /guidelines", [200, 200, 200, 200, 200]),
     ("GET /guidelines/{file}", [200, 200, 200, 200, 200]),
     ("GET /guidelines/{v}/tests", [200, 200, 200, 200, 200]),
@@ -229,10 +330,19 @@ const MATRIX: &[(&str, [u16; 5])] = &[
     ("GET /vendors/{official}", [200, 200, 200, 200, 200]),
     ("PUT /vendors/{official}", [401, 403, 403, 200, 200]),
     ("DELETE /vendors/{private}", [401, 204, 403, 403, 204]),
-    ("POST /vendors/{private}/action register", [401, 200, 403, 403, 403]),
+    (
+        "POST /vendors/{private}/action register",
+        [401, 200, 403, 403, 403],
+    ),
     ("GET /vendors/{official}/users", [401, 403, 403, 200, 200]),
-    ("PUT /vendors/{official}/users/{erin}", [401, 403, 403, 204, 204]),
-    ("DELETE /vendors/{official}/users/{erin}", [401, 403, 403, 204, 204]),
+    (
+        "PUT /vendors/{official}/users/{erin}",
+        [401, 403, 403, 204, 204],
+    ),
+    (
+        "DELETE /vendors/{official}/users/{erin}",
+        [401, 403, 403, 204, 204],
+    ),
     ("GET /products", [200, 200, 200, 200, 200]),
     ("POST /products", [401, 201, 201, 201, 201]),
     ("GET /products/{public}", [200, 200, 200, 200, 200]),
@@ -240,10 +350,22 @@ const MATRIX: &[(&str, [u16; 5])] = &[
     ("PUT /products/{public}", [401, 403, 403, 200, 200]),
     ("DELETE /products/{vendor's}", [401, 403, 403, 204, 204]),
     ("GET /products/{public}/versions", [200, 200, 200, 200, 200]),
-    ("GET /products/{public}/versions/{v}", [200, 200, 200, 200, 200]),
-    ("POST /products/{public}/versions", [401, 403, 403, 201, 201]),
-    ("PUT /products/{public}/versions/{v}", [401, 403, 403, 200, 200]),
-    ("DELETE /products/{public}/versions/{v}", [401, 403, 403, 204, 204]),
+    (
+        "GET /products/{public}/versions/{v}",
+        [200, 200, 200, 200, 200],
+    ),
+    (
+        "POST /products/{public}/versions",
+        [401, 403, 403, 201, 201],
+    ),
+    (
+        "PUT /products/{public}/versions/{v}",
+        [401, 403, 403, 200, 200],
+    ),
+    (
+        "DELETE /products/{public}/versions/{v}",
+        [401, 403, 403, 204, 204],
+    ),
     // Last: it removes the keys the JWTs are verified with.
     ("DELETE /profile/pubkeys/{own}", [401, 204, 204, 204, 204]),
 ];
@@ -262,6 +384,11 @@ async fn permission_matrix() {
                 }
             }
         }
-        assert!(failures.is_empty(), "{}:\n{}", t.label(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{}:\n{}",
+            t.label(),
+            failures.join("\n")
+        );
     }
 }

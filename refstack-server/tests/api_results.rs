@@ -13,7 +13,12 @@ async fn upload_contract() {
         let l = t.label().to_owned();
         // §3.1: anonymous upload → 201 {"test_id", "url"}.
         let body = upload_body("cpid-1", &NAMES);
-        let r = t.post("/v1/results/").raw(body).send().await.expect(201, &l);
+        let r = t
+            .post("/v1/results/")
+            .raw(body)
+            .send()
+            .await
+            .expect(201, &l);
         let j = r.json();
         let id = j["test_id"].as_str().unwrap_or_default();
         assert_eq!(
@@ -59,10 +64,12 @@ async fn upload_contract() {
             .await
             .expect(400, &l);
         // Duplicate names in one upload are stored once (§10 item 4).
-        let id = t
-            .upload(Who::Anon, "dup", &["t.a", "t.a", "t.b"])
-            .await;
-        let r = t.get(&format!("/v1/results/{id}")).send().await.expect(200, &l);
+        let id = t.upload(Who::Anon, "dup", &["t.a", "t.a", "t.b"]).await;
+        let r = t
+            .get(&format!("/v1/results/{id}"))
+            .send()
+            .await
+            .expect(200, &l);
         assert_eq!(r.json()["results"], json!(["t.a", "t.b"]), "{l}");
     }
 }
@@ -108,7 +115,9 @@ async fn signed_uploads() {
         let mut unknown = common::public_line(Who::Alice);
         db_delete_keys(&t, ALICE).await;
         unknown.push_str(" comment");
-        let sig = common::private_key(Who::Alice).sign_hex(&body).expect("sign");
+        let sig = common::private_key(Who::Alice)
+            .sign_hex(&body)
+            .expect("sign");
         t.post("/v1/results")
             .raw(body.clone())
             .header("x-signature", &sig)
@@ -249,7 +258,11 @@ async fn listing_filters_and_visibility() {
         // Default visibility: anonymous + shared, newest first, paged by 2.
         let r = t.get("/v1/results?page=1").send().await.expect(200, &l);
         let j = r.json();
-        assert_eq!(j["pagination"], json!({"current_page": 1, "total_pages": 2}), "{l}");
+        assert_eq!(
+            j["pagination"],
+            json!({"current_page": 1, "total_pages": 2}),
+            "{l}"
+        );
         let mut ids: Vec<String> = j["results"]
             .as_array()
             .into_iter()
@@ -257,9 +270,22 @@ async fn listing_filters_and_visibility() {
             .map(|i| i["id"].as_str().unwrap_or_default().to_owned())
             .collect();
         let item = &j["results"][0];
-        assert!(item.get("cpid").is_none(), "{l}: list items never carry cpid");
-        assert!(item["url"].as_str().unwrap_or_default().ends_with(item["id"].as_str().unwrap_or("?")), "{l}");
-        let r = t.get("/v1/results.json?page=2").send().await.expect(200, &l);
+        assert!(
+            item.get("cpid").is_none(),
+            "{l}: list items never carry cpid"
+        );
+        assert!(
+            item["url"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with(item["id"].as_str().unwrap_or("?")),
+            "{l}"
+        );
+        let r = t
+            .get("/v1/results.json?page=2")
+            .send()
+            .await
+            .expect(200, &l);
         ids.extend(
             r.json()["results"]
                 .as_array()
@@ -272,23 +298,30 @@ async fn listing_filters_and_visibility() {
         want.sort();
         assert_eq!(ids, want, "{l}");
         // Meta of someone else's shared run is filtered (no `user`).
-        let r = t.get("/v1/results?page=1&cpid=cpid-a").send().await.expect(200, &l);
+        let r = t
+            .get("/v1/results?page=1&cpid=cpid-a")
+            .send()
+            .await
+            .expect(200, &l);
         for item in r.json()["results"].as_array().into_iter().flatten() {
             assert!(item["meta"].get("user").is_none(), "{l}: {item}");
         }
         // Page errors (§2.1).
-        t.get("/v1/results?page=x")
-            .send()
-            .await
-            .exc_error(400, "Invalid page number: The page number can not be converted to an integer", &l);
-        t.get("/v1/results?page=0")
-            .send()
-            .await
-            .exc_error(400, "Invalid page number: The page number less or equal zero.", &l);
-        t.get("/v1/results?page=3")
-            .send()
-            .await
-            .exc_error(400, "Invalid page number: The page number is greater than the total number of pages.", &l);
+        t.get("/v1/results?page=x").send().await.exc_error(
+            400,
+            "Invalid page number: The page number can not be converted to an integer",
+            &l,
+        );
+        t.get("/v1/results?page=0").send().await.exc_error(
+            400,
+            "Invalid page number: The page number less or equal zero.",
+            &l,
+        );
+        t.get("/v1/results?page=3").send().await.exc_error(
+            400,
+            "Invalid page number: The page number is greater than the total number of pages.",
+            &l,
+        );
         // Dates.
         t.get("/v1/results?start_date=2020-01-01")
             .send()
@@ -315,10 +348,11 @@ async fn listing_filters_and_visibility() {
             .expect(200, &l);
         assert_eq!(r.json()["results"][0]["id"], anon2, "{l}");
         // `signed` needs authentication; presence only (§10 item 7).
-        t.get("/v1/results?signed")
-            .send()
-            .await
-            .exc_error(400, "To see signed test results you need to authenticate", &l);
+        t.get("/v1/results?signed").send().await.exc_error(
+            400,
+            "To see signed test results you need to authenticate",
+            &l,
+        );
         let r = t
             .get("/v1/results?signed=false")
             .as_(Who::Alice)
@@ -336,7 +370,10 @@ async fn listing_filters_and_visibility() {
         let mut want = vec![private.as_str(), shared.as_str()];
         want.sort();
         assert_eq!(mine, want, "{l}");
-        assert_eq!(j["results"][0]["meta"]["user"], ALICE, "{l}: owner sees all meta");
+        assert_eq!(
+            j["results"][0]["meta"]["user"], ALICE,
+            "{l}: owner sees all meta"
+        );
         // verification_status filter; bad value is a 400 (§10 item 16).
         let r = t
             .get("/v1/results?verification_status=1")
@@ -349,10 +386,11 @@ async fn listing_filters_and_visibility() {
             .await
             .exc_error(400, "Invalid verification_status value: x", &l);
         // product_id: unknown → 404; vendor admin sees all runs of the product.
-        t.get("/v1/results?product_id=nope")
-            .send()
-            .await
-            .exc_error(404, "Product with id \"nope\" not found", &l);
+        t.get("/v1/results?product_id=nope").send().await.exc_error(
+            404,
+            "Product with id \"nope\" not found",
+            &l,
+        );
         let assoc = t.upload(Who::Carol, "cpid-carol", &NAMES).await;
         let r = t
             .get(&format!("/v1/results?product_id={}", t.product_id))
@@ -366,7 +404,11 @@ async fn listing_filters_and_visibility() {
             .send()
             .await
             .expect(200, &l);
-        assert_eq!(r.json()["pagination"]["total_pages"], 0, "{l}: private run hidden");
+        assert_eq!(
+            r.json()["pagination"]["total_pages"],
+            0,
+            "{l}: private run hidden"
+        );
     }
 }
 
@@ -377,17 +419,30 @@ async fn update_verify_delete_and_meta() {
         let id = t.upload(Who::Alice, "cpid-x", &NAMES).await;
         let url = format!("/v1/results/{id}");
         // §2.1 PUT: owner level; 201 with unfiltered meta.
-        t.put(&url).json(json!({})).send().await.http_error(401, Some(""), &l);
+        t.put(&url)
+            .json(json!({}))
+            .send()
+            .await
+            .http_error(401, Some(""), &l);
         t.put(&url)
             .as_(Who::Bob)
             .json(json!({}))
             .send()
             .await
             .http_error(403, Some(""), &l);
-        let r = t.put(&url).as_(Who::Alice).json(json!({})).send().await.expect(201, &l);
+        let r = t
+            .put(&url)
+            .as_(Who::Alice)
+            .json(json!({}))
+            .send()
+            .await
+            .expect(201, &l);
         let j = r.json();
         assert_eq!(j["meta"]["user"], ALICE, "{l}");
-        assert!(j.get("results").is_none() && j.get("user_role").is_none(), "{l}");
+        assert!(
+            j.get("results").is_none() && j.get("user_role").is_none(),
+            "{l}"
+        );
         // Association needs vendor admin rights on the version.
         t.put(&url)
             .as_(Who::Alice)
@@ -416,7 +471,11 @@ async fn update_verify_delete_and_meta() {
             .json(json!({"verification_status": 1}))
             .send()
             .await
-            .http_error(403, Some("You do not have permission to change a verification status."), &l);
+            .http_error(
+                403,
+                Some("You do not have permission to change a verification status."),
+                &l,
+            );
         t.put(&url)
             .as_(Who::Dave)
             .json(json!({"verification_status": 5}))
@@ -440,7 +499,11 @@ async fn update_verify_delete_and_meta() {
                 &l,
             );
         // Meta: raw body stored; only rw keys; owner level.
-        for (k, v) in [("shared", "true"), ("guideline", "2020.06.json"), ("target", "platform")] {
+        for (k, v) in [
+            ("shared", "true"),
+            ("guideline", "2020.06.json"),
+            ("target", "platform"),
+        ] {
             let r = t
                 .post(&format!("{url}/meta/{k}"))
                 .as_(Who::Alice)
@@ -462,7 +525,11 @@ async fn update_verify_delete_and_meta() {
             .send()
             .await
             .http_error(403, Some(""), &l);
-        let r = t.get(&format!("{url}/meta/guideline")).send().await.expect(200, &l);
+        let r = t
+            .get(&format!("{url}/meta/guideline"))
+            .send()
+            .await
+            .expect(200, &l);
         assert_eq!(r.json(), json!("2020.06.json"), "{l}");
         let r = t.get(&format!("{url}/meta")).send().await.expect(200, &l);
         assert_eq!(
@@ -495,23 +562,35 @@ async fn update_verify_delete_and_meta() {
             .json(json!({"product_version_id": null}))
             .send()
             .await
-            .http_error(403, Some("Can not update product_version_id for a verified test run."), &l);
+            .http_error(
+                403,
+                Some("Can not update product_version_id for a verified test run."),
+                &l,
+            );
         t.post(&format!("{url}/meta/target"))
             .as_(Who::Alice)
             .raw("compute")
             .send()
             .await
-            .http_error(403, Some("Can not add/alter a new metadata key for a verified test run."), &l);
+            .http_error(
+                403,
+                Some("Can not add/alter a new metadata key for a verified test run."),
+                &l,
+            );
         t.delete(&format!("{url}/meta/target"))
             .as_(Who::Alice)
             .send()
             .await
-            .http_error(403, Some("Can not delete a metadata key for a verified test run."), &l);
-        t.delete(&url)
-            .as_(Who::Alice)
-            .send()
-            .await
-            .http_error(403, Some("Can not delete a verified test run."), &l);
+            .http_error(
+                403,
+                Some("Can not delete a metadata key for a verified test run."),
+                &l,
+            );
+        t.delete(&url).as_(Who::Alice).send().await.http_error(
+            403,
+            Some("Can not delete a verified test run."),
+            &l,
+        );
         // Unverify, delete meta, delete run.
         t.put(&url)
             .as_(Who::Dave)
@@ -528,21 +607,29 @@ async fn update_verify_delete_and_meta() {
             .as_(Who::Alice)
             .send()
             .await
-            .exc_error(404, &format!("Metadata key target not found for test run {id}"), &l);
+            .exc_error(
+                404,
+                &format!("Metadata key target not found for test run {id}"),
+                &l,
+            );
         t.put(&url)
             .as_(Who::Dave)
             .json(json!({"product_version_id": ""}))
             .send()
             .await
             .expect(201, &l);
-        t.delete(&url).as_(Who::Bob).send().await.http_error(403, Some(""), &l);
-        let r = t.delete(&url).as_(Who::Alice).send().await.expect(204, &l);
-        assert!(r.body.is_empty(), "{l}: empty 204");
         t.delete(&url)
-            .as_(Who::Alice)
+            .as_(Who::Bob)
             .send()
             .await
-            .exc_error(404, &format!("Test result {id} not found"), &l);
+            .http_error(403, Some(""), &l);
+        let r = t.delete(&url).as_(Who::Alice).send().await.expect(204, &l);
+        assert!(r.body.is_empty(), "{l}: empty 204");
+        t.delete(&url).as_(Who::Alice).send().await.exc_error(
+            404,
+            &format!("Test result {id} not found"),
+            &l,
+        );
         t.get(&url)
             .send()
             .await
@@ -552,8 +639,16 @@ async fn update_verify_delete_and_meta() {
 
 #[tokio::test]
 async fn schema_endpoint() {
-    let t = TestApp::new(refstack_server::db::testing::sqlite().await, common::base_config()).await;
+    let t = TestApp::new(
+        refstack_server::db::testing::sqlite().await,
+        common::base_config(),
+    )
+    .await;
     // §3.2: served verbatim.
-    let r = t.get("/v1/results/schema").send().await.expect(200, "schema");
+    let r = t
+        .get("/v1/results/schema")
+        .send()
+        .await
+        .expect(200, "schema");
     assert_eq!(r.text(), refstack_api_types::schemas::RESULTS_SCHEMA);
 }

@@ -35,9 +35,7 @@ pub fn unverified_openid(token: &str) -> Result<String, ApiError> {
         .map_err(|_| ApiError::validation("Token is not valid"))?;
     match data.claims.user_openid {
         Some(serde_json::Value::String(s)) if !s.is_empty() => Ok(s),
-        _ => Err(ApiError::validation(
-            "Token does not contain user's openid",
-        )),
+        _ => Err(ApiError::validation("Token does not contain user's openid")),
     }
 }
 
@@ -102,7 +100,9 @@ mod tests {
         assert!(matches!(e, ApiError::Exception { ref title, .. }
             if title == "Authorization schema 'Bearer' should be used"));
         let e = bearer_token("Bearer").unwrap_err();
-        assert!(matches!(e, ApiError::Exception { ref title, .. } if title == "Token is not valid"));
+        assert!(
+            matches!(e, ApiError::Exception { ref title, .. } if title == "Token is not valid")
+        );
         assert!(unverified_openid("not-a-jwt").is_err());
     }
 }

@@ -50,7 +50,10 @@ pub(crate) async fn run(cfg: Config, config_file: Option<&Path>) -> anyhow::Resu
         anonymous_upload = state.cfg.enable_anonymous_upload,
         "guideline sources"
     );
-    tracing::info!("listening on http://{addr}/v1 (also under {}/v1)", state.cfg.api_prefix);
+    tracing::info!(
+        "listening on http://{addr}/v1 (also under {}/v1)",
+        state.cfg.api_prefix
+    );
     let app = refstack_server::app(state);
     refstack_server::serve(listener, app, refstack_server::app::shutdown_signal()).await?;
     db.close().await;

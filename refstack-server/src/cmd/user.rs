@@ -37,7 +37,11 @@ pub(crate) async fn run(cfg: &Config, cmd: UserCommand) -> anyhow::Result<()> {
                 "user {} ({}){}",
                 user.openid,
                 user.email.as_deref().unwrap_or("no email"),
-                if foundation_admin { ", foundation admin" } else { "" }
+                if foundation_admin {
+                    ", foundation admin"
+                } else {
+                    ""
+                }
             );
         }
         UserCommand::AddKey { openid, key } => {

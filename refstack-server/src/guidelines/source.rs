@@ -48,7 +48,11 @@ fn is_version(s: &str) -> bool {
         return true;
     }
     let b = s.as_bytes();
-    b.len() == 7 && b[4] == b'.' && b.iter().enumerate().all(|(i, c)| i == 4 || c.is_ascii_digit())
+    b.len() == 7
+        && b[4] == b'.'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || c.is_ascii_digit())
 }
 
 /// Classifies a guideline file name: `Some(None)` for a powered guideline
@@ -60,10 +64,8 @@ pub fn classify(file: &str) -> Option<Option<String>> {
         return Some(None);
     }
     let (prefix, version) = stem.split_once('.')?;
-    let prefix_ok = !prefix.is_empty()
-        && prefix
-            .bytes()
-            .all(|c| c.is_ascii_lowercase() || c == b'_');
+    let prefix_ok =
+        !prefix.is_empty() && prefix.bytes().all(|c| c.is_ascii_lowercase() || c == b'_');
     (prefix_ok && is_version(version)).then(|| Some(prefix.to_owned()))
 }
 
@@ -80,8 +82,15 @@ pub fn file_name(requested: &str) -> Option<String> {
 
 #[derive(Debug)]
 enum Remote {
-    Gitea { repo: String, git_ref: Option<String> },
-    Github { repo: String, raw: String, git_ref: String },
+    Gitea {
+        repo: String,
+        git_ref: Option<String>,
+    },
+    Github {
+        repo: String,
+        raw: String,
+        git_ref: String,
+    },
 }
 
 impl Remote {
@@ -181,7 +190,11 @@ impl Sources {
             .unwrap_or_default();
         Self {
             dir: cfg.dir.clone(),
-            remotes: cfg.remote_sources().iter().map(Remote::from_config).collect(),
+            remotes: cfg
+                .remote_sources()
+                .iter()
+                .map(Remote::from_config)
+                .collect(),
             client,
             ttl: Duration::from_secs(cfg.cache_ttl_secs),
             cache: Mutex::new(HashMap::new()),
@@ -412,7 +425,10 @@ mod tests {
         assert_eq!(classify("../2020.06.json"), None);
         assert_eq!(classify("DNS.2020.06.json"), None);
         assert_eq!(file_name("2020.06"), Some("2020.06.json".into()));
-        assert_eq!(file_name("dns.2020.06.json"), Some("dns.2020.06.json".into()));
+        assert_eq!(
+            file_name("dns.2020.06.json"),
+            Some("dns.2020.06.json".into())
+        );
         assert_eq!(file_name("x/2020.06"), None);
     }
 
@@ -443,7 +459,13 @@ mod tests {
             raw_url: "http://raw/o/r".into(),
             git_ref: None,
         });
-        assert_eq!(gh.file_url(&f), "http://raw/o/r/master/add-ons/dns.2020.06.json");
-        assert_eq!(gh.listing_urls()[1], "http://h/repos/o/r/contents?ref=master");
+        assert_eq!(
+            gh.file_url(&f),
+            "http://raw/o/r/master/add-ons/dns.2020.06.json"
+        );
+        assert_eq!(
+            gh.listing_urls()[1],
+            "http://h/repos/o/r/contents?ref=master"
+        );
     }
 }

@@ -5,59 +5,45 @@
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use refstack_api_types::HttpErrorBody;
+use refstack_api_types::guidelines::TestListQuery as TestListParams;
 use refstack_core::{StatusFilter, Target, TestListQuery};
-use serde::Deserialize;
 
 use super::source::{self, FetchError};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Query;
 use crate::state::AppState;
 
-/// Query parameters of the test list.
-#[derive(Debug, Default, Deserialize)]
-pub struct TestListParams {
-    /// `platform` (default), `compute`, `object`, or an add-on target.
-    pub target: Option<String>,
-    /// Comma-separated statuses (default: all).
-    #[serde(rename = "type")]
-    pub statuses: Option<String>,
-    /// Include aliases (default true).
-    pub alias: Option<String>,
-    /// Include flagged tests (default true).
-    pub flag: Option<String>,
-}
-
-impl TestListParams {
-    /// The core query, or 400 `Invalid target: X`.
-    pub fn to_query(&self) -> ApiResult<TestListQuery> {
-        let target = match self.target.as_deref() {
-            None | Some("") => Target::Platform,
-            Some(t) => t
-                .parse()
-                .map_err(|e: refstack_core::InvalidTarget| ApiError::abort(StatusCode::BAD_REQUEST, e.to_string()))?,
-        };
-        let statuses = match self.statuses.as_deref() {
-            None | Some("") => StatusFilter::All,
-            Some(v) => StatusFilter::from_query(v),
-        };
-        Ok(TestListQuery {
-            target,
-            statuses,
-            alias: refstack_core::testlist::query_bool(self.alias.as_deref(), true),
-            flagged: refstack_core::testlist::query_bool(self.flag.as_deref(), true),
-        })
-    }
+/// The core query of the parameters, or 400 `Invalid target: X`.
+fn to_query(params: &TestListParams) -> ApiResult<TestListQuery> {
+    let target = match params.target.as_deref() {
+        None | Some("") => Target::Platform,
+        Some(t) => t.parse().map_err(|e: refstack_core::InvalidTarget| {
+            ApiError::abort(StatusCode::BAD_REQUEST, e.to_string())
+        })?,
+    };
+    let statuses = match params.kind.as_deref() {
+        None | Some("") => StatusFilter::All,
+        Some(v) => StatusFilter::from_query(v),
+    };
+    Ok(TestListQuery {
+        target,
+        statuses,
+        alias: refstack_core::testlist::query_bool(params.alias.as_deref(), true),
+        flagged: refstack_core::testlist::query_bool(params.flag.as_deref(), true),
+    })
 }
 
 /// Unknown version → 404, invalid target → 400 (both 200 text upstream,
 /// §10 item 11), empty list → 204, else `text/plain` lines joined by `\n`.
-pub(super) async fn test_list(
+#[utoipa::path(get, path = "/v1/guidelines/{version}/tests", tag = "guidelines", params(("version" = String, Path), TestListParams), responses((status = 200, description = "Sorted test names, one per line", body = String, content_type = "text/plain"), (status = 204, description = "The list is empty"), (status = 400, body = HttpErrorBody), (status = 404, body = HttpErrorBody)))]
+pub(crate) async fn test_list(
     State(state): State<AppState>,
     Path(version): Path<String>,
     Query(params): Query<TestListParams>,
 ) -> ApiResult<Response> {
     let missing = || format!("Error getting JSON content for version: {version}");
-    let query = params.to_query()?;
+    let query = to_query(&params)?;
     let Some(file) = source::file_name(&version) else {
         return Err(ApiError::abort(StatusCode::NOT_FOUND, missing()));
     };
@@ -65,7 +51,10 @@ pub(super) async fn test_list(
         Ok(g) => g,
         Err(FetchError::NotFound) => return Err(ApiError::abort(StatusCode::NOT_FOUND, missing())),
         Err(FetchError::Failed) => {
-            return Err(ApiError::abort(StatusCode::INTERNAL_SERVER_ERROR, missing()));
+            return Err(ApiError::abort(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                missing(),
+            ));
         }
     };
     let text = refstack_core::test_list_text(&guideline, &query)

@@ -62,8 +62,8 @@ pub fn fixture(name: &str) -> PathBuf {
 }
 
 pub fn private_key(who: Who) -> PrivateKey {
-    let pem = std::fs::read_to_string(fixture(&format!("{}.pem", who.key_name())))
-        .expect("fixture key");
+    let pem =
+        std::fs::read_to_string(fixture(&format!("{}.pem", who.key_name()))).expect("fixture key");
     PrivateKey::from_pem(&pem).expect("fixture key parses")
 }
 
@@ -176,8 +176,12 @@ impl TestApp {
         )
         .await
         .expect("vendor");
-        db::vendors::register(&db, &vendor.id).await.expect("register");
-        db::vendors::approve(&db, &vendor.id).await.expect("approve");
+        db::vendors::register(&db, &vendor.id)
+            .await
+            .expect("register");
+        db::vendors::approve(&db, &vendor.id)
+            .await
+            .expect("approve");
         let (product, null_version) = db::products::create(
             &db,
             &db::products::NewProduct {
@@ -269,8 +273,17 @@ impl TestApp {
             r = r.signed(who, &body);
         }
         let resp = r.send().await;
-        assert_eq!(resp.status, StatusCode::CREATED, "{}: {}", self.label(), resp.text());
-        resp.json()["test_id"].as_str().unwrap_or_default().to_owned()
+        assert_eq!(
+            resp.status,
+            StatusCode::CREATED,
+            "{}: {}",
+            self.label(),
+            resp.text()
+        );
+        resp.json()["test_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 }
 
@@ -321,10 +334,7 @@ impl Req<'_> {
     }
 
     pub async fn send(self) -> Resp {
-        let req = self
-            .builder
-            .body(Body::from(self.body))
-            .expect("request");
+        let req = self.builder.body(Body::from(self.body)).expect("request");
         let resp = self.app.app.clone().oneshot(req).await.expect("infallible");
         let status = resp.status();
         let headers = resp.headers().clone();

@@ -6,6 +6,22 @@ use anyhow::Context;
 use refstack_server::db::Db;
 use refstack_server::{AppState, Config};
 
+/// The absolute path of a file-backed SQLite URL, for the startup log.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path.contains(":memory:") {
+        return None;
+    }
+    let path = std::path::Path::new(path);
+    Some(if path.is_absolute() {
+        path.to_owned()
+    } else {
+        std::env::current_dir().ok()?.join(path)
+    })
+}
+
 /// Connects to the configured database and applies pending migrations.
 pub(crate) async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
     let shown = redact(&cfg.database_url);
@@ -15,7 +31,12 @@ pub(crate) async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
     db.migrate()
         .await
         .with_context(|| format!("cannot migrate database {shown}"))?;
-    tracing::info!(database = %shown, backend = %db.backend(), "database ready (migrated)");
+    match sqlite_file(&cfg.database_url) {
+        Some(file) => tracing::info!(file = %file.display(), "database ready (SQLite, migrated)"),
+        None => {
+            tracing::info!(database = %shown, backend = %db.backend(), "database ready (migrated)")
+        }
+    }
     Ok(db)
 }
 
@@ -63,6 +84,17 @@ pub(crate) async fn run(cfg: Config, config_file: Option<&Path>) -> anyhow::Resu
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sqlite_paths_for_the_log() {
+        assert!(super::sqlite_file("sqlite::memory:").is_none());
+        assert!(super::sqlite_file("postgres://h/db").is_none());
+        assert_eq!(
+            super::sqlite_file("sqlite:///var/x.db?mode=rwc"),
+            Some(std::path::PathBuf::from("/var/x.db"))
+        );
+        assert!(super::sqlite_file("sqlite://rel/x.db").is_some_and(|p| p.is_absolute()));
+    }
+
     #[test]
     fn redacts_passwords() {
         assert_eq!(

@@ -62,3 +62,8 @@ pub use score::{ComplianceReport, Results, score};
 pub use target::{AddOn, InvalidTarget, Target};
 pub use testid::TestId;
 pub use testlist::{StatusFilter, TestListQuery, test_list, test_list_text};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

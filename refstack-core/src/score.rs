@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use refstack_subunit::{TestRecord, TestStatus};
 
-use crate::guideline::{Capability, FlagKey, Guideline, Status, Test, normalize_uuid};
+use crate::guideline::{Capability, FlagKey, Guideline, Status, Test, normalized_uuid};
 use crate::payload::PassedTest;
 use crate::target::{InvalidTarget, Target};
 use crate::testid::TestId;
@@ -72,7 +72,7 @@ impl From<TestStatus> for Outcome {
 pub struct Results {
     passed: HashSet<String>,
     /// Normalised uuid → the first passed name carrying it.
-    passed_uuids: HashMap<String, String>,
+    passed_uuids: HashMap<String, Box<str>>,
     /// Upload name → outcome, when the full stream is known.
     outcomes: Option<HashMap<String, Outcome>>,
 }
@@ -93,7 +93,8 @@ impl Results {
 
     /// Passed tests with their uuids (an upload body).
     pub fn from_passed_tests<'t>(tests: impl IntoIterator<Item = &'t PassedTest>) -> Self {
-        let mut r = Self::default();
+        let tests = tests.into_iter();
+        let mut r = Self::with_capacity(tests.size_hint().0);
         for t in tests {
             r.add_passed(t.name.clone(), t.uuid.as_deref());
         }
@@ -103,7 +104,8 @@ impl Results {
     /// Passed full test ids (`name[id-…,smoke]`), reduced the way
     /// refstack-client does: brackets stripped, uuid kept.
     pub fn from_passed_test_ids<'t>(ids: impl IntoIterator<Item = &'t str>) -> Self {
-        let mut r = Self::default();
+        let ids = ids.into_iter();
+        let mut r = Self::with_capacity(ids.size_hint().0);
         for id in ids {
             let parsed = TestId::parse(id.trim());
             r.add_passed(parsed.upload_name().into_owned(), parsed.uuid());
@@ -136,11 +138,21 @@ impl Results {
         r
     }
 
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            passed: HashSet::with_capacity(n),
+            passed_uuids: HashMap::with_capacity(n),
+            outcomes: None,
+        }
+    }
+
     fn add_passed(&mut self, name: String, uuid: Option<&str>) {
         if let Some(uuid) = uuid {
-            self.passed_uuids
-                .entry(normalize_uuid(uuid))
-                .or_insert_with(|| name.clone());
+            let key = normalized_uuid(uuid);
+            if !self.passed_uuids.contains_key(key.as_ref()) {
+                self.passed_uuids
+                    .insert(key.into_owned(), name.as_str().into());
+            }
         }
         self.passed.insert(name);
     }
@@ -477,8 +489,8 @@ fn build_capability<'a>(
             test.idempotent_id.as_deref().and_then(|id| {
                 results
                     .passed_uuids
-                    .get(&normalize_uuid(id))
-                    .map(String::as_str)
+                    .get(normalized_uuid(id).as_ref())
+                    .map(AsRef::as_ref)
             })
         };
         report.tests.push(TestReport {

@@ -89,28 +89,37 @@ pub fn upload_name(raw: &str) -> Cow<'_, str> {
     if !raw.contains('[') {
         return Cow::Borrowed(raw);
     }
+    // The common case: one line.
+    if !raw.contains('\n') {
+        return match (raw.find('['), raw.rfind(']')) {
+            (Some(open), Some(close)) if close > open => {
+                let mut out = String::with_capacity(raw.len() - (close + 1 - open));
+                out.push_str(&raw[..open]);
+                out.push_str(&raw[close + 1..]);
+                Cow::Owned(out)
+            }
+            _ => Cow::Borrowed(raw),
+        };
+    }
     let mut out = String::with_capacity(raw.len());
-    let mut first = true;
-    for line in raw.split('\n') {
-        if !first {
+    let mut changed = false;
+    for (i, line) in raw.split('\n').enumerate() {
+        if i > 0 {
             out.push('\n');
         }
-        first = false;
-        match line.find('[') {
-            Some(open) => match line.rfind(']') {
-                Some(close) if close > open => {
-                    out.push_str(&line[..open]);
-                    out.push_str(&line[close + 1..]);
-                }
-                _ => out.push_str(line),
-            },
-            None => out.push_str(line),
+        match (line.find('['), line.rfind(']')) {
+            (Some(open), Some(close)) if close > open => {
+                out.push_str(&line[..open]);
+                out.push_str(&line[close + 1..]);
+                changed = true;
+            }
+            _ => out.push_str(line),
         }
     }
-    if out == raw {
-        Cow::Borrowed(raw)
-    } else {
+    if changed {
         Cow::Owned(out)
+    } else {
+        Cow::Borrowed(raw)
     }
 }
 

@@ -734,20 +734,39 @@ pub fn parse_header(input: &[u8]) -> Result<(u16, usize), PacketError> {
 /// other error rejects the candidate.
 pub fn parse_packet(input: &[u8]) -> Result<(Packet<'_>, usize), PacketError> {
     let (flags, len) = parse_header(input)?;
+    let header = 3 + usize::from(input[3] >> 6) + 1;
     if input.len() < len {
+        // Reject junk early when the fields already present are
+        // inconsistent; only a field running past the available bytes
+        // means "wait".
+        let body_end = input.len().min(len - 4);
+        if header <= body_end {
+            match parse_body(flags, &input[header..body_end]) {
+                Err(PacketError::Overrun { .. }) => {}
+                Err(e) => return Err(e),
+                Ok(_) if body_end < len - 4 => {
+                    return Err(PacketError::TrailingBytes {
+                        extra: len - 4 - body_end,
+                    });
+                }
+                Ok(_) => {}
+            }
+        }
         return Err(PacketError::Incomplete {
             needed: len - input.len(),
         });
     }
     let pkt = &input[..len];
     let (data, crc_bytes) = pkt.split_at(len - 4);
+    // Structure first: it is cheap on junk (a corrupt candidate claiming
+    // 4 MiB rarely has consistent fields), so rejected candidates rarely
+    // cost a CRC over their claimed length.
+    let packet = parse_body(flags, &data[header..])?;
     let stored = u32::from_be_bytes([crc_bytes[0], crc_bytes[1], crc_bytes[2], crc_bytes[3]]);
     let computed = crc32fast::hash(data);
     if stored != computed {
         return Err(PacketError::Crc { stored, computed });
     }
-    let header = 3 + usize::from(data[3] >> 6) + 1;
-    let packet = parse_body(flags, &data[header..])?;
     Ok((packet, len))
 }
 
@@ -915,6 +934,9 @@ mod tests {
         ];
         let mut bad = good;
         bad[6] ^= 1;
+        assert!(matches!(parse_packet(&bad), Err(PacketError::Crc { .. })));
+        let mut bad = good;
+        bad[9] ^= 1;
         assert!(matches!(parse_packet(&bad), Err(PacketError::Crc { .. })));
         let mut v3 = good;
         v3[1] = 0x39;

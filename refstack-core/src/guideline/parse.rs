@@ -82,6 +82,11 @@ fn render_path(path: &serde_path_to_error::Path) -> String {
 }
 
 fn deserialize<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, GuidelineError> {
+    // Fast path without path tracking; only a failing document is parsed a
+    // second time to find the path of the error.
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = render_path(e.path());

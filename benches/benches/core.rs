@@ -98,6 +98,11 @@ fn benches(c: &mut Criterion, data: &Path) {
         group.throughput(criterion::Throughput::Bytes(bytes.len() as u64));
         group.bench_function(name, |b| b.iter(|| Guideline::from_json(black_box(&bytes))));
     }
+    // Baseline: the same bytes into an untyped serde_json tree.
+    let bytes = read(&data.join("guidelines/2020.06.json"));
+    group.bench_function("baseline_value/2020.06.json", |b| {
+        b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(&bytes)).is_ok())
+    });
     group.finish();
 }
 

@@ -159,7 +159,7 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     // No early exit: this reduction vectorises.
     let escape = bytes.iter().fold(false, |acc, &b| {
-        acc | (b < 0x20) | (b > 0x7e) | (b == b'"') | (b == b'\\')
+        acc | !(0x20..=0x7e).contains(&b) | (b == b'"') | (b == b'\\')
     });
     if !escape {
         out.extend_from_slice(bytes);

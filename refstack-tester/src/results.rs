@@ -354,11 +354,11 @@ fn json_part(path: &Path, input: impl Read, format: Option<Format>) -> Result<Pa
     })
 }
 
-/// A packet boundary near the middle of a v2 file: the first signature
-/// byte from `len / 2` on that starts three consecutive CRC-valid packets.
-fn middle_packet_boundary(file: &mut std::fs::File, len: u64) -> Option<u64> {
+/// A packet boundary of a v2 file at or after `start`: the first signature
+/// byte from there on (within 1 MiB) that starts three consecutive
+/// CRC-valid packets.
+fn packet_boundary_after(file: &mut std::fs::File, start: u64, len: u64) -> Option<u64> {
     use std::io::{Seek, SeekFrom};
-    let start = len / 2;
     let window = (1u64 << 20).min(len - start);
     file.seek(SeekFrom::Start(start)).ok()?;
     let mut buf = Vec::with_capacity(usize::try_from(window).ok()?);
@@ -390,13 +390,24 @@ fn memchr_b3(buf: &[u8]) -> Option<usize> {
         .position(|&b| b == refstack_subunit::v2::SIGNATURE)
 }
 
-/// Streams at least this large are parsed by two threads when they are v2.
+/// A file opened at `offset`.
+fn file_from(path: &Path, offset: u64) -> Result<std::fs::File, Error> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
+    if offset > 0 {
+        f.seek(SeekFrom::Start(offset))
+            .map_err(|e| read_error(path, e))?;
+    }
+    Ok(f)
+}
+
+/// Streams at least this large are parsed by several threads when they are v2.
 const PARALLEL_THRESHOLD: u64 = 8 << 20;
 
 /// The fast path of `subunit to-json`: stream `path` (`-` for stdin) into
 /// a results JSON document, identical to [`results_json_bytes`] of
-/// [`payload`] of the records. A large v2 file is cut at a packet boundary
-/// near its middle and both halves are parsed in parallel. Errors on
+/// [`payload`] of the records. A large v2 file is cut at packet
+/// boundaries into one share per core, parsed in parallel. Errors on
 /// unreadable input, and on a non-empty input without any test packet.
 pub fn results_json_from_stream_file(
     path: &Path,
@@ -411,35 +422,51 @@ pub fn results_json_from_stream_file(
         let mut head = [0u8; 4096];
         let n = file.read(&mut head).map_err(|e| read_error(path, e))?;
         let is_v2 = len >= PARALLEL_THRESHOLD && detect(&head[..n], false) == Some(Format::V2);
-        let split = if is_v2 {
-            middle_packet_boundary(&mut file, len)
-        } else {
-            None
-        };
-        match split {
-            Some(cut) => std::thread::scope(|scope| {
-                let second = scope.spawn(move || -> Result<Part, Error> {
-                    use std::io::{Seek, SeekFrom};
-                    let mut f = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
-                    f.seek(SeekFrom::Start(cut))
-                        .map_err(|e| read_error(path, e))?;
-                    json_part(path, f, Some(Format::V2))
-                });
-                let first = std::fs::File::open(path)
-                    .map_err(|e| read_error(path, e))
-                    .and_then(|f| json_part(path, f.take(cut), None));
-                let second = second.join().unwrap_or_else(|_| {
-                    Err(Error::Input {
-                        origin: path.display().to_string(),
-                        message: "parser thread failed".into(),
-                    })
-                });
-                Ok::<_, Error>(vec![first?, second?])
-            })?,
-            None => {
-                let f = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
-                vec![json_part(path, f, None)?]
+        // Cut points at packet boundaries near k equal shares, one share per core.
+        let mut cuts: Vec<u64> = Vec::new();
+        if is_v2 {
+            let k = std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .clamp(1, 8) as u64;
+            for i in 1..k {
+                let Some(at) = packet_boundary_after(&mut file, len * i / k, len) else {
+                    break;
+                };
+                if cuts.last().is_none_or(|&last| at > last) {
+                    cuts.push(at);
+                }
             }
+        }
+        if cuts.is_empty() {
+            vec![json_part(path, file_from(path, 0)?, None)?]
+        } else {
+            let mut bounds = vec![0];
+            bounds.extend(&cuts);
+            bounds.push(len);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = bounds
+                    .windows(2)
+                    .enumerate()
+                    .map(|(n, w)| {
+                        let (from, to) = (w[0], w[1]);
+                        scope.spawn(move || -> Result<Part, Error> {
+                            let format = if n == 0 { None } else { Some(Format::V2) };
+                            json_part(path, file_from(path, from)?.take(to - from), format)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(Error::Input {
+                                origin: path.display().to_string(),
+                                message: "parser thread failed".into(),
+                            })
+                        })
+                    })
+                    .collect::<Result<Vec<Part>, Error>>()
+            })?
         }
     };
     let tests: u64 = parts.iter().map(|p| p.test_packets).sum();
@@ -586,7 +613,9 @@ mod tests {
         let f = dir.path().join("big.v2");
         std::fs::write(&f, &s).unwrap();
         let mut file = std::fs::File::open(&f).unwrap();
-        assert!(middle_packet_boundary(&mut file, s.len() as u64).is_some());
+        let len = s.len() as u64;
+        let cut = packet_boundary_after(&mut file, len / 2, len).unwrap();
+        assert!(cut >= len / 2 && s[usize::try_from(cut).unwrap()] == 0xB3);
         let fast = results_json_from_stream_file(&f, "cp", 1).unwrap();
         let slow = results_json_bytes(&payload(&records_from_bytes(&s, false), "cp", 1));
         assert!(fast == slow, "parallel output differs");

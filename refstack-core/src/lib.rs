@@ -6,7 +6,7 @@
 //! |---|---|
 //! | [`guideline`] | [`Guideline::from_json`]: one typed model for schemas 1.2, 1.3–1.6, 2.0 and 2.0 add-ons; errors name the JSON path |
 //! | [`testlist`] | [`test_list_text`]: RefStack's `GET /v1/guidelines/{v}/tests`, byte for byte |
-//! | [`score`] | [`score()`]: the upstream UI's compliance verdict and numbers, plus [`score::Extras`] beyond upstream |
+//! | [`score`](mod@score) | [`score()`]: the upstream UI's compliance verdict and numbers, plus [`score::Extras`] beyond upstream |
 //! | [`testid`] | [`TestId`]: `name[attr,attr](scenario)`, the upload name and uuid |
 //! | [`payload`] | [`UploadPayload::from_records`]: the `POST /v1/results` body from subunit records |
 //! | [`signature`] | RSA PKCS#1 v1.5 SHA-256: [`signature::PublicKey`], [`signature::PrivateKey`] |

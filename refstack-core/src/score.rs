@@ -804,6 +804,36 @@ mod tests {
         assert_eq!(r.required.pass_percent, None);
     }
 
+    proptest::proptest! {
+        /// The upstream headline arithmetic equals direct counting, and the
+        /// verdict equals "no failing required capability".
+        #[test]
+        fn headline_numbers_are_consistent(mask in proptest::collection::vec(proptest::bool::ANY, 6)) {
+            let g = g(V2);
+            let names = ["s.t", "a.renamed", "a.flag", "b.t", "adv.t", "a.new_name"];
+            let passed: Vec<&str> = names
+                .iter()
+                .zip(&mask)
+                .filter(|(_, keep)| **keep)
+                .map(|(n, _)| *n)
+                .collect();
+            let results = Results::from_passed_names(passed.iter().copied());
+            let Ok(r) = score(&g, Target::Platform, &results) else {
+                return Err(proptest::test_runner::TestCaseError::fail("platform is defined"));
+            };
+            let required = r.status(&Status::Required).map(|s| s.capabilities.as_slice()).unwrap_or_default();
+            let tests = required.iter().flat_map(|c| &c.tests);
+            let non_flagged = tests.clone().filter(|t| !t.flagged).count();
+            let non_flagged_passed = tests.clone().filter(|t| !t.flagged && t.passed).count();
+            proptest::prop_assert_eq!(r.required.non_flagged_total, non_flagged);
+            proptest::prop_assert_eq!(r.required.non_flagged_passed, non_flagged_passed);
+            proptest::prop_assert_eq!(r.required.count, tests.clone().count());
+            proptest::prop_assert_eq!(r.compliant, r.failing_required_capabilities.is_empty());
+            proptest::prop_assert!(r.extras.non_flagged_passed_with_uuid_matching >= r.required.non_flagged_passed);
+            proptest::prop_assert!(!r.compliant || r.extras.compliant_with_uuid_matching);
+        }
+    }
+
     #[test]
     fn v1_non_platform_targets_take_the_last_status() {
         let g = g(r#"{"schema": "1.5", "platform": {"required": ["compute"]},

@@ -159,6 +159,19 @@ impl V2Scanner {
         self.binary_until = 0;
     }
 
+    /// True when the buffer starts right after a packet: a signature at
+    /// offset 0 is a candidate without any scanning (the hot path).
+    #[inline]
+    pub(crate) fn at_packet_boundary(&self) -> bool {
+        self.scanned == 0 && self.verified.is_none() && self.carry == Utf8::BOUNDARY
+    }
+
+    /// Records that a packet at offset 0 was consumed via the hot path.
+    #[inline]
+    pub(crate) fn consumed_fast_packet(&mut self) {
+        self.consumed_packet();
+    }
+
     /// Is the signature byte at `i` a packet candidate (not inside a UTF-8
     /// character of the noise before it)?
     #[inline]
@@ -413,6 +426,16 @@ impl Decoder {
         let base = self.offset;
         loop {
             let rest = &buf[used..];
+            // Hot path: packets back to back.
+            if rest.first() == Some(&SIGNATURE)
+                && self.v2.at_packet_boundary()
+                && let Ok((packet, len)) = v2::parse_packet(rest)
+            {
+                sink.packet(base + used as u64, &packet)?;
+                used += len;
+                self.v2.consumed_fast_packet();
+                continue;
+            }
             match self.v2.step(rest, eof) {
                 Step::Packet { at, len, packet } => {
                     debug_assert_eq!(at, 0);

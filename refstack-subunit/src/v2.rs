@@ -697,18 +697,41 @@ fn header_streaming(input: &[u8]) -> IResult<&[u8], (u16, u32, usize)> {
 
 /// Parses the header only: `(flags, length)`; validates version, reserved
 /// bit and the length bounds.
+#[inline]
 pub fn parse_header(input: &[u8]) -> Result<(u16, usize), PacketError> {
-    let (flags, length, header) = match header_streaming(input) {
-        Ok((_, h)) => h,
+    // Complete headers (the hot path) are read directly; nom's streaming
+    // parser handles partial ones and says how many bytes are missing.
+    let (flags, length, header) = if let [SIGNATURE, f0, f1, l0, rest @ ..] = input
+        && rest.len() >= usize::from(l0 >> 6)
+    {
+        let mut length = u32::from(l0 & 0x3F);
+        let n = usize::from(l0 >> 6);
+        for &b in &rest[..n] {
+            length = (length << 8) | u32::from(b);
+        }
+        (u16::from_be_bytes([*f0, *f1]), length, 4 + n)
+    } else {
+        header_nom(input)?
+    };
+    validate_header(flags, length, header)
+}
+
+fn header_nom(input: &[u8]) -> Result<(u16, u32, usize), PacketError> {
+    match header_streaming(input) {
         Err(nom::Err::Incomplete(needed)) => {
             let needed = match needed {
                 nom::Needed::Size(n) => n.get(),
                 nom::Needed::Unknown => 1,
             };
-            return Err(PacketError::Incomplete { needed });
+            Err(PacketError::Incomplete { needed })
         }
-        Err(_) => return Err(PacketError::Signature),
-    };
+        Err(_) => Err(PacketError::Signature),
+        Ok((_, h)) => Ok(h),
+    }
+}
+
+#[inline]
+fn validate_header(flags: u16, length: u32, header: usize) -> Result<(u16, usize), PacketError> {
     if flags & FLAG_VERSION_MASK != FLAG_VERSION_2 {
         return Err(PacketError::Version {
             version: (flags >> 12) as u8,

@@ -110,7 +110,9 @@ pub enum Visibility {
 pub struct RunFilter {
     /// `created_at >= start_date` (inclusive, UTC).
     pub start_date: Option<PrimitiveDateTime>,
-    /// `created_at <= end_date` (inclusive, UTC).
+    /// `created_at <= end_date` (inclusive, UTC). Stored times carry microseconds, so a
+    /// bound parsed from `... 23:59:59` excludes a run stored at `23:59:59.5`; add
+    /// 999 999 µs to a whole-second bound to include that whole second.
     pub end_date: Option<PrimitiveDateTime>,
     /// Exact `cpid`.
     pub cpid: Option<String>,

@@ -349,6 +349,40 @@ async fn sweep_stale(backend: Backend, admin_url: &str) -> Result<(), sqlx::Erro
     Ok(())
 }
 
+/// The column names of `table` (sorted), read from the database's catalog; lets tests pin
+/// the schema of every dialect to upstream's data model.
+pub async fn columns(db: &Db, table: &str) -> Vec<String> {
+    let fetched: Result<Vec<String>, sqlx::Error> = match &db.pool {
+        super::Pool::Sqlite(pool) => {
+            sqlx::query_scalar("SELECT name FROM pragma_table_info($1)")
+                .bind(table)
+                .fetch_all(pool)
+                .await
+        }
+        super::Pool::Postgres(pool) => {
+            sqlx::query_scalar(
+                "SELECT column_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = $1",
+            )
+            .bind(table)
+            .fetch_all(pool)
+            .await
+        }
+        super::Pool::MySql(pool) => {
+            sqlx::query_scalar(
+                "SELECT CAST(column_name AS CHAR) FROM information_schema.columns \
+                 WHERE table_schema = DATABASE() AND table_name = ?",
+            )
+            .bind(table)
+            .fetch_all(pool)
+            .await
+        }
+    };
+    let mut names = fetched.unwrap_or_else(|e| panic!("cannot read the columns of {table}: {e}"));
+    names.sort();
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::url_with_database;

@@ -124,7 +124,7 @@ macro_rules! org_select {
     };
 }
 
-/// Creates an organization, its group ("Group for <name>") and the creator's membership,
+/// Creates an organization, its group (`Group for <name>`) and the creator's membership,
 /// in one transaction. [`DbError::NotFound`] if the creator is not a user.
 pub async fn create(db: &Db, new: &NewOrganization) -> DbResult<Organization> {
     check_len("name", &new.name, MAX_NAME_LEN)?;

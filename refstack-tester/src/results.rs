@@ -157,10 +157,11 @@ pub struct ResultsJsonWriter {
 fn push_json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
-    if bytes
-        .iter()
-        .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
-    {
+    // No early exit: this reduction vectorises.
+    let escape = bytes.iter().fold(false, |acc, &b| {
+        acc | !(0x20..=0x7e).contains(&b) | (b == b'"') | (b == b'\\')
+    });
+    if !escape {
         out.extend_from_slice(bytes);
     } else {
         for c in s.chars() {

@@ -665,7 +665,12 @@ fn guideline_versions_from_a_server() {
             &format!("{api}/v1/guidelines/2099.01/tests?target=platform"),
         ])
         .assert()
-        .code(0);
+        .code(0)
+        // The list came from a server: the run is scored against its guideline.
+        .stdout(
+            predicate::str::contains("Guideline 2099.01")
+                .and(predicate::str::contains("Result: COMPLIANT")),
+        );
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join(".stestr/0.json")).unwrap())
             .unwrap();

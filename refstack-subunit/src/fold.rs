@@ -44,23 +44,30 @@ impl<F: FnMut(TestRecord)> RecordSink for F {
 /// builds upload payloads from).
 #[derive(Debug, Default, Clone)]
 pub struct Records {
-    slots: Vec<Option<TestRecord>>,
+    records: Vec<TestRecord>,
+    sorted: bool,
 }
 
 impl Records {
     /// The records in first-seen order.
-    pub fn into_vec(self) -> Vec<TestRecord> {
-        self.slots.into_iter().flatten().collect()
+    pub fn into_vec(mut self) -> Vec<TestRecord> {
+        if !self.sorted {
+            // Completion order is nearly first-seen order: the stable
+            // sort's run detection makes this close to linear.
+            self.records.sort_by_key(|r| r.order);
+        }
+        self.records
     }
 }
 
 impl RecordSink for Records {
     fn record(&mut self, record: TestRecord) {
-        let i = record.order as usize;
-        if self.slots.len() <= i {
-            self.slots.resize_with(i + 1, || None);
+        match self.records.last() {
+            None => self.sorted = true,
+            Some(last) if last.order > record.order => self.sorted = false,
+            Some(_) => {}
         }
-        self.slots[i] = Some(record);
+        self.records.push(record);
     }
 }
 

@@ -345,6 +345,13 @@ fn json_string_field(json: &str, key: &str) -> Option<String> {
 /// Entry point of `cargo xtask loadbench`.
 pub(crate) fn run<I: IntoIterator<Item = String>>(root: &Path, args: I) -> anyhow::Result<()> {
     let o = Options::parse(args)?;
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "loadbench: note: this xtask is an unoptimised build; the load generator then \
+             takes more CPU from the servers under test. For figures run \
+             `cargo run --release -p xtask -- loadbench ...`."
+        );
+    }
     let data = shared_data(root)?;
     let guidelines = data.join("guidelines");
     let golden_text = std::fs::read_to_string(data.join(GOLDEN_LIST))

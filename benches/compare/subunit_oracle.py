@@ -72,23 +72,27 @@ def oracle(path):
     result = testtools.CopyStreamResult([count, todict])
     result.startTestRun()
     fmt = "v1" if is_v1(data) else "v2"
-    if fmt == "v1":
-        decorator = testtools.ExtendedToStreamDecorator(result)
-        server = subunit.TestProtocolServer(decorator, stream=io.BytesIO())
-        server.readFrom(io.BytesIO(data))
-    else:
-        with open(path, "rb") as f:
-            ByteStreamToStreamResult(f, non_subunit_name="stdout").run(result)
+    error = None
+    try:
+        if fmt == "v1":
+            decorator = testtools.ExtendedToStreamDecorator(result)
+            server = subunit.TestProtocolServer(decorator, stream=io.BytesIO())
+            server.readFrom(io.BytesIO(data))
+        else:
+            with open(path, "rb") as f:
+                ByteStreamToStreamResult(f, non_subunit_name="stdout").run(result)
+    except Exception as e:  # python-subunit aborts on some corrupt input
+        error = repr(e)
     result.stopTestRun()
-    return {"file": path, "format": fmt, "bytes": len(data),
+    out = {"file": path, "format": fmt, "bytes": len(data),
             "packets": count.packets, "noise_bytes": count.noise_bytes,
             "corrupt": count.corrupt, "tests": tests, "status": counts,
             "seconds": round(time.perf_counter() - start, 6)}
+    if error:
+        out["error"] = error
+    return out
 
 
 if __name__ == "__main__":
     for p in sys.argv[1:]:
-        try:
-            print(json.dumps(oracle(p)), flush=True)
-        except Exception as e:  # python-subunit aborts on some corrupt input
-            print(json.dumps({"file": p, "error": repr(e)}), flush=True)
+        print(json.dumps(oracle(p)), flush=True)

@@ -337,9 +337,10 @@ impl PrivateKey {
         let pair = key.key_data().rsa().ok_or_else(|| {
             SignatureError::UnsupportedKeyType(key.algorithm().as_str().to_owned())
         })?;
-        let mpint = |m: &ssh_key::Mpint| -> Result<rsa::BigUint, SignatureError> {
+        // Secret integers are wiped on drop.
+        let mpint = |m: &ssh_key::Mpint| -> Result<Zeroizing<rsa::BigUint>, SignatureError> {
             m.as_positive_bytes()
-                .map(rsa::BigUint::from_bytes_be)
+                .map(|b| Zeroizing::new(rsa::BigUint::from_bytes_be(b)))
                 .ok_or_else(|| SignatureError::MalformedPrivateKey("negative integer".to_owned()))
         };
         let n = mpint(&pair.public.n)?;
@@ -349,11 +350,11 @@ impl PrivateKey {
         let q = mpint(&pair.private.q)?;
         let iqmp = mpint(&pair.private.iqmp)?;
         let one = rsa::BigUint::from(1u8);
-        if p <= one || q <= one {
+        if *p <= one || *q <= one {
             return Err(SignatureError::MalformedPrivateKey("bad primes".to_owned()));
         }
-        let dp = &d % (&p - &one);
-        let dq = &d % (&q - &one);
+        let dp = Zeroizing::new(&*d % (&*p - &one));
+        let dq = Zeroizing::new(&*d % (&*q - &one));
         let uint = |v: &rsa::BigUint| -> Zeroizing<Vec<u8>> { Zeroizing::new(v.to_bytes_be()) };
         let (n_b, e_b, d_b, p_b, q_b, dp_b, dq_b, qi_b) = (
             uint(&n),

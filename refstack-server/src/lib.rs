@@ -1,3 +1,22 @@
-//! The RefStack v1 API server.
+//! The RefStack v1 API server: an axum application over the storage layer in
+//! [`db`]. [`app::app`] builds the router (the testable seam), [`app::serve`]
+//! runs it with graceful shutdown, [`config::Config`] holds every option.
 
+pub mod app;
+pub mod auth;
+pub mod config;
 pub mod db;
+pub mod error;
+pub mod extract;
+pub mod guidelines;
+pub mod openapi;
+pub mod products;
+pub mod profile;
+pub mod results;
+pub mod routes;
+pub mod state;
+pub mod vendors;
+
+pub use app::{app, serve};
+pub use config::Config;
+pub use state::AppState;

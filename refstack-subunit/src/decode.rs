@@ -121,6 +121,12 @@ pub(crate) struct V2Scanner {
     /// A packet found right after pending noise, already CRC-checked:
     /// `(relative offset, length)`.
     verified: Option<(usize, usize)>,
+    /// UTF-8 tracking is off before this offset: after a rejected candidate
+    /// with a plausible header (a damaged packet) up to the next good
+    /// packet, so a damaged packet's bytes never hide the next packet's
+    /// signature as a "continuation byte"; after it, tracking restarts at a
+    /// character boundary.
+    binary_until: usize,
     /// Bytes needed in the buffer for the next decision.
     wants: usize,
 }
@@ -131,6 +137,7 @@ impl Default for V2Scanner {
             scanned: 0,
             carry: Utf8::BOUNDARY,
             verified: None,
+            binary_until: 0,
             wants: 0,
         }
     }
@@ -149,10 +156,47 @@ impl V2Scanner {
         self.scanned = 0;
         self.carry = Utf8::BOUNDARY;
         self.verified = None;
+        self.binary_until = 0;
+    }
+
+    /// True when the buffer starts right after a packet: a signature at
+    /// offset 0 is a candidate without any scanning (the hot path).
+    #[inline]
+    pub(crate) fn at_packet_boundary(&self) -> bool {
+        self.scanned == 0 && self.verified.is_none() && self.carry == Utf8::BOUNDARY
+    }
+
+    /// Records that a packet at offset 0 was consumed via the hot path.
+    #[inline]
+    pub(crate) fn consumed_fast_packet(&mut self) {
+        self.consumed_packet();
+    }
+
+    /// Is the signature byte at `i` a packet candidate (not inside a UTF-8
+    /// character of the noise before it)?
+    #[inline]
+    fn is_candidate(&self, buf: &[u8], i: usize) -> bool {
+        if i < self.binary_until {
+            return true;
+        }
+        !self.utf8_at(buf, i).continues_with(SIGNATURE)
+    }
+
+    /// UTF-8 state before `buf[i]`, for `i >= binary_until`.
+    #[inline]
+    fn utf8_at(&self, buf: &[u8], i: usize) -> Utf8 {
+        let from = self.binary_until;
+        let carry = if from > 0 { Utf8::BOUNDARY } else { self.carry };
+        Utf8::at(&buf[from..], i - from, carry)
     }
 
     fn consumed_noise(&mut self, buf: &[u8], n: usize) {
-        self.carry = Utf8::at(buf, n, self.carry);
+        self.carry = if n < self.binary_until {
+            Utf8::BOUNDARY
+        } else {
+            self.utf8_at(buf, n)
+        };
+        self.binary_until = self.binary_until.saturating_sub(n);
         self.scanned -= n;
         if let Some((at, len)) = self.verified {
             self.verified = Some((at - n, len));
@@ -172,10 +216,11 @@ impl V2Scanner {
                 return self.noise_or_wait(buf, buf.len(), eof);
             };
             let i = pos + k;
-            if i > 0 && Utf8::at(buf, i, self.carry).continues_with(SIGNATURE) {
-                pos = i + 1;
-                continue;
-            }
+            // A signature byte that continues a UTF-8 character of the
+            // noise is text unless a complete, valid packet is already
+            // buffered there (a misjudged boundary must not hide a packet);
+            // it is never waited for and never reported as corruption.
+            let in_text = !self.is_candidate(buf, i);
             if let Some((at, len)) = self.verified
                 && at == i
             {
@@ -196,6 +241,10 @@ impl V2Scanner {
                     self.verified = Some((i, len));
                     return Step::Noise { len: i };
                 }
+                Err(PacketError::Incomplete { .. }) if in_text => {
+                    pos = i + 1;
+                    continue;
+                }
                 Err(PacketError::Incomplete { needed }) => {
                     if eof {
                         self.scanned = i + 1;
@@ -213,9 +262,19 @@ impl V2Scanner {
                     self.wants = buf.len() + needed;
                     return Step::NeedMore;
                 }
+                Err(_) if in_text => {
+                    pos = i + 1;
+                    continue;
+                }
                 Err(error) => {
                     let end = match v2::parse_header(&buf[i..]) {
-                        Ok((_, len)) => (i + len).min(buf.len()),
+                        Ok((_, len)) => {
+                            // From here to the next good packet the bytes
+                            // are damaged binary, not text: UTF-8 tracking
+                            // must not hide the next packet's signature.
+                            self.binary_until = usize::MAX;
+                            (i + len).min(buf.len())
+                        }
                         Err(_) => i + 1,
                     };
                     self.scanned = i + 1;
@@ -229,9 +288,8 @@ impl V2Scanner {
         if end > 0 && (eof || end >= NOISE_FLUSH) {
             return Step::Noise { len: end };
         }
-        // Live streams: report noise as soon as nothing more is buffered?
-        // No: a run is reported when it ends, like python-subunit does on
-        // files; `NOISE_FLUSH` bounds the wait.
+        // A run is reported when it ends (like python-subunit on files);
+        // `NOISE_FLUSH` bounds the wait.
         self.wants = buf.len() + 1;
         Step::NeedMore
     }
@@ -368,6 +426,16 @@ impl Decoder {
         let base = self.offset;
         loop {
             let rest = &buf[used..];
+            // Hot path: packets back to back.
+            if rest.first() == Some(&SIGNATURE)
+                && self.v2.at_packet_boundary()
+                && let Ok((packet, len)) = v2::parse_packet(rest)
+            {
+                sink.packet(base + used as u64, &packet)?;
+                used += len;
+                self.v2.consumed_fast_packet();
+                continue;
+            }
             match self.v2.step(rest, eof) {
                 Step::Packet { at, len, packet } => {
                     debug_assert_eq!(at, 0);

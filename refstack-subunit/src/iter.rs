@@ -52,6 +52,15 @@ impl<'a> Iterator for Packets<'a> {
     fn next(&mut self) -> Option<Item<'a>> {
         let rest: &'a [u8] = &self.input[self.pos..];
         let at = self.pos as u64;
+        // Hot path: packets back to back.
+        if rest.first() == Some(&crate::v2::SIGNATURE)
+            && self.scanner.at_packet_boundary()
+            && let Ok((packet, len)) = crate::v2::parse_packet(rest)
+        {
+            self.scanner.consumed_fast_packet();
+            self.pos += len;
+            return Some(Item::Packet(at, packet));
+        }
         match self.scanner.step(rest, true) {
             Step::Packet { len, packet, .. } => {
                 self.scanner.consume(rest, true, len);

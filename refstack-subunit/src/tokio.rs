@@ -22,7 +22,7 @@ use crate::sink::{Format, Sink};
 /// let mut done = Vec::new();
 /// let mut fold = Fold::new(|r: TestRecord| done.push(r.id));
 /// AsyncReader::new(&stream[..]).run(&mut fold).await?;
-/// drop(fold.finish());
+/// let _ = fold.finish();
 /// assert_eq!(done, ["t"]);
 /// # Ok(())
 /// # }

@@ -697,18 +697,41 @@ fn header_streaming(input: &[u8]) -> IResult<&[u8], (u16, u32, usize)> {
 
 /// Parses the header only: `(flags, length)`; validates version, reserved
 /// bit and the length bounds.
+#[inline]
 pub fn parse_header(input: &[u8]) -> Result<(u16, usize), PacketError> {
-    let (flags, length, header) = match header_streaming(input) {
-        Ok((_, h)) => h,
+    // Complete headers (the hot path) are read directly; nom's streaming
+    // parser handles partial ones and says how many bytes are missing.
+    let (flags, length, header) = if let [SIGNATURE, f0, f1, l0, rest @ ..] = input
+        && rest.len() >= usize::from(l0 >> 6)
+    {
+        let mut length = u32::from(l0 & 0x3F);
+        let n = usize::from(l0 >> 6);
+        for &b in &rest[..n] {
+            length = (length << 8) | u32::from(b);
+        }
+        (u16::from_be_bytes([*f0, *f1]), length, 4 + n)
+    } else {
+        header_nom(input)?
+    };
+    validate_header(flags, length, header)
+}
+
+fn header_nom(input: &[u8]) -> Result<(u16, u32, usize), PacketError> {
+    match header_streaming(input) {
         Err(nom::Err::Incomplete(needed)) => {
             let needed = match needed {
                 nom::Needed::Size(n) => n.get(),
                 nom::Needed::Unknown => 1,
             };
-            return Err(PacketError::Incomplete { needed });
+            Err(PacketError::Incomplete { needed })
         }
-        Err(_) => return Err(PacketError::Signature),
-    };
+        Err(_) => Err(PacketError::Signature),
+        Ok((_, h)) => Ok(h),
+    }
+}
+
+#[inline]
+fn validate_header(flags: u16, length: u32, header: usize) -> Result<(u16, usize), PacketError> {
     if flags & FLAG_VERSION_MASK != FLAG_VERSION_2 {
         return Err(PacketError::Version {
             version: (flags >> 12) as u8,
@@ -734,20 +757,39 @@ pub fn parse_header(input: &[u8]) -> Result<(u16, usize), PacketError> {
 /// other error rejects the candidate.
 pub fn parse_packet(input: &[u8]) -> Result<(Packet<'_>, usize), PacketError> {
     let (flags, len) = parse_header(input)?;
+    let header = 3 + usize::from(input[3] >> 6) + 1;
     if input.len() < len {
+        // Reject junk early when the fields already present are
+        // inconsistent; only a field running past the available bytes
+        // means "wait".
+        let body_end = input.len().min(len - 4);
+        if header <= body_end {
+            match parse_body(flags, &input[header..body_end]) {
+                Err(PacketError::Overrun { .. }) => {}
+                Err(e) => return Err(e),
+                Ok(_) if body_end < len - 4 => {
+                    return Err(PacketError::TrailingBytes {
+                        extra: len - 4 - body_end,
+                    });
+                }
+                Ok(_) => {}
+            }
+        }
         return Err(PacketError::Incomplete {
             needed: len - input.len(),
         });
     }
     let pkt = &input[..len];
     let (data, crc_bytes) = pkt.split_at(len - 4);
+    // Structure first: it is cheap on junk (a corrupt candidate claiming
+    // 4 MiB rarely has consistent fields), so rejected candidates rarely
+    // cost a CRC over their claimed length.
+    let packet = parse_body(flags, &data[header..])?;
     let stored = u32::from_be_bytes([crc_bytes[0], crc_bytes[1], crc_bytes[2], crc_bytes[3]]);
     let computed = crc32fast::hash(data);
     if stored != computed {
         return Err(PacketError::Crc { stored, computed });
     }
-    let header = 3 + usize::from(data[3] >> 6) + 1;
-    let packet = parse_body(flags, &data[header..])?;
     Ok((packet, len))
 }
 
@@ -790,7 +832,7 @@ impl<'a> Body<'a> {
         let n = self.varint(field)? as usize;
         let b = self.bytes(n, field)?;
         let s = std::str::from_utf8(b).map_err(|_| PacketError::Utf8 { field })?;
-        if memchr::memchr(0, b).is_some() {
+        if b.contains(&0) {
             return Err(PacketError::Nul { field });
         }
         Ok(s)
@@ -915,6 +957,9 @@ mod tests {
         ];
         let mut bad = good;
         bad[6] ^= 1;
+        assert!(matches!(parse_packet(&bad), Err(PacketError::Crc { .. })));
+        let mut bad = good;
+        bad[9] ^= 1;
         assert!(matches!(parse_packet(&bad), Err(PacketError::Crc { .. })));
         let mut v3 = good;
         v3[1] = 0x39;

@@ -1,6 +1,65 @@
+//! The `refstack-tester` command: a thin shell over the library.
 use std::process::ExitCode;
 
+use clap::Parser;
+
+mod cli;
+mod cmd;
+
+fn init_logging(global: &cli::GlobalArgs) {
+    let level = if global.silent {
+        "warn"
+    } else if global.verbose > 0 {
+        "debug"
+    } else {
+        "info"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("REFSTACK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("refstack_tester={level}")));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .without_time()
+        .init();
+}
+
+/// One line: the error and those of its causes that add something.
+fn render(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text.replace('\n', " ")
+}
+
 fn main() -> ExitCode {
-    eprintln!("refstack-tester: not built yet");
-    ExitCode::FAILURE
+    let cli = cli::Cli::parse();
+    init_logging(&cli.global);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cmd::dispatch(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {}", render(&e));
+            ExitCode::FAILURE
+        }
+    }
 }

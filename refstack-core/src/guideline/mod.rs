@@ -331,9 +331,19 @@ impl Test {
 /// Strips an `id-` prefix and lower-cases a uuid, so guideline ids and
 /// uploaded uuids compare equal.
 pub fn normalize_uuid(id: &str) -> String {
+    normalized_uuid(id).into_owned()
+}
+
+/// [`normalize_uuid`] without allocating when the id is already bare
+/// lower case.
+pub(crate) fn normalized_uuid(id: &str) -> std::borrow::Cow<'_, str> {
     let id = id.trim();
     let bare = id.strip_prefix("id-").unwrap_or(id);
-    bare.to_ascii_lowercase()
+    if bare.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(bare.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(bare)
+    }
 }
 
 /// A capability and its tests.

@@ -82,6 +82,11 @@ fn render_path(path: &serde_path_to_error::Path) -> String {
 }
 
 fn deserialize<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, GuidelineError> {
+    // Fast path without path tracking; only a failing document is parsed a
+    // second time to find the path of the error.
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = render_path(e.path());
@@ -321,17 +326,88 @@ struct RawTest {
     flag: Option<Value>,
 }
 
-pub(super) fn parse(bytes: &[u8]) -> Result<Guideline, GuidelineError> {
-    let probe: Probe = deserialize(bytes)?;
-    // RefStack's rule, string comparison included:
-    // `metadata.schema if 'metadata' in g and metadata.schema >= '2.0' else schema`.
-    let (version, path) = match probe.metadata.as_ref().and_then(|m| m.schema.as_deref()) {
-        Some(v) if v >= "2.0" => (v.to_owned(), "$.metadata.schema"),
-        _ => match probe.schema {
-            Some(v) => (v, "$.schema"),
-            None => return Err(GuidelineError::MissingSchema),
-        },
+/// What the schema probe saw at the top level.
+#[derive(Default)]
+struct ProbeState {
+    /// A `metadata.schema` >= "2.0": decisive, the scan stopped there.
+    decisive: Option<String>,
+    schema: Option<String>,
+}
+
+/// Scans the top-level keys for the schema version, stopping as soon as a
+/// `metadata.schema` >= "2.0" decides it (2.0 files put `metadata` first),
+/// so a 2.0 document is not scanned twice.
+struct ProbeSeed<'s>(&'s mut ProbeState);
+
+/// The message of the error that stops the scan early (never surfaced).
+const PROBE_STOP: &str = "schema probe: decided";
+
+impl<'de> serde::de::DeserializeSeed<'de> for ProbeSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ProbeSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        use serde::de::Error as _;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "metadata" => {
+                    let meta: Option<ProbeMeta> = map.next_value()?;
+                    if let Some(v) = meta.and_then(|m| m.schema)
+                        && v.as_str() >= "2.0"
+                    {
+                        self.0.decisive = Some(v);
+                        return Err(A::Error::custom(PROBE_STOP));
+                    }
+                }
+                "schema" => self.0.schema = map.next_value()?,
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The schema version and the path it was read from, by RefStack's rule
+/// (string comparison included):
+/// `metadata.schema if 'metadata' in g and metadata.schema >= '2.0' else schema`.
+fn probe_schema(bytes: &[u8]) -> Result<(String, &'static str), GuidelineError> {
+    use serde::de::DeserializeSeed as _;
+    let mut state = ProbeState::default();
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let scanned = ProbeSeed(&mut state)
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
+    if let Some(v) = state.decisive {
+        return Ok((v, "$.metadata.schema"));
+    }
+    let schema = match scanned {
+        Ok(()) => state.schema,
+        // Malformed: let the path-tracking probe name the place.
+        Err(_) => {
+            let probe: Probe = deserialize(bytes)?;
+            match probe.metadata.and_then(|m| m.schema) {
+                Some(v) if v.as_str() >= "2.0" => return Ok((v, "$.metadata.schema")),
+                _ => probe.schema,
+            }
+        }
     };
+    schema
+        .map(|v| (v, "$.schema"))
+        .ok_or(GuidelineError::MissingSchema)
+}
+
+pub(super) fn parse(bytes: &[u8]) -> Result<Guideline, GuidelineError> {
+    let (version, path) = probe_schema(bytes)?;
     let schema =
         Schema::from_version(&version).ok_or_else(|| GuidelineError::UnsupportedSchema {
             path: path.to_owned(),

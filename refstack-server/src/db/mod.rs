@@ -1,1 +1,602 @@
 //! Storage: migrations per dialect and the one portable query layer.
+//!
+//! # Overview
+//!
+//! [`Db`] is a cheap, cloneable handle over a connection pool. The backend is chosen by
+//! the URL given to [`Db::connect`]:
+//!
+//! | URL | Backend |
+//! |---|---|
+//! | `sqlite:path/to/file.db`, `sqlite://path`, `sqlite::memory:` | SQLite (file created if missing, WAL, foreign keys on, 5 s busy timeout) |
+//! | `postgres://…`, `postgresql://…` | PostgreSQL |
+//! | `mysql://…`, `mariadb://…` | MySQL / MariaDB |
+//!
+//! [`Db::migrate`] applies the embedded migrations of that dialect
+//! (`refstack-server/migrations/<dialect>/NNNN_name.sql`, sqlx's migration table).
+//!
+//! Queries live in one module per aggregate, as free functions taking `&Db`:
+//! [`results`] (test runs: upload, list, get, update, delete), [`meta`] (per-run key/values),
+//! [`users`] (accounts and the foundation-admin role), [`pubkeys`] (users' OpenSSH keys),
+//! [`vendors`] (organizations, their workflow and membership), [`products`] and
+//! [`versions`] (product versions). They return plain row structs (no HTTP or api-types in
+//! signatures) and fail with [`DbError`], whose variants map onto HTTP statuses:
+//!
+//! | Variant | Meaning | Suggested status |
+//! |---|---|---|
+//! | [`DbError::NotFound`] | the addressed row does not exist | 404 |
+//! | [`DbError::Conflict`] | a unique constraint was violated (duplicate) | 409 |
+//! | [`DbError::InUse`] | a delete was refused because other rows still reference the row | 400 |
+//! | [`DbError::Invalid`] | the input violates a storage limit (e.g. `cpid` longer than 128) | 400 |
+//! | [`DbError::InvalidState`] | a workflow transition is not allowed from the current state | 400 |
+//! | [`DbError::Backend`], [`DbError::Migrate`], [`DbError::Url`] | anything else | 500 |
+//!
+//! Permission checks are the HTTP layer's job; this layer only offers the membership
+//! queries it needs ([`users::is_foundation_admin`], [`vendors::is_member`],
+//! [`products::is_admin`]).
+//!
+//! # Conventions
+//!
+//! * Ids of tests, pubkeys, groups, organizations, products and versions are uuid4 strings
+//!   generated here (upstream's `VARCHAR(36)` ids).
+//! * Timestamps are naive UTC [`time::PrimitiveDateTime`] with microsecond precision; the
+//!   HTTP layer formats them (`YYYY-MM-DD HH:MM:SS`).
+//! * String comparisons are exact (case-sensitive) on all backends (MySQL tables use
+//!   `utf8mb4_bin`).
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), refstack_server::db::DbError> {
+//! use refstack_server::db::{self, Db};
+//! let db = Db::connect("sqlite:refstack.db").await?;
+//! db.migrate().await?;
+//! let run = db::results::store_upload(
+//!     &db,
+//!     &db::results::NewTestRun {
+//!         cpid: "my-cloud".into(),
+//!         duration_seconds: 42,
+//!         results: vec![db::results::NewResult { name: "tempest.api.a".into(), uuid: None }],
+//!         uploader: None,
+//!     },
+//! )
+//! .await?;
+//! let page = db::results::list_runs(&db, &db::results::RunFilter::default(), 1, 20).await?;
+//! assert_eq!(page.total, 1);
+//! # let _ = run; Ok(()) }
+//! ```
+//!
+//! # Why an enum over concrete pools (and not `AnyPool`)
+//!
+//! See the storage paragraph of `ARCHITECTURE.md`: in short, the `Any` driver only carries
+//! integers, floats, strings and bytes, so upstream's native `DATETIME`/`TIMESTAMP` and
+//! `BOOLEAN` columns would have to become text; the enum keeps native column types, lets a
+//! query differ per dialect where it must (upserts, reserved words), and `QueryBuilder`
+//! emits the right placeholders per backend. One SQL text serves all three backends
+//! elsewhere: it is written with `$N` placeholders and `"quoted"` identifiers and rewritten
+//! to `?` and `` `quoted` `` for MySQL (cached).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Executor, SqlSafeStr, SqlStr, Transaction};
+use time::PrimitiveDateTime;
+
+pub mod meta;
+pub mod products;
+pub mod pubkeys;
+pub mod results;
+#[doc(hidden)]
+pub mod testing;
+pub mod users;
+pub mod vendors;
+pub mod versions;
+
+/// The database products the server can store its data in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// SQLite (embedded, the default).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL or MariaDB.
+    MySql,
+}
+
+impl Backend {
+    /// Short lowercase name: `sqlite`, `postgres` or `mysql` (also the migrations folder).
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+            Backend::MySql => "mysql",
+        }
+    }
+
+    /// The backend a database URL selects, from its scheme.
+    pub fn from_url(url: &str) -> Result<Backend, DbError> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme.to_ascii_lowercase().as_str() {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            "mysql" | "mariadb" => Ok(Backend::MySql),
+            _ => Err(DbError::Url(format!(
+                "unsupported database URL scheme {scheme:?} (expected sqlite:, postgres:// or mysql://)"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Errors of the storage layer. See the module docs for the HTTP mapping.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The addressed row does not exist.
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// What was looked for: `"test run"`, `"user"`, `"organization"`, ...
+        entity: &'static str,
+        /// The id (or openid, key, ...) that was looked for.
+        id: String,
+    },
+    /// A unique constraint was violated: the row already exists.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A delete was refused because other rows still reference the row (e.g. test runs
+    /// associated with a product version).
+    #[error("still in use: {0}")]
+    InUse(String),
+    /// The input violates a storage limit or rule (message names the offending field).
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    /// A workflow transition is not allowed from the row's current state.
+    #[error("invalid state: {0}")]
+    InvalidState(String),
+    /// The database URL is malformed or names an unsupported backend.
+    #[error("invalid database URL: {0}")]
+    Url(String),
+    /// Applying migrations failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Any other database error (connection, I/O, unexpected constraint, ...).
+    #[error("database error: {0}")]
+    Backend(#[source] sqlx::Error),
+}
+
+impl DbError {
+    pub(crate) fn not_found(entity: &'static str, id: impl Into<String>) -> DbError {
+        DbError::NotFound {
+            entity,
+            id: id.into(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(err: sqlx::Error) -> DbError {
+        if let sqlx::Error::Database(e) = &err {
+            match e.kind() {
+                sqlx::error::ErrorKind::UniqueViolation => {
+                    return DbError::Conflict(e.message().to_owned());
+                }
+                sqlx::error::ErrorKind::ForeignKeyViolation => {
+                    return DbError::InUse(e.message().to_owned());
+                }
+                _ => {}
+            }
+        }
+        DbError::Backend(err)
+    }
+}
+
+/// Result alias of this module.
+pub type DbResult<T> = Result<T, DbError>;
+
+/// The connection pool behind a [`Db`].
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+    MySql(MySqlPool),
+}
+
+/// A cloneable handle on the database (a connection pool). See the module docs.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub(crate) pool: Pool,
+}
+
+/// Connection settings for [`Db::connect_with`].
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// Maximum number of pooled connections (SQLite in-memory databases always use 1).
+    pub max_connections: u32,
+    /// How long to wait for a free connection or a locked SQLite database.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Db {
+    /// Connects to the database named by `url` (see the module docs for the schemes).
+    /// A SQLite file and its parent directory are created if missing.
+    pub async fn connect(url: &str) -> DbResult<Db> {
+        Db::connect_with(url, &DbOptions::default()).await
+    }
+
+    /// [`Db::connect`] with explicit pool settings.
+    pub async fn connect_with(url: &str, options: &DbOptions) -> DbResult<Db> {
+        let pool = match Backend::from_url(url)? {
+            Backend::Sqlite => {
+                let mut opts = SqliteConnectOptions::from_str(url)
+                    .map_err(|e| DbError::Url(e.to_string()))?
+                    .create_if_missing(true)
+                    .foreign_keys(true)
+                    .busy_timeout(options.acquire_timeout);
+                let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+                let mut pool_opts =
+                    SqlitePoolOptions::new().acquire_timeout(options.acquire_timeout);
+                if in_memory {
+                    // Every connection to `:memory:` would see its own empty database.
+                    pool_opts = pool_opts
+                        .max_connections(1)
+                        .min_connections(1)
+                        .idle_timeout(None)
+                        .max_lifetime(None);
+                } else {
+                    opts = opts
+                        .journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Normal);
+                    if let Some(parent) = opts.get_filename().parent()
+                        && !parent.as_os_str().is_empty()
+                    {
+                        std::fs::create_dir_all(parent).map_err(|e| {
+                            DbError::Url(format!("cannot create {}: {e}", parent.display()))
+                        })?;
+                    }
+                    pool_opts = pool_opts.max_connections(options.max_connections.max(1));
+                }
+                Pool::Sqlite(pool_opts.connect_with(opts).await?)
+            }
+            Backend::Postgres => {
+                let opts =
+                    PgConnectOptions::from_str(url).map_err(|e| DbError::Url(e.to_string()))?;
+                Pool::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(options.max_connections.max(1))
+                        .acquire_timeout(options.acquire_timeout)
+                        .connect_with(opts)
+                        .await?,
+                )
+            }
+            Backend::MySql => {
+                let url = mysql_url(url);
+                let opts =
+                    MySqlConnectOptions::from_str(&url).map_err(|e| DbError::Url(e.to_string()))?;
+                Pool::MySql(
+                    MySqlPoolOptions::new()
+                        .max_connections(options.max_connections.max(1))
+                        .acquire_timeout(options.acquire_timeout)
+                        .after_connect(|conn, _meta| {
+                            Box::pin(async move {
+                                // Over-long values must fail, never be truncated silently.
+                                conn.execute(
+                                    "SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')",
+                                )
+                                .await?;
+                                Ok(())
+                            })
+                        })
+                        .connect_with(opts)
+                        .await?,
+                )
+            }
+        };
+        Ok(Db { pool })
+    }
+
+    /// The backend this handle talks to.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+            Pool::MySql(_) => Backend::MySql,
+        }
+    }
+
+    /// Applies every pending migration of this backend's dialect (idempotent).
+    pub async fn migrate(&self) -> DbResult<()> {
+        let migrator = migrator(self.backend());
+        match &self.pool {
+            Pool::Sqlite(p) => migrator.run(p).await?,
+            Pool::Postgres(p) => migrator.run(p).await?,
+            Pool::MySql(p) => migrator.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Closes every pooled connection; waits for checked-out ones to be returned.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+            Pool::MySql(p) => p.close().await,
+        }
+    }
+
+    /// Checks that the database answers (`SELECT 1`).
+    pub async fn ping(&self) -> DbResult<()> {
+        match &self.pool {
+            Pool::Sqlite(p) => p.execute("SELECT 1").await.map(drop)?,
+            Pool::Postgres(p) => p.execute("SELECT 1").await.map(drop)?,
+            Pool::MySql(p) => p.execute("SELECT 1").await.map(drop)?,
+        }
+        Ok(())
+    }
+}
+
+/// `mariadb://` is an alias of `mysql://` for sqlx.
+fn mysql_url(url: &str) -> String {
+    match url.strip_prefix("mariadb:") {
+        Some(rest) => format!("mysql:{rest}"),
+        None => url.to_owned(),
+    }
+}
+
+mod embedded {
+    // Generated by build.rs: `SQLITE`, `POSTGRES`, `MYSQL`: &[(version, description, sql)].
+    include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+}
+
+/// The embedded migrations of one dialect, as a sqlx [`Migrator`].
+pub fn migrator(backend: Backend) -> Migrator {
+    let files: &[(i64, &str, &'static str)] = match backend {
+        Backend::Sqlite => embedded::SQLITE,
+        Backend::Postgres => embedded::POSTGRES,
+        Backend::MySql => embedded::MYSQL,
+    };
+    let migrations = files
+        .iter()
+        .map(|&(version, description, sql)| {
+            Migration::new(
+                version,
+                description.to_owned().into(),
+                MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}
+
+/// Per-dialect behaviour the shared query bodies need.
+pub(crate) trait Dialect: sqlx::Database {
+    /// Which backend this is.
+    const BACKEND: Backend;
+
+    /// The SQL text for this dialect of a query written with `$N` placeholders (in
+    /// increasing order) and `"double-quoted"` identifiers.
+    fn sql(portable: &'static str) -> SqlStr {
+        portable.into_sql_str()
+    }
+
+    /// Begins a transaction that is going to write.
+    fn begin_write(
+        pool: &sqlx::Pool<Self>,
+    ) -> impl Future<Output = Result<Transaction<'static, Self>, sqlx::Error>> + Send {
+        pool.begin()
+    }
+}
+
+impl Dialect for sqlx::Sqlite {
+    const BACKEND: Backend = Backend::Sqlite;
+
+    /// SQLite transactions start as readers; a reader that later writes can dead-lock
+    /// with another one (SQLITE_BUSY without waiting), so writers take the lock first.
+    fn begin_write(
+        pool: &sqlx::Pool<Self>,
+    ) -> impl Future<Output = Result<Transaction<'static, Self>, sqlx::Error>> + Send {
+        pool.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl Dialect for sqlx::Postgres {
+    const BACKEND: Backend = Backend::Postgres;
+}
+
+impl Dialect for sqlx::MySql {
+    const BACKEND: Backend = Backend::MySql;
+
+    fn sql(portable: &'static str) -> SqlStr {
+        static CACHE: LazyLock<Mutex<HashMap<&'static str, Arc<str>>>> =
+            LazyLock::new(|| Mutex::new(HashMap::new()));
+        let mut cache = CACHE
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let text = cache
+            .entry(portable)
+            .or_insert_with(|| to_mysql(portable).into())
+            .clone();
+        AssertSqlSafe(text).into_sql_str()
+    }
+}
+
+/// Rewrites `$N` placeholders to `?` and `"ident"` to `` `ident` ``. Placeholders must
+/// appear in increasing order, each once (checked in debug builds).
+fn to_mysql(portable: &str) -> String {
+    let mut out = String::with_capacity(portable.len());
+    let mut chars = portable.chars().peekable();
+    let mut expected = 1u32;
+    while let Some(c) = chars.next() {
+        match c {
+            '$' if chars.peek().is_some_and(char::is_ascii_digit) => {
+                let mut n = 0u32;
+                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    n = n * 10 + d;
+                    chars.next();
+                }
+                debug_assert_eq!(n, expected, "placeholders out of order in {portable}");
+                expected += 1;
+                out.push('?');
+            }
+            '"' => out.push('`'),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The per-dialect SQL text of a portable query (see [`Dialect::sql`]).
+pub(crate) fn q<D: Dialect>(portable: &'static str) -> SqlStr {
+    D::sql(portable)
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool and `$DB` to its database type.
+macro_rules! with_db {
+    ($db:expr, |$pool:ident, $DB:ident| $body:expr) => {
+        match &$db.pool {
+            $crate::db::Pool::Sqlite($pool) => {
+                type $DB = ::sqlx::Sqlite;
+                $body
+            }
+            $crate::db::Pool::Postgres($pool) => {
+                type $DB = ::sqlx::Postgres;
+                $body
+            }
+            $crate::db::Pool::MySql($pool) => {
+                type $DB = ::sqlx::MySql;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_db;
+
+/// Declares a row struct and a `FromRow` impl for every backend (columns by field name).
+macro_rules! row_struct {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident {
+            $( $(#[$fattr:meta])* $fvis:vis $field:ident : $ty:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        $vis struct $name {
+            $( $(#[$fattr])* $fvis $field: $ty ),*
+        }
+
+        impl<'r, R: ::sqlx::Row> ::sqlx::FromRow<'r, R> for $name
+        where
+            &'r str: ::sqlx::ColumnIndex<R>,
+            $( $ty: ::sqlx::Decode<'r, R::Database> + ::sqlx::Type<R::Database>, )*
+        {
+            fn from_row(row: &'r R) -> Result<Self, ::sqlx::Error> {
+                Ok(Self { $( $field: row.try_get(stringify!($field))?, )* })
+            }
+        }
+    };
+}
+pub(crate) use row_struct;
+
+/// The current UTC time, truncated to microseconds (the precision every backend keeps).
+pub(crate) fn now() -> PrimitiveDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    let micros = now.microsecond();
+    let now = now.replace_nanosecond(micros * 1000).unwrap_or(now);
+    PrimitiveDateTime::new(now.date(), now.time())
+}
+
+/// A new uuid4 id string.
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Fails with [`DbError::Invalid`] when `value` has more than `max` characters.
+pub(crate) fn check_len(field: &str, value: &str, max: usize) -> DbResult<()> {
+    if value.chars().count() > max {
+        return Err(DbError::Invalid(format!(
+            "{field} is longer than {max} characters"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mysql_rewrite() {
+        assert_eq!(
+            to_mysql(r#"SELECT a FROM "user" WHERE x = $1 AND y = $2 AND z = $3"#),
+            "SELECT a FROM `user` WHERE x = ? AND y = ? AND z = ?"
+        );
+    }
+
+    #[test]
+    fn backend_from_url() {
+        assert_eq!(Backend::from_url("sqlite:x.db").ok(), Some(Backend::Sqlite));
+        assert_eq!(
+            Backend::from_url("sqlite::memory:").ok(),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            Backend::from_url("postgres://a@b/c").ok(),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://a@b/c").ok(),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::from_url("mysql://a@b/c").ok(),
+            Some(Backend::MySql)
+        );
+        assert_eq!(
+            Backend::from_url("mariadb://a@b/c").ok(),
+            Some(Backend::MySql)
+        );
+        assert!(matches!(
+            Backend::from_url("oracle://x"),
+            Err(DbError::Url(_))
+        ));
+        assert_eq!(mysql_url("mariadb://u@h/d"), "mysql://u@h/d");
+    }
+
+    #[test]
+    fn migrations_are_embedded_for_every_dialect() {
+        for backend in [Backend::Sqlite, Backend::Postgres, Backend::MySql] {
+            let m = migrator(backend);
+            assert!(m.iter().count() >= 1, "{backend}");
+            assert_eq!(m.iter().next().map(|m| m.version), Some(1));
+        }
+        assert_eq!(embedded::SQLITE.len(), embedded::POSTGRES.len());
+        assert_eq!(embedded::SQLITE.len(), embedded::MYSQL.len());
+    }
+
+    #[test]
+    fn now_has_microsecond_precision() {
+        assert_eq!(now().nanosecond() % 1000, 0);
+    }
+}

@@ -1,0 +1,164 @@
+//! Command line: `serve` (default), `migrate`, `user add`, `user add-key`,
+//! `guidelines sync`.
+
+mod guidelines;
+mod serve;
+mod user;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use refstack_server::Config;
+
+/// RefStack v1 API server.
+#[derive(Debug, Parser)]
+#[command(version, about, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+}
+
+/// Options of every subcommand.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// TOML configuration file.
+    #[arg(long, short = 'c', global = true, env = "REFSTACK_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+    /// Database URL (sqlite://FILE, postgres://..., mysql://...);
+    /// overrides the file and REFSTACK_DATABASE_URL.
+    #[arg(long, global = true)]
+    pub(crate) database_url: Option<String>,
+    /// More log output (-v debug, -vv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub(crate) verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Serve the API (the default).
+    Serve(ServeArgs),
+    /// Create or upgrade the database schema and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage guideline files.
+    #[command(subcommand)]
+    Guidelines(GuidelinesCommand),
+}
+
+#[derive(Debug, Default, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on; overrides the file and REFSTACK_LISTEN.
+    #[arg(long)]
+    pub(crate) listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserCommand {
+    /// Create a user (or update its email and name).
+    Add {
+        /// The user's OpenID (e.g. https://openstackid.org/jane.doe).
+        openid: String,
+        /// E-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// Full name.
+        #[arg(long)]
+        fullname: Option<String>,
+        /// Make the user a foundation admin (creates the foundation
+        /// organization if there is none).
+        #[arg(long)]
+        foundation_admin: bool,
+    },
+    /// Register an OpenSSH RSA public key for a user (no self-signature needed).
+    AddKey {
+        /// The user's OpenID.
+        openid: String,
+        /// File with the `ssh-rsa AAAA... [comment]` line, or `-` for stdin.
+        key: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum GuidelinesCommand {
+    /// Download every guideline file of the configured remote sources into a
+    /// directory usable as `REFSTACK_GUIDELINES_DIR`.
+    Sync {
+        /// Target directory (created if missing).
+        dir: PathBuf,
+    },
+}
+
+/// Sets up `tracing` on stderr.
+pub(crate) fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Loads the configuration: file, then environment, then flags.
+fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
+    let mut cfg = match &global.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::default(),
+    };
+    cfg.apply_env(|k| std::env::var(k).ok())?;
+    if let Some(url) = &global.database_url {
+        cfg.database_url.clone_from(url);
+    }
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+/// Runs the selected subcommand.
+pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut cfg = load_config(&cli.global)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::default()));
+    rt.block_on(async move {
+        match command {
+            Command::Serve(args) => {
+                if let Some(listen) = args.listen {
+                    cfg.listen = listen;
+                }
+                serve::run(cfg, cli.global.config.as_deref()).await
+            }
+            Command::Migrate => {
+                serve::open_db(&cfg).await?.close().await;
+                Ok(())
+            }
+            Command::User(u) => user::run(&cfg, u).await,
+            Command::Guidelines(GuidelinesCommand::Sync { dir }) => {
+                guidelines::sync(&cfg, &dir).await
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

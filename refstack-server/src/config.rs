@@ -1,0 +1,396 @@
+//! Server configuration: a TOML file, then `REFSTACK_*` environment
+//! variables, then command line flags (each layer overrides the previous).
+//!
+//! The options cover upstream's `refstack.conf` (reference §9) under plain
+//! names; see `refstack-server/README.md` for a complete example file.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Errors while loading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The configuration file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The configuration file is not valid TOML for [`Config`].
+    #[error("invalid config file {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The TOML error.
+        source: Box<toml::de::Error>,
+    },
+    /// An environment variable has an invalid value.
+    #[error("invalid value for {name}: {value:?}")]
+    Env {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// A value is out of range.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// The complete server configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on (`127.0.0.1:8000`).
+    pub listen: SocketAddr,
+    /// sqlx database URL: `sqlite://...`, `postgres://...`, `mysql://...`.
+    pub database_url: String,
+    /// Base URL of the web UI (upstream `[DEFAULT] ui_url`): result URLs.
+    pub ui_url: String,
+    /// Public URL of the API (upstream `[api] api_url`).
+    pub api_url: String,
+    /// Extra mount prefix of `/v1` (upstream deployments use `/api`).
+    /// `/v1` is always served as well. Empty disables the prefix.
+    pub api_prefix: String,
+    /// Origins allowed by CORS, compared exactly (`[api] allowed_cors_origins`).
+    pub allowed_cors_origins: Vec<String>,
+    /// Result URL pattern joined to `ui_url`; `%s` is the test id.
+    pub test_results_url: String,
+    /// Accept unsigned uploads (`[api] enable_anonymous_upload`).
+    pub enable_anonymous_upload: bool,
+    /// Page size of `GET /v1/results` (`[api] results_per_page`).
+    pub results_per_page: u32,
+    /// strftime format of `start_date` / `end_date` (`[api] input_date_format`).
+    pub input_date_format: String,
+    /// Add the internal error message as `detail` to 500 answers
+    /// (`[api] app_dev_mode`).
+    pub app_dev_mode: bool,
+    /// Largest accepted request body in bytes.
+    pub body_limit: usize,
+    /// Seconds after which a request is answered with 408.
+    pub request_timeout_secs: u64,
+    /// Guideline sources.
+    pub guidelines: GuidelinesConfig,
+}
+
+/// Where guideline files come from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GuidelinesConfig {
+    /// A local directory of guideline files (`<dir>/*.json`,
+    /// `<dir>/add-ons/*.json`); consulted before the remote sources.
+    pub dir: Option<PathBuf>,
+    /// Remote sources in order. When `dir` is set and this list is not
+    /// configured, no remote source is used.
+    pub sources: Option<Vec<SourceConfig>>,
+    /// How long fetched listings and files are cached (upstream: 12 h).
+    pub cache_ttl_secs: u64,
+    /// Timeout of one remote request.
+    pub fetch_timeout_secs: u64,
+}
+
+/// One remote guideline source.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum SourceConfig {
+    /// Gitea contents API (opendev.org, upstream 2.1.0): listings at
+    /// `<repo_url>/contents/guidelines` and `<repo_url>/contents/add-ons/guidelines`,
+    /// files at `<repo_url>/raw/<path>`.
+    Gitea {
+        /// `https://opendev.org/api/v1/repos/openinfra/interop`.
+        repo_url: String,
+        /// Branch, tag or commit (`?ref=`); the default branch when absent.
+        #[serde(default, rename = "ref")]
+        git_ref: Option<String>,
+    },
+    /// GitHub contents API (servers before 2.1.0): listings at
+    /// `<repo_url>/contents` and `<repo_url>/contents/add-ons`, files at
+    /// `<raw_url>/<ref>/<path>`.
+    Github {
+        /// `https://api.github.com/repos/openstack/interop`.
+        repo_url: String,
+        /// `https://raw.githubusercontent.com/openstack/interop`.
+        raw_url: String,
+        /// Branch, tag or commit (default `master`).
+        #[serde(default, rename = "ref")]
+        git_ref: Option<String>,
+    },
+}
+
+impl SourceConfig {
+    /// Upstream 2.1.0's default source (opendev.org, Gitea).
+    pub fn opendev() -> Self {
+        Self::Gitea {
+            repo_url: "https://opendev.org/api/v1/repos/openinfra/interop".into(),
+            git_ref: None,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            database_url: "sqlite://refstack-data/refstack.sqlite".into(),
+            ui_url: "https://refstack.openstack.org".into(),
+            api_url: "https://refstack.openstack.org/api".into(),
+            api_prefix: "/api".into(),
+            allowed_cors_origins: Vec::new(),
+            test_results_url: "/#/results/%s".into(),
+            enable_anonymous_upload: true,
+            results_per_page: 20,
+            input_date_format: "%Y-%m-%d %H:%M:%S".into(),
+            app_dev_mode: false,
+            body_limit: 64 << 20,
+            request_timeout_secs: 120,
+            guidelines: GuidelinesConfig::default(),
+        }
+    }
+}
+
+impl Default for GuidelinesConfig {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            sources: None,
+            cache_ttl_secs: 43_200,
+            fetch_timeout_secs: 20,
+        }
+    }
+}
+
+impl GuidelinesConfig {
+    /// The remote sources in effect (see [`GuidelinesConfig::sources`]).
+    pub fn remote_sources(&self) -> Vec<SourceConfig> {
+        match (&self.sources, &self.dir) {
+            (Some(s), _) => s.clone(),
+            (None, Some(_)) => Vec::new(),
+            (None, None) => vec![SourceConfig::opendev()],
+        }
+    }
+}
+
+/// Environment variables read by [`Config::apply_env`].
+pub const ENV_VARS: &[&str] = &[
+    "REFSTACK_LISTEN",
+    "REFSTACK_DATABASE_URL",
+    "REFSTACK_UI_URL",
+    "REFSTACK_API_URL",
+    "REFSTACK_API_PREFIX",
+    "REFSTACK_ALLOWED_CORS_ORIGINS",
+    "REFSTACK_ENABLE_ANONYMOUS_UPLOAD",
+    "REFSTACK_RESULTS_PER_PAGE",
+    "REFSTACK_GUIDELINES_DIR",
+    "REFSTACK_BODY_LIMIT",
+];
+
+impl Config {
+    /// Reads a TOML configuration file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })
+    }
+
+    /// Parses a TOML configuration text.
+    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// Applies `REFSTACK_*` environment variables through `get` (normally
+    /// `std::env::var`), so tests can pass a map.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn parse<T: std::str::FromStr>(name: &'static str, v: String) -> Result<T, ConfigError> {
+            v.trim()
+                .parse()
+                .map_err(|_| ConfigError::Env { name, value: v })
+        }
+        if let Some(v) = get("REFSTACK_LISTEN") {
+            self.listen = parse("REFSTACK_LISTEN", v)?;
+        }
+        if let Some(v) = get("REFSTACK_DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = get("REFSTACK_UI_URL") {
+            self.ui_url = v;
+        }
+        if let Some(v) = get("REFSTACK_API_URL") {
+            self.api_url = v;
+        }
+        if let Some(v) = get("REFSTACK_API_PREFIX") {
+            self.api_prefix = v;
+        }
+        if let Some(v) = get("REFSTACK_ALLOWED_CORS_ORIGINS") {
+            self.allowed_cors_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+        }
+        if let Some(v) = get("REFSTACK_ENABLE_ANONYMOUS_UPLOAD") {
+            self.enable_anonymous_upload = parse_bool(&v).ok_or(ConfigError::Env {
+                name: "REFSTACK_ENABLE_ANONYMOUS_UPLOAD",
+                value: v,
+            })?;
+        }
+        if let Some(v) = get("REFSTACK_RESULTS_PER_PAGE") {
+            self.results_per_page = parse("REFSTACK_RESULTS_PER_PAGE", v)?;
+        }
+        if let Some(v) = get("REFSTACK_GUIDELINES_DIR") {
+            self.guidelines.dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("REFSTACK_BODY_LIMIT") {
+            self.body_limit = parse("REFSTACK_BODY_LIMIT", v)?;
+        }
+        Ok(())
+    }
+
+    /// Checks value ranges.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.results_per_page == 0 {
+            return Err(ConfigError::Invalid("results_per_page must be > 0".into()));
+        }
+        if !self.api_prefix.is_empty()
+            && (!self.api_prefix.starts_with('/') || self.api_prefix.ends_with('/'))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "api_prefix must start and must not end with '/': {:?}",
+                self.api_prefix
+            )));
+        }
+        if self.api_prefix == "/v1" {
+            return Err(ConfigError::Invalid("api_prefix cannot be /v1".into()));
+        }
+        if !self.test_results_url.contains("%s") {
+            return Err(ConfigError::Invalid(
+                "test_results_url must contain %s".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The request timeout.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    /// The public URL of a test run (`urljoin(ui_url, test_results_url) % id`).
+    pub fn result_url(&self, test_id: &str) -> String {
+        let path = self.test_results_url.replace("%s", test_id);
+        url_join(&self.ui_url, &path)
+    }
+}
+
+/// Parses upstream's boolean spellings.
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" | "" => Some(false),
+        _ => None,
+    }
+}
+
+/// Python's `urljoin` for the cases that matter: an absolute path replaces
+/// the path of `base` (reference §10 item 14), anything else is appended.
+fn url_join(base: &str, path: &str) -> String {
+    if path.starts_with("http://") || path.starts_with("https://") {
+        return path.to_owned();
+    }
+    if let Some(rest) = path.strip_prefix('/') {
+        // Keep scheme://host of base.
+        let origin_end = base
+            .find("://")
+            .and_then(|i| base[i + 3..].find('/').map(|j| i + 3 + j))
+            .unwrap_or(base.len());
+        return format!("{}/{}", &base[..origin_end], rest);
+    }
+    match base.rfind('/') {
+        Some(i) if base[..i].contains("://") && !base[..i].ends_with('/') => {
+            format!("{}/{}", &base[..i], path)
+        }
+        _ => format!("{}/{}", base.trim_end_matches('/'), path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_upstream() {
+        // Reference §9.
+        let c = Config::default();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8000");
+        assert_eq!(c.results_per_page, 20);
+        assert!(c.enable_anonymous_upload);
+        assert_eq!(c.input_date_format, "%Y-%m-%d %H:%M:%S");
+        assert_eq!(
+            c.result_url("abc"),
+            "https://refstack.openstack.org/#/results/abc"
+        );
+        assert_eq!(c.guidelines.remote_sources(), vec![SourceConfig::opendev()]);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn toml_then_env() {
+        let mut c = Config::from_toml(
+            r#"
+            listen = "127.0.0.1:9000"
+            ui_url = "https://example.org/ui"
+            results_per_page = 5
+            [guidelines]
+            dir = "/tmp/g"
+            [[guidelines.sources]]
+            type = "github"
+            repo_url = "http://127.0.0.1:1/repos/o/r"
+            raw_url = "http://127.0.0.1:1/raw"
+            ref = "v1"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.results_per_page, 5);
+        assert_eq!(c.guidelines.remote_sources().len(), 1);
+        c.apply_env(|k| match k {
+            "REFSTACK_LISTEN" => Some("127.0.0.1:9100".into()),
+            "REFSTACK_ENABLE_ANONYMOUS_UPLOAD" => Some("false".into()),
+            "REFSTACK_ALLOWED_CORS_ORIGINS" => Some("http://a, http://b".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.listen.port(), 9100);
+        assert!(!c.enable_anonymous_upload);
+        assert_eq!(c.allowed_cors_origins, ["http://a", "http://b"]);
+        // urljoin with an absolute path drops the path of ui_url (§10 item 14).
+        assert_eq!(c.result_url("x"), "https://example.org/#/results/x");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_env_are_errors() {
+        assert!(Config::from_toml("nope = 1").is_err());
+        let mut c = Config::default();
+        assert!(
+            c.apply_env(|k| (k == "REFSTACK_LISTEN").then(|| "nowhere".to_string()))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn dir_only_disables_remote_default() {
+        let mut c = Config::default();
+        c.apply_env(|k| (k == "REFSTACK_GUIDELINES_DIR").then(|| "/x".to_string()))
+            .unwrap();
+        assert!(c.guidelines.remote_sources().is_empty());
+    }
+}

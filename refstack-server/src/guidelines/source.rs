@@ -1,0 +1,471 @@
+//! Guideline sources: a local directory and remote repositories in the Gitea
+//! (upstream 2.1.0) or GitHub (older servers) contents API layout, with a TTL
+//! cache of successful remote answers (reference §5.1-§5.3, §5.6).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use refstack_core::Guideline;
+use serde::Deserialize;
+
+use crate::config::{GuidelinesConfig, SourceConfig};
+
+/// A guideline file known to a source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuidelineFile {
+    /// File name, e.g. `2020.06.json` or `dns.2020.06.json`.
+    pub file: String,
+    /// The add-on prefix (`dns`) or `None` for a powered (platform) guideline.
+    pub addon: Option<String>,
+}
+
+impl GuidelineFile {
+    /// The listed version name: `2020.06.json` for both `2020.06.json` and
+    /// `dns.2020.06.json`.
+    pub fn name(&self) -> &str {
+        match &self.addon {
+            Some(p) => &self.file[p.len() + 1..],
+            None => &self.file,
+        }
+    }
+}
+
+/// Why a file could not be fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchError {
+    /// Every source answered that the file does not exist.
+    NotFound,
+    /// At least one source failed for another reason.
+    Failed,
+}
+
+/// `YYYY.MM` or `next`.
+fn is_version(s: &str) -> bool {
+    if s == "next" {
+        return true;
+    }
+    let b = s.as_bytes();
+    b.len() == 7
+        && b[4] == b'.'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || c.is_ascii_digit())
+}
+
+/// Classifies a guideline file name: `Some(None)` for a powered guideline
+/// (`2020.06.json`, `next.json`), `Some(Some(prefix))` for an add-on
+/// (`dns.2020.06.json`), `None` for anything else.
+pub fn classify(file: &str) -> Option<Option<String>> {
+    let stem = file.strip_suffix(".json")?;
+    if is_version(stem) {
+        return Some(None);
+    }
+    let (prefix, version) = stem.split_once('.')?;
+    let prefix_ok =
+        !prefix.is_empty() && prefix.bytes().all(|c| c.is_ascii_lowercase() || c == b'_');
+    (prefix_ok && is_version(version)).then(|| Some(prefix.to_owned()))
+}
+
+/// Normalises a requested guideline name (`2020.06`, `dns.2020.06.json`) to a
+/// file name, or `None` if it cannot name a guideline file.
+pub fn file_name(requested: &str) -> Option<String> {
+    let file = if requested.contains(".json") {
+        requested.to_owned()
+    } else {
+        format!("{requested}.json")
+    };
+    classify(&file).map(|_| file)
+}
+
+#[derive(Debug)]
+enum Remote {
+    Gitea {
+        repo: String,
+        git_ref: Option<String>,
+    },
+    Github {
+        repo: String,
+        raw: String,
+        git_ref: String,
+    },
+}
+
+impl Remote {
+    fn from_config(c: &SourceConfig) -> Self {
+        match c {
+            SourceConfig::Gitea { repo_url, git_ref } => Self::Gitea {
+                repo: repo_url.trim_end_matches('/').to_owned(),
+                git_ref: git_ref.clone(),
+            },
+            SourceConfig::Github {
+                repo_url,
+                raw_url,
+                git_ref,
+            } => Self::Github {
+                repo: repo_url.trim_end_matches('/').to_owned(),
+                raw: raw_url.trim_end_matches('/').to_owned(),
+                git_ref: git_ref.clone().unwrap_or_else(|| "master".into()),
+            },
+        }
+    }
+
+    fn ref_query(r: &Option<String>) -> String {
+        r.as_ref().map(|r| format!("?ref={r}")).unwrap_or_default()
+    }
+
+    /// Listing URLs: add-ons first, then the main directory (upstream order).
+    fn listing_urls(&self) -> Vec<String> {
+        match self {
+            Self::Gitea { repo, git_ref } => {
+                let q = Self::ref_query(git_ref);
+                vec![
+                    format!("{repo}/contents/add-ons/guidelines{q}"),
+                    format!("{repo}/contents/guidelines{q}"),
+                ]
+            }
+            Self::Github { repo, git_ref, .. } => {
+                let q = format!("?ref={git_ref}");
+                vec![
+                    format!("{repo}/contents/add-ons{q}"),
+                    format!("{repo}/contents{q}"),
+                ]
+            }
+        }
+    }
+
+    fn file_url(&self, file: &GuidelineFile) -> String {
+        match self {
+            Self::Gitea { repo, git_ref } => {
+                let dir = if file.addon.is_some() {
+                    "add-ons/guidelines"
+                } else {
+                    "guidelines"
+                };
+                format!("{repo}/raw/{dir}/{}{}", file.file, Self::ref_query(git_ref))
+            }
+            Self::Github { raw, git_ref, .. } => {
+                let dir = if file.addon.is_some() { "add-ons/" } else { "" };
+                format!("{raw}/{git_ref}/{dir}{}", file.file)
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ListingEntry {
+    #[serde(rename = "type")]
+    kind: String,
+    name: String,
+    #[serde(default)]
+    path: String,
+}
+
+/// All configured guideline sources with their cache.
+#[derive(Debug)]
+pub struct Sources {
+    dir: Option<PathBuf>,
+    remotes: Vec<Remote>,
+    client: reqwest::Client,
+    ttl: Duration,
+    cache: Mutex<HashMap<String, (Instant, Bytes)>>,
+    parsed: Mutex<HashMap<String, (Bytes, Arc<Guideline>)>>,
+}
+
+enum Got {
+    Body(Bytes),
+    NotFound,
+    Failed,
+}
+
+impl Sources {
+    /// Builds the sources of a configuration.
+    pub fn new(cfg: &GuidelinesConfig) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(cfg.fetch_timeout_secs.max(1)))
+            .user_agent(concat!("refstack-server/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Self {
+            dir: cfg.dir.clone(),
+            remotes: cfg
+                .remote_sources()
+                .iter()
+                .map(Remote::from_config)
+                .collect(),
+            client,
+            ttl: Duration::from_secs(cfg.cache_ttl_secs),
+            cache: Mutex::new(HashMap::new()),
+            parsed: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A human-readable description of the sources, for the startup log.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(d) = &self.dir {
+            parts.push(format!("dir {}", d.display()));
+        }
+        for r in &self.remotes {
+            parts.push(match r {
+                Remote::Gitea { repo, .. } => format!("gitea {repo}"),
+                Remote::Github { repo, .. } => format!("github {repo}"),
+            });
+        }
+        if parts.is_empty() {
+            "none".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+
+    async fn get(&self, url: &str) -> Got {
+        if let Ok(cache) = self.cache.lock()
+            && let Some((at, body)) = cache.get(url)
+            && at.elapsed() < self.ttl
+        {
+            return Got::Body(body.clone());
+        }
+        let resp = match self.client.get(url).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(url, error = %e, "guideline source request failed");
+                return Got::Failed;
+            }
+        };
+        let status = resp.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Got::NotFound;
+        }
+        if status != reqwest::StatusCode::OK {
+            tracing::warn!(url, %status, "guideline source answered an error");
+            return Got::Failed;
+        }
+        match resp.bytes().await {
+            Ok(body) => {
+                if let Ok(mut cache) = self.cache.lock() {
+                    cache.insert(url.to_owned(), (Instant::now(), body.clone()));
+                }
+                Got::Body(body)
+            }
+            Err(e) => {
+                tracing::warn!(url, error = %e, "guideline source body failed");
+                Got::Failed
+            }
+        }
+    }
+
+    fn list_dir(dir: &std::path::Path, addons: bool, out: &mut Vec<GuidelineFile>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            if !addons {
+                tracing::warn!(dir = %dir.display(), "guideline directory unreadable");
+            }
+            return;
+        };
+        let mut names: Vec<String> = rd
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        names.sort();
+        for file in names {
+            if let Some(addon) = classify(&file)
+                && addon.is_some() == addons
+            {
+                out.push(GuidelineFile { file, addon });
+            }
+        }
+    }
+
+    /// Lists every guideline file of every source, de-duplicated by file name
+    /// (the first source wins). Failing sources are logged and skipped.
+    pub async fn list(&self) -> Vec<GuidelineFile> {
+        let mut out = Vec::new();
+        if let Some(dir) = &self.dir {
+            let d = dir.clone();
+            let listed = tokio::task::spawn_blocking(move || {
+                let mut v = Vec::new();
+                Self::list_dir(&d.join("add-ons"), true, &mut v);
+                Self::list_dir(&d.join("add-ons").join("guidelines"), true, &mut v);
+                Self::list_dir(&d, false, &mut v);
+                v
+            })
+            .await
+            .unwrap_or_default();
+            out.extend(listed);
+        }
+        for remote in &self.remotes {
+            for url in remote.listing_urls() {
+                let Got::Body(body) = self.get(&url).await else {
+                    continue;
+                };
+                let Ok(entries) = serde_json::from_slice::<Vec<ListingEntry>>(&body) else {
+                    tracing::warn!(url, "guideline listing is not a contents array");
+                    continue;
+                };
+                for e in entries.into_iter().filter(|e| e.kind == "file") {
+                    let Some(addon) = classify(&e.name) else {
+                        continue;
+                    };
+                    // Upstream classifies by `'add-ons' in path`.
+                    if e.path.contains("add-ons") != addon.is_some() {
+                        continue;
+                    }
+                    out.push(GuidelineFile {
+                        file: e.name,
+                        addon,
+                    });
+                }
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|f| seen.insert(f.file.clone()));
+        out
+    }
+
+    /// Fetches one guideline file (`2020.06.json`, `dns.2020.06.json`) from the
+    /// first source that has it. The body is checked to be JSON.
+    pub async fn fetch(&self, file: &str) -> Result<Bytes, FetchError> {
+        let Some(addon) = classify(file) else {
+            return Err(FetchError::NotFound);
+        };
+        let gf = GuidelineFile {
+            file: file.to_owned(),
+            addon,
+        };
+        let mut failed = false;
+        if let Some(dir) = &self.dir {
+            let candidates = if gf.addon.is_some() {
+                vec![
+                    dir.join("add-ons").join(file),
+                    dir.join("add-ons").join("guidelines").join(file),
+                ]
+            } else {
+                vec![dir.join(file)]
+            };
+            for path in candidates {
+                match tokio::fs::read(&path).await {
+                    Ok(body) if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok() => {
+                        return Ok(Bytes::from(body));
+                    }
+                    Ok(_) => {
+                        tracing::warn!(path = %path.display(), "guideline file is not JSON");
+                        failed = true;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        tracing::warn!(path = %path.display(), error = %e, "cannot read guideline");
+                        failed = true;
+                    }
+                }
+            }
+        }
+        for remote in &self.remotes {
+            match self.get(&remote.file_url(&gf)).await {
+                Got::Body(body)
+                    if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok() =>
+                {
+                    return Ok(body);
+                }
+                Got::NotFound => {}
+                Got::Body(_) | Got::Failed => failed = true,
+            }
+        }
+        Err(if failed {
+            FetchError::Failed
+        } else {
+            FetchError::NotFound
+        })
+    }
+}
+
+impl Sources {
+    /// [`Sources::fetch`] parsed by refstack-core; the parsed document is
+    /// reused while the fetched bytes do not change. A document that does
+    /// not parse counts as a failed source.
+    pub async fn parsed(&self, file: &str) -> Result<Arc<Guideline>, FetchError> {
+        let body = self.fetch(file).await?;
+        if let Ok(cache) = self.parsed.lock()
+            && let Some((bytes, g)) = cache.get(file)
+            && *bytes == body
+        {
+            return Ok(g.clone());
+        }
+        let g = match Guideline::from_json(&body) {
+            Ok(g) => Arc::new(g),
+            Err(e) => {
+                tracing::warn!(file, error = %e, "guideline does not parse");
+                return Err(FetchError::Failed);
+            }
+        };
+        if let Ok(mut cache) = self.parsed.lock() {
+            cache.insert(file.to_owned(), (body, g.clone()));
+        }
+        Ok(g)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_names() {
+        assert_eq!(classify("2020.06.json"), Some(None));
+        assert_eq!(classify("next.json"), Some(None));
+        assert_eq!(classify("dns.2020.06.json"), Some(Some("dns".into())));
+        assert_eq!(
+            classify("shared_file_system.next.json"),
+            Some(Some("shared_file_system".into()))
+        );
+        assert_eq!(classify("2020.6.json"), None);
+        assert_eq!(classify("schema.json"), None);
+        assert_eq!(classify("../2020.06.json"), None);
+        assert_eq!(classify("DNS.2020.06.json"), None);
+        assert_eq!(file_name("2020.06"), Some("2020.06.json".into()));
+        assert_eq!(
+            file_name("dns.2020.06.json"),
+            Some("dns.2020.06.json".into())
+        );
+        assert_eq!(file_name("x/2020.06"), None);
+    }
+
+    #[test]
+    fn urls_per_layout() {
+        let g = Remote::from_config(&SourceConfig::Gitea {
+            repo_url: "http://h/api/v1/repos/o/r/".into(),
+            git_ref: Some("v2".into()),
+        });
+        assert_eq!(
+            g.listing_urls(),
+            [
+                "http://h/api/v1/repos/o/r/contents/add-ons/guidelines?ref=v2",
+                "http://h/api/v1/repos/o/r/contents/guidelines?ref=v2"
+            ]
+        );
+        let f = GuidelineFile {
+            file: "dns.2020.06.json".into(),
+            addon: Some("dns".into()),
+        };
+        assert_eq!(
+            g.file_url(&f),
+            "http://h/api/v1/repos/o/r/raw/add-ons/guidelines/dns.2020.06.json?ref=v2"
+        );
+        assert_eq!(f.name(), "2020.06.json");
+        let gh = Remote::from_config(&SourceConfig::Github {
+            repo_url: "http://h/repos/o/r".into(),
+            raw_url: "http://raw/o/r".into(),
+            git_ref: None,
+        });
+        assert_eq!(
+            gh.file_url(&f),
+            "http://raw/o/r/master/add-ons/dns.2020.06.json"
+        );
+        assert_eq!(
+            gh.listing_urls()[1],
+            "http://h/repos/o/r/contents?ref=master"
+        );
+    }
+}

@@ -1,0 +1,30 @@
+//! The shared application state handed to every handler.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::guidelines::source::Sources;
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The configuration in effect.
+    pub cfg: Arc<Config>,
+    /// The database.
+    pub db: Db,
+    /// Guideline sources with their cache.
+    pub guidelines: Arc<Sources>,
+}
+
+impl AppState {
+    /// Builds the state from a configuration and a connected, migrated database.
+    pub fn new(cfg: Config, db: Db) -> Self {
+        let guidelines = Arc::new(Sources::new(&cfg.guidelines));
+        Self {
+            cfg: Arc::new(cfg),
+            db,
+            guidelines,
+        }
+    }
+}

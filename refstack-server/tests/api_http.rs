@@ -1,0 +1,268 @@
+//! Global HTTP behaviour (reference §1), JWT resolution (§8.3), and the
+//! tests that need a real socket: body limit, CORS, graceful shutdown.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{ALICE, TestApp, Who, base_config, jwt_for, upload_body};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+async fn sqlite_app(cfg: refstack_server::Config) -> TestApp {
+    TestApp::new(refstack_server::db::testing::sqlite().await, cfg).await
+}
+
+#[tokio::test]
+async fn routing_errors_and_url_forms() {
+    let t = sqlite_app(base_config()).await;
+    // §1.1: unknown paths and /v1 itself → 404 detail null.
+    for p in ["/v1", "/v1/nope", "/", "/api/v1/results/x/y/z/w"] {
+        t.get(p).send().await.http_error(404, None, p);
+    }
+    // Unsupported method → 405 detail "".
+    t.req(axum::http::Method::PATCH, "/v1/results")
+        .send()
+        .await
+        .http_error(405, Some(""), "patch");
+    // Prefix, trailing slash and .json suffix all reach the same handler.
+    for p in [
+        "/v1/results",
+        "/v1/results/",
+        "/api/v1/results",
+        "/api/v1/results.json",
+        "/v1/results.json/",
+    ] {
+        let r = t.get(p).send().await.expect(200, p);
+        assert_eq!(r.json()["pagination"]["current_page"], 1, "{p}");
+    }
+    let r = t.get("/v1/results").send().await;
+    assert_eq!(
+        r.headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/json")
+    );
+}
+
+#[tokio::test]
+async fn jwt_resolution() {
+    let t = sqlite_app(base_config()).await;
+    // §8.3: any Authorization header must be a valid token, even on public endpoints.
+    let cases: Vec<(String, &str)> = vec![
+        (
+            "Basic abc".into(),
+            "Authorization schema 'Bearer' should be used",
+        ),
+        ("Bearer".into(), "Token is not valid"),
+        ("Bearer not.a.jwt".into(), "Token is not valid"),
+        (
+            format!("Bearer {}", jwt_without_openid()),
+            "Token does not contain user's openid",
+        ),
+        // Signed by bob's key, claiming alice.
+        (
+            format!("Bearer {}", jwt_for(Who::Bob, ALICE, 3600)),
+            "Token is not valid",
+        ),
+        // Expired beyond the 42 s leeway.
+        (
+            format!("Bearer {}", jwt_for(Who::Alice, ALICE, -120)),
+            "Token is not valid",
+        ),
+    ];
+    for (header, title) in cases {
+        t.get("/v1/results")
+            .header("authorization", &header)
+            .send()
+            .await
+            .exc_error(400, title, &header);
+    }
+    // Within the leeway: accepted.
+    let token = jwt_for(Who::Alice, ALICE, -10);
+    let r = t
+        .get("/v1/profile")
+        .header("authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .expect(200, "leeway");
+    assert_eq!(r.json()["openid"], ALICE);
+    // No token → not authenticated.
+    t.get("/v1/profile")
+        .send()
+        .await
+        .http_error(401, None, "anon");
+}
+
+fn jwt_without_openid() -> String {
+    let pem = std::fs::read(common::fixture("alice.pem")).expect("pem");
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(&pem).expect("pem");
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+        &serde_json::json!({"exp": 4_000_000_000u64}),
+        &key,
+    )
+    .expect("jwt")
+}
+
+/// Starts the app on 127.0.0.1:0; returns its address and a shutdown trigger.
+async fn spawn(
+    t: &TestApp,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let app = t.app.clone();
+    let handle = tokio::spawn(refstack_server::serve(listener, app, async move {
+        let _ = rx.await;
+    }));
+    (addr, tx, handle)
+}
+
+async fn raw_http(addr: std::net::SocketAddr, request: &[u8]) -> String {
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    s.write_all(request).await.expect("write");
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn cors_over_a_socket() {
+    let t = sqlite_app(base_config()).await;
+    let (addr, stop, handle) = spawn(&t).await;
+    // §1.4: allowed origin gets the headers, also on errors.
+    let resp = raw_http(
+        addr,
+        b"GET /v1/nope HTTP/1.1\r\nHost: x\r\nOrigin: https://ui.example.org\r\nConnection: close\r\n\r\n",
+    )
+    .await
+    .to_ascii_lowercase();
+    assert!(resp.starts_with("http/1.1 404"), "{resp}");
+    assert!(
+        resp.contains("access-control-allow-origin: https://ui.example.org"),
+        "{resp}"
+    );
+    assert!(
+        resp.contains("access-control-allow-credentials: true"),
+        "{resp}"
+    );
+    // Preflight OPTIONS is answered (§10 item 25).
+    let resp = raw_http(
+        addr,
+        b"OPTIONS /api/v1/results/ HTTP/1.1\r\nHost: x\r\nOrigin: https://ui.example.org\r\n\
+          Access-Control-Request-Method: PUT\r\nAccess-Control-Request-Headers: content-type\r\n\
+          Connection: close\r\n\r\n",
+    )
+    .await
+    .to_ascii_lowercase();
+    assert!(resp.starts_with("http/1.1 200"), "{resp}");
+    assert!(resp.contains("access-control-allow-methods:"), "{resp}");
+    assert!(resp.contains("put"), "{resp}");
+    // Unknown origin: no CORS headers.
+    let resp = raw_http(
+        addr,
+        b"GET /v1/results HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\nConnection: close\r\n\r\n",
+    )
+    .await
+    .to_ascii_lowercase();
+    assert!(resp.starts_with("http/1.1 200"), "{resp}");
+    assert!(!resp.contains("access-control-allow-origin"), "{resp}");
+    let _ = stop.send(());
+    handle.await.expect("join").expect("serve");
+}
+
+#[tokio::test]
+async fn body_limit_over_a_socket() {
+    let mut cfg = base_config();
+    cfg.body_limit = 64 * 1024;
+    let t = sqlite_app(cfg).await;
+    let (addr, stop, handle) = spawn(&t).await;
+    let names: Vec<String> = (0..2000)
+        .map(|i| format!("tempest.api.test_{i:05}"))
+        .collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let body = upload_body("big", &refs);
+    assert!(body.len() > 64 * 1024);
+    let mut req = format!(
+        "POST /v1/results HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(&body);
+    let resp = raw_http(addr, &req).await;
+    assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+    assert!(resp.contains("\"code\":413"), "{resp}");
+    let _ = stop.send(());
+    handle.await.expect("join").expect("serve");
+}
+
+#[tokio::test]
+async fn default_body_limit_takes_a_100k_test_upload() {
+    // Issue 5 "Limits": the default limit is large enough for 100k tests.
+    let t = sqlite_app(base_config()).await;
+    let names: Vec<String> = (0..100_000)
+        .map(|i| {
+            format!("tempest.api.compute.servers.test_servers.ServersTestJSON.test_case_{i:06}")
+        })
+        .collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let body = upload_body("huge", &refs);
+    assert!(body.len() > 2 << 20, "bigger than axum's 2 MB default");
+    let r = t
+        .post("/v1/results")
+        .raw(body)
+        .send()
+        .await
+        .expect(201, "100k");
+    let id = r.json()["test_id"].as_str().unwrap_or_default().to_owned();
+    let r = t
+        .get(&format!("/v1/results/{id}"))
+        .send()
+        .await
+        .expect(200, "get");
+    assert_eq!(r.json()["results"].as_array().map(Vec::len), Some(100_000));
+}
+
+#[tokio::test]
+async fn graceful_shutdown_finishes_an_inflight_upload() {
+    let t = sqlite_app(base_config()).await;
+    let (addr, stop, handle) = spawn(&t).await;
+    let body = upload_body("inflight", &["t.a", "t.b"]);
+    let head = format!(
+        "POST /v1/results HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    s.write_all(head.as_bytes()).await.expect("head");
+    s.write_all(&body[..10]).await.expect("part");
+    s.flush().await.expect("flush");
+    // Let the server start reading the request, then ask it to stop.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = stop.send(());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        !handle.is_finished(),
+        "the server waits for the in-flight request"
+    );
+    s.write_all(&body[10..]).await.expect("rest");
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.expect("read");
+    let resp = String::from_utf8_lossy(&out);
+    assert!(resp.starts_with("HTTP/1.1 201"), "{resp}");
+    handle.await.expect("join").expect("serve");
+    let page = refstack_server::db::results::list_runs(
+        t.dbh(),
+        &refstack_server::db::results::RunFilter::default(),
+        1,
+        20,
+    )
+    .await
+    .expect("list");
+    assert_eq!(page.total, 1, "the in-flight upload was stored");
+}

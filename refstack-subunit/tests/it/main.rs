@@ -1,0 +1,10 @@
+//! Integration tests of refstack-subunit (one test binary).
+
+mod lifecycle;
+#[cfg(feature = "tokio")]
+mod live;
+mod props;
+mod shared_data;
+mod streams;
+mod util;
+mod v1;

@@ -1,0 +1,285 @@
+//! A fake `tempest` for the end-to-end tests of refstack-tester (built only
+//! with the `fake-tempest` feature; never installed by `cargo install`).
+//!
+//! It knows a fixed catalog of realistic test ids (idempotent ids, tags,
+//! scenarios, a plugin test without attributes) and honours:
+//! - `tempest run --list-tests` / `-l`: print the ids;
+//! - `tempest run --help`: mentions `--include-list`, or only
+//!   `--whitelist_file` when `FAKE_TEMPEST_OLD=1`;
+//! - `tempest list-plugins`: a prettytable with one plugin (`fake_tests`);
+//! - `tempest run [--subunit] [--serial|--parallel] [--include-list F |
+//!   --whitelist_file F] [--regex R] [--concurrency N]`: emits a subunit v2
+//!   stream (inprogress, attachments, final status with worker tags) with
+//!   our encoder, or one text line per test without `--subunit`; exits 1 if
+//!   a test failed, 0 otherwise, 2 on an unknown argument.
+//!
+//! It checks `TEMPEST_CONFIG_DIR`/`TEMPEST_CONFIG` name an existing file and
+//! appends its argv and cwd to `$FAKE_TEMPEST_LOG` when set.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use refstack_subunit::v2::{Packet, PacketStatus, Timestamp};
+
+/// (id, outcome) of every test the fake knows.
+const CATALOG: &[(&str, &str)] = &[
+    (
+        "tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_get_flavor[id-1f12046b-753d-40d2-abb6-d8eb8b30cb2f,smoke]",
+        "success",
+    ),
+    (
+        "tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_list_flavors[id-e36c0eaa-dff5-4082-ad1f-3f9a80aa3f59,smoke]",
+        "success",
+    ),
+    (
+        "tempest.api.compute.servers.test_create_server.ServersTestJSON.test_list_servers[id-9a438d88-10c6-4bcd-8b5b-5b6e25e1346f,smoke]",
+        "success",
+    ),
+    (
+        "tempest.api.compute.servers.test_create_server.ServersTestJSON.test_verify_server_details[id-5de47127-9977-400a-936f-abcfbec1218f,smoke]",
+        "fail",
+    ),
+    (
+        "tempest.api.compute.servers.test_list_server_filters.ListServerFiltersTestJSON.test_list_servers_filter_by_server_status[id-2a5e5d59-1a0e-4b8e-a0f0-1d1d6f3a4b55]",
+        "success",
+    ),
+    (
+        "tempest.api.identity.v3.test_api_discovery.TestApiDiscovery.test_api_media_types[id-657c1970-4722-4189-8831-7325f3bc4265,smoke]",
+        "success",
+    ),
+    (
+        "tempest.api.image.v2.test_images.ListUserImagesTest.test_list_no_params[id-1e341d7a-90a9-494c-b143-2cdf2aeb6aee]",
+        "skip",
+    ),
+    (
+        "tempest.api.network.test_networks.NetworksTest.test_list_networks[id-f7ffdeda-e200-4a7a-bcbe-05716e86bf43,smoke]",
+        "xfail",
+    ),
+    (
+        "tempest.api.object_storage.test_account_services.AccountTest.test_list_containers[id-3499406a-ae53-4f8c-b43a-133d4dc6fe3f,smoke]",
+        "uxsuccess",
+    ),
+    (
+        "tempest.scenario.test_server_basic_ops.TestServerBasicOps.test_server_basic_ops[id-7fff3fb3-91d8-4fd0-bd7d-0204f1f180ba,network,smoke](alpha)",
+        "success",
+    ),
+    (
+        "tempest.scenario.test_server_basic_ops.TestServerBasicOps.test_server_basic_ops[id-7fff3fb3-91d8-4fd0-bd7d-0204f1f180ba,network,smoke](beta)",
+        "success",
+    ),
+    (
+        "fake_tempest_plugin.tests.test_fake.FakeTest.test_pass_no_id",
+        "success",
+    ),
+];
+
+fn env_log(line: &str) {
+    if let Some(path) = std::env::var_os("FAKE_TEMPEST_LOG")
+        && let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+    {
+        let _ = writeln!(f, "{line}");
+    }
+}
+
+/// Undo Python `re.escape`-style backslashes.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Approximates stestr's `re.search` over the forms refstack writes:
+/// `^escaped$` (exact) or `escaped-prefix` (substring).
+fn selected(id: &str, patterns: &[String]) -> bool {
+    patterns.iter().any(|p| {
+        let p = p.split('#').next().unwrap_or("").trim();
+        if p.is_empty() {
+            return false;
+        }
+        match p.strip_prefix('^').and_then(|r| r.strip_suffix('$')) {
+            Some(exact) => id == unescape(exact),
+            None => id.contains(&unescape(p)),
+        }
+    })
+}
+
+fn check_config() -> Result<(), String> {
+    let dir = std::env::var("TEMPEST_CONFIG_DIR").map_err(|_| "TEMPEST_CONFIG_DIR is not set")?;
+    let name = std::env::var("TEMPEST_CONFIG").map_err(|_| "TEMPEST_CONFIG is not set")?;
+    let path = std::path::Path::new(&dir).join(name);
+    if !path.is_file() {
+        return Err(format!("config file {} does not exist", path.display()));
+    }
+    Ok(())
+}
+
+fn run(args: &[String]) -> Result<u8, String> {
+    let mut subunit = false;
+    let mut include: Option<String> = None;
+    let mut regexes: Vec<String> = Vec::new();
+    let mut i = 1;
+    let old = std::env::var_os("FAKE_TEMPEST_OLD").is_some();
+    while i < args.len() {
+        let a = args[i].as_str();
+        let mut value = || {
+            i += 1;
+            args.get(i)
+                .cloned()
+                .ok_or_else(|| format!("argument {a}: expected one argument"))
+        };
+        match a {
+            "--list-tests" | "-l" => {
+                for (id, _) in CATALOG {
+                    println!("{id}");
+                }
+                return Ok(0);
+            }
+            "--help" | "-h" => {
+                if old {
+                    println!("usage: tempest run [--whitelist_file FILE] [--subunit] [--serial]");
+                } else {
+                    println!(
+                        "usage: tempest run [--include-list FILE] [--whitelist_file FILE] [--subunit]"
+                    );
+                }
+                return Ok(0);
+            }
+            "--subunit" => subunit = true,
+            "--serial" | "-t" | "--parallel" => {}
+            "--include-list" | "--include_list" if !old => include = Some(value()?),
+            "--whitelist_file" | "--whitelist-file" => include = Some(value()?),
+            "--regex" | "-r" => regexes.push(value()?),
+            "--concurrency" | "-w" => {
+                value()?;
+            }
+            other => return Err(format!("unrecognized arguments: {other}")),
+        }
+        i += 1;
+    }
+    check_config()?;
+    let mut patterns: Vec<String> = regexes;
+    if let Some(path) = include {
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+        patterns.extend(text.lines().map(str::to_string));
+    }
+    let chosen: Vec<&(&str, &str)> = CATALOG
+        .iter()
+        .filter(|(id, _)| patterns.is_empty() || selected(id, &patterns))
+        .collect();
+    if chosen.is_empty() {
+        eprintln!("The specified regex doesn't match with anything");
+        return Ok(1);
+    }
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for (n, (id, outcome)) in chosen.iter().enumerate() {
+        let worker = format!("worker-{}", n % 2);
+        let tags = [worker.as_str()];
+        let secs = 1_700_000_000 + u32::try_from(n).unwrap_or(0);
+        let start = Timestamp::new(secs, 0);
+        let end = Timestamp::new(secs, 500_000_000);
+        let status = match *outcome {
+            "success" => PacketStatus::Success,
+            "fail" => {
+                failed = true;
+                PacketStatus::Fail
+            }
+            "skip" => PacketStatus::Skip,
+            "xfail" => PacketStatus::ExpectedFail,
+            _ => {
+                failed = true;
+                PacketStatus::UnexpectedSuccess
+            }
+        };
+        if subunit {
+            let w = |p: Packet<'_>, out: &mut std::io::StdoutLock<'_>| {
+                p.write_to(out).map(|_| ()).map_err(|e| e.to_string())
+            };
+            w(
+                Packet::new(PacketStatus::InProgress)
+                    .with_test_id(id)
+                    .with_timestamp(start),
+                &mut out,
+            )?;
+            if *outcome == "fail" {
+                let tb = b"Traceback (most recent call last):\n  AssertionError: 404 != 200\n";
+                w(
+                    Packet::new(PacketStatus::Undefined)
+                        .with_test_id(id)
+                        .with_file("traceback", tb)
+                        .with_mime_type("text/x-traceback; charset=utf8")
+                        .with_eof(true)
+                        .with_timestamp(end),
+                    &mut out,
+                )?;
+            }
+            if *outcome == "skip" {
+                w(
+                    Packet::new(PacketStatus::Undefined)
+                        .with_test_id(id)
+                        .with_file("reason", b"Image service is not available")
+                        .with_mime_type("text/plain; charset=utf8")
+                        .with_eof(true)
+                        .with_timestamp(end),
+                    &mut out,
+                )?;
+            }
+            w(
+                Packet::new(status)
+                    .with_test_id(id)
+                    .with_tags(&tags)
+                    .with_timestamp(end),
+                &mut out,
+            )?;
+            out.flush().map_err(|e| e.to_string())?;
+        } else {
+            writeln!(out, "{{{n}}} {id} ... {outcome}").map_err(|e| e.to_string())?;
+        }
+        if let Some(ms) = std::env::var("FAKE_TEMPEST_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
+    }
+    Ok(u8::from(failed))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cwd = std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    env_log(&format!("argv={args:?} cwd={cwd}"));
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args),
+        Some("list-plugins") => {
+            println!("+------------+----------------------------------------------+");
+            println!("|    Name    |                  EntryPoint                  |");
+            println!("+------------+----------------------------------------------+");
+            println!("| fake_tests | fake_tempest_plugin.plugin:FakeTempestPlugin |");
+            println!("+------------+----------------------------------------------+");
+            Ok(0)
+        }
+        _ => Err("usage: tempest run|list-plugins ...".to_string()),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("tempest: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,420 @@
+//! The command line, defined with clap derive. Flags and subcommands of
+//! refstack-client are kept with their spellings; the rest is beyond upstream.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+/// The default RefStack API.
+pub(crate) const DEFAULT_URL: &str = "https://refstack.openstack.org/api";
+
+/// Run the Tempest tests of an OpenStack interop guideline against a cloud,
+/// report compliance, and sign and upload the results to RefStack.
+#[derive(Debug, Parser)]
+#[command(name = "refstack-tester", version, about, propagate_version = true)]
+pub(crate) struct Cli {
+    /// Options every subcommand accepts.
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// refstack-client's "shared arguments".
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// Suppress output except warnings and errors.
+    #[arg(short, long, global = true)]
+    pub(crate) silent: bool,
+    /// Show verbose output (repeat for more).
+    #[arg(short, long, action = ArgAction::Count, global = true, conflicts_with = "silent")]
+    pub(crate) verbose: u8,
+    /// Assume Yes to all prompt queries.
+    #[arg(short = 'y', global = true)]
+    pub(crate) assume_yes: bool,
+}
+
+/// refstack-client's "network arguments".
+#[derive(Debug, Args, Clone)]
+pub(crate) struct NetworkArgs {
+    /// RefStack API URL to upload results to (--url http://localhost:8000).
+    #[arg(long, env = "REFSTACK_URL", default_value = DEFAULT_URL)]
+    pub(crate) url: String,
+    /// Skip SSL checks while interacting with RefStack API and Keystone endpoint.
+    #[arg(short = 'k', long)]
+    pub(crate) insecure: bool,
+    /// Path to the private RSA key to sign uploads with (PEM PKCS#1/PKCS#8 or OpenSSH format).
+    #[arg(short = 'i', long = "sign", value_name = "PRIV_KEY")]
+    pub(crate) priv_key: Option<PathBuf>,
+    /// Extra PEM CA bundle to trust for the RefStack API.
+    #[arg(long, value_name = "PEM")]
+    pub(crate) ca_bundle: Option<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Upload an existing result JSON file.
+    Upload(UploadArgs),
+    /// Upload results from a subunit file (v1 or v2, auto-detected).
+    UploadSubunit(UploadSubunitArgs),
+    /// Generate tempest.conf for a cloud (through python-tempestconf).
+    Config(ConfigArgs),
+    /// Run Tempest against a cloud.
+    Test(TestArgs),
+    /// List last results from RefStack.
+    List(ListArgs),
+    /// Generate signature for public key.
+    Sign(SignArgs),
+    /// Print a guideline's test list as the server's test-list endpoint would.
+    Testlist(TestlistArgs),
+    /// Compute the compliance report of a result offline.
+    Report(ReportArgs),
+    /// Work with subunit streams.
+    #[command(subcommand)]
+    Subunit(SubunitCommand),
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    Man(ManArgs),
+}
+
+/// `test`.
+#[derive(Debug, Args)]
+pub(crate) struct TestArgs {
+    /// Path of the Tempest configuration file to use.
+    #[arg(short = 'c', long = "conf-file")]
+    pub(crate) conf_file: PathBuf,
+    /// Specify a string to prefix the result file with to easier distinguish them.
+    #[arg(short = 'r', long = "result-file-tag", value_name = "RESULT_TAG")]
+    pub(crate) result_tag: Option<String>,
+    /// Specify the file path or URL of a test list text file. This test list
+    /// will contain specific test cases that should be tested.
+    #[arg(long)]
+    pub(crate) test_list: Option<String>,
+    /// After running Tempest, upload the test results to the RefStack API
+    /// server given by --url.
+    #[arg(short = 'u', long)]
+    pub(crate) upload: bool,
+    /// Run the tests in parallel. Note this requires multiple users/projects in accounts.yaml.
+    #[arg(short = 'p', long)]
+    pub(crate) parallel: bool,
+    /// The Tempest checkout or workspace to run in.
+    #[arg(long, env = "REFSTACK_TEMPEST_DIR", value_name = "DIR")]
+    pub(crate) tempest_dir: Option<PathBuf>,
+    /// The tempest executable (default: tools/with_venv.sh in --tempest-dir, or `tempest` on PATH).
+    #[arg(long, env = "REFSTACK_TEMPEST_BIN", value_name = "PATH")]
+    pub(crate) tempest_bin: Option<PathBuf>,
+    /// Where to write the results JSON and the raw subunit stream
+    /// (default: the .stestr directory Tempest runs in).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) output_dir: Option<PathBuf>,
+    /// Print the compliance report against this guideline (file or version) at the end.
+    #[arg(long, value_name = "FILE|VERSION")]
+    pub(crate) guideline: Option<String>,
+    /// Target program of --guideline.
+    #[arg(long, default_value = "platform")]
+    pub(crate) target: String,
+    /// Network options.
+    #[command(flatten)]
+    pub(crate) net: NetworkArgs,
+    /// After the first "--", arguments passed to `tempest run`, e.g.
+    /// `-- --regex tempest.api.compute.images` (a bare first word is taken as a --regex).
+    #[arg(last = true, allow_hyphen_values = true, value_name = "TEMPEST_ARGS")]
+    pub(crate) tempest_args: Vec<String>,
+}
+
+/// `upload`.
+#[derive(Debug, Args)]
+pub(crate) struct UploadArgs {
+    /// Path of JSON results file.
+    pub(crate) file: PathBuf,
+    /// Network options.
+    #[command(flatten)]
+    pub(crate) net: NetworkArgs,
+}
+
+/// `upload-subunit`.
+#[derive(Debug, Args)]
+pub(crate) struct UploadSubunitArgs {
+    /// Path of subunit file.
+    pub(crate) file: PathBuf,
+    /// The Keystone URL of the cloud the subunit results belong to. This is
+    /// used to generate a Cloud Provider ID.
+    #[arg(long)]
+    pub(crate) keystone_endpoint: String,
+    /// Network options.
+    #[command(flatten)]
+    pub(crate) net: NetworkArgs,
+}
+
+/// `list`.
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Specify a date for start listing of test results (e.g. --start-date "2015-04-24 01:23:56").
+    #[arg(long)]
+    pub(crate) start_date: Option<String>,
+    /// Specify a date for end listing of test results (e.g. --end-date "2015-04-24 01:23:56").
+    #[arg(long)]
+    pub(crate) end_date: Option<String>,
+    /// Only results of this cloud provider id.
+    #[arg(long)]
+    pub(crate) cpid: Option<String>,
+    /// Print all pages as one JSON array instead of lines.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Network options.
+    #[command(flatten)]
+    pub(crate) net: NetworkArgs,
+}
+
+/// `sign`.
+#[derive(Debug, Args)]
+pub(crate) struct SignArgs {
+    /// Path to private RSA key (PEM PKCS#1/PKCS#8 or OpenSSH format).
+    pub(crate) priv_key_to_sign: PathBuf,
+}
+
+/// `config`.
+#[derive(Debug, Args)]
+pub(crate) struct ConfigArgs {
+    /// Path of the accounts.yaml file.
+    #[arg(long = "use-test-accounts", value_name = "TEST_ACCOUNTS")]
+    pub(crate) test_accounts: Option<PathBuf>,
+    /// The ID of an existing network in our openstack instance with external connectivity.
+    #[arg(long)]
+    pub(crate) network_id: Option<String>,
+    /// An image name or a filepath/URL of an image to be uploaded to glance
+    /// (default: python-tempestconf's default image).
+    #[arg(long)]
+    pub(crate) image: Option<String>,
+    /// File path to write tempest.conf (default: ./etc/tempest.conf).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Named cloud to connect to.
+    #[arg(long)]
+    pub(crate) os_cloud: Option<String>,
+    /// Comma separated values which need to be overridden in tempest.conf,
+    /// e.g. --overrides compute.image_ref=<value>,compute.flavor_ref=<value>
+    #[arg(long)]
+    pub(crate) overrides: Option<String>,
+    /// The discover-tempest-config executable.
+    #[arg(long, default_value = "discover-tempest-config", value_name = "PATH")]
+    pub(crate) discover_bin: PathBuf,
+    /// Network options (accepted for compatibility; unused).
+    #[command(flatten)]
+    pub(crate) net: NetworkArgs,
+}
+
+/// Where a guideline comes from: a local file, or a version fetched from a server.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct GuidelineArgs {
+    /// A guideline JSON file, or a version (`2020.06`, `dns.2020.06`) fetched from --url.
+    #[arg(long, value_name = "FILE|VERSION")]
+    pub(crate) guideline: String,
+    /// The target program (platform, compute, object, dns, orchestration, …).
+    #[arg(long, default_value = "platform")]
+    pub(crate) target: String,
+    /// The RefStack API to fetch a guideline version from.
+    #[arg(long, env = "REFSTACK_URL", default_value = DEFAULT_URL)]
+    pub(crate) url: String,
+    /// Skip SSL checks when fetching from --url.
+    #[arg(short = 'k', long)]
+    pub(crate) insecure: bool,
+}
+
+/// `testlist`.
+#[derive(Debug, Args)]
+pub(crate) struct TestlistArgs {
+    /// The guideline and target.
+    #[command(flatten)]
+    pub(crate) guideline: GuidelineArgs,
+    /// Capability statuses, comma separated: required, advisory, deprecated, removed (default: all).
+    #[arg(long = "type", value_name = "TYPES")]
+    pub(crate) types: Option<String>,
+    /// Include test aliases.
+    #[arg(long, default_value = "true", value_name = "BOOL")]
+    pub(crate) alias: String,
+    /// Include flagged tests.
+    #[arg(long, default_value = "true", value_name = "BOOL")]
+    pub(crate) flag: String,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// Human-readable text.
+    Text,
+    /// JSON.
+    Json,
+    /// JUnit XML.
+    Junit,
+    /// A standalone HTML page.
+    Html,
+}
+
+/// `report`.
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// A results JSON file or a subunit stream (v1 or v2).
+    pub(crate) result: PathBuf,
+    /// The guideline and target.
+    #[command(flatten)]
+    pub(crate) guideline: GuidelineArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub(crate) format: ReportFormat,
+    /// Exit with 1 when the cloud does not comply.
+    #[arg(long)]
+    pub(crate) check: bool,
+}
+
+/// Stream formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum StreamVersion {
+    /// Subunit v1 (text).
+    V1,
+    /// Subunit v2 (binary).
+    V2,
+}
+
+/// `subunit …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SubunitCommand {
+    /// Count tests by status.
+    Stats(StreamArgs),
+    /// List test ids with their status.
+    Ls(LsArgs),
+    /// Convert to a results JSON (the upload format).
+    ToJson(ToJsonArgs),
+    /// Convert to JUnit XML.
+    ToJunit(StreamArgs),
+    /// Keep only the tests whose id matches a regular expression / status.
+    Filter(FilterArgs),
+    /// Convert between v1 and v2.
+    Convert(ConvertArgs),
+}
+
+/// A stream input.
+#[derive(Debug, Args)]
+pub(crate) struct StreamArgs {
+    /// The stream (`-` for stdin); v1 or v2 is detected.
+    #[arg(default_value = "-")]
+    pub(crate) input: PathBuf,
+}
+
+/// `subunit ls`.
+#[derive(Debug, Args)]
+pub(crate) struct LsArgs {
+    /// The stream.
+    #[command(flatten)]
+    pub(crate) stream: StreamArgs,
+    /// Print only tests with this final status (success, fail, skip, xfail, uxsuccess, …).
+    #[arg(long)]
+    pub(crate) status: Option<String>,
+}
+
+/// `subunit to-json`.
+#[derive(Debug, Args)]
+pub(crate) struct ToJsonArgs {
+    /// The stream.
+    #[command(flatten)]
+    pub(crate) stream: StreamArgs,
+    /// The cpid to put in the JSON.
+    #[arg(long, default_value = "")]
+    pub(crate) cpid: String,
+    /// duration_seconds to put in the JSON.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) duration: u64,
+}
+
+/// `subunit filter`.
+#[derive(Debug, Args)]
+pub(crate) struct FilterArgs {
+    /// The stream.
+    #[command(flatten)]
+    pub(crate) stream: StreamArgs,
+    /// Keep tests whose id contains this substring (repeatable).
+    #[arg(long = "match", value_name = "TEXT")]
+    pub(crate) matches: Vec<String>,
+    /// Keep tests with this final status (repeatable).
+    #[arg(long)]
+    pub(crate) status: Vec<String>,
+    /// Output version.
+    #[arg(long, value_enum, default_value = "v2")]
+    pub(crate) to: StreamVersion,
+}
+
+/// `subunit convert`.
+#[derive(Debug, Args)]
+pub(crate) struct ConvertArgs {
+    /// The stream.
+    #[command(flatten)]
+    pub(crate) stream: StreamArgs,
+    /// Output version.
+    #[arg(long, value_enum)]
+    pub(crate) to: StreamVersion,
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    pub(crate) shell: clap_complete::Shell,
+}
+
+/// `man`.
+#[derive(Debug, Args)]
+pub(crate) struct ManArgs {
+    /// Write one page per subcommand into this directory instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out_dir: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn upstream_spellings_parse() {
+        let cli = Cli::try_parse_from([
+            "refstack-tester",
+            "test",
+            "-c",
+            "t.conf",
+            "-r",
+            "tag",
+            "--test-list",
+            "l.txt",
+            "-u",
+            "-p",
+            "-k",
+            "-i",
+            "key",
+            "--url",
+            "http://x",
+            "-v",
+            "-y",
+            "--",
+            "--regex",
+            "foo",
+        ])
+        .unwrap();
+        let Command::Test(t) = cli.command else {
+            panic!("not test")
+        };
+        assert_eq!(t.tempest_args, ["--regex", "foo"]);
+        assert!(t.upload && t.parallel && t.net.insecure);
+        assert_eq!(cli.global.verbose, 1);
+        assert!(Cli::try_parse_from(["refstack-tester", "-s", "-v", "list"]).is_err());
+        assert!(Cli::try_parse_from(["refstack-tester", "upload-subunit", "f"]).is_err());
+        assert!(Cli::try_parse_from(["refstack-tester", "sign", "k", "--url", "x"]).is_err());
+    }
+}

@@ -1,0 +1,51 @@
+//! `list`: every page of the server's results, as lines or as one JSON array.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::Result;
+use refstack_tester::http::{self, ListFilters};
+
+use crate::cli::{GlobalArgs, ListArgs};
+
+pub(crate) async fn run(args: ListArgs, global: &GlobalArgs) -> Result<u8> {
+    let client = http::client(&super::api_http(&args.net))?;
+    let filters = ListFilters {
+        start_date: args.start_date.clone(),
+        end_date: args.end_date.clone(),
+        cpid: args.cpid.clone(),
+    };
+    let interactive = !args.json
+        && !global.assume_yes
+        && std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal();
+    let mut all = Vec::new();
+    let mut page = 1u64;
+    loop {
+        let body = http::get_results_page(&client, &args.net.url, page, &filters).await?;
+        let total_pages = body.pagination.total_pages;
+        if args.json {
+            all.extend(body.results);
+        } else {
+            let mut out = std::io::stdout().lock();
+            for r in &body.results {
+                writeln!(out, "{} - {}", r.created_at, r.url)?;
+            }
+        }
+        if page >= total_pages {
+            break;
+        }
+        page += 1;
+        if interactive {
+            print!("Press Enter to go to next page...");
+            std::io::stdout().flush()?;
+            let mut line = String::new();
+            if std::io::stdin().lock().read_line(&mut line)? == 0 {
+                break;
+            }
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    }
+    Ok(0)
+}

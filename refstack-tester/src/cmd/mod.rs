@@ -1,0 +1,62 @@
+//! One module per subcommand; each exposes `run(args, global) -> Result<exit code>`.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::Result;
+use refstack_tester::http::HttpOptions;
+
+use crate::cli::{Cli, Command, GlobalArgs, NetworkArgs};
+
+mod config;
+mod docs;
+mod list;
+mod report;
+mod sign;
+mod subunit;
+mod test;
+mod testlist;
+mod upload;
+
+/// Run the parsed command line; the value is the process exit code.
+pub(crate) async fn dispatch(cli: Cli) -> Result<u8> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Config(a) => config::run(a, g).await,
+        Command::List(a) => list::run(a, g).await,
+        Command::Sign(a) => sign::run(a, g).await,
+        Command::Upload(a) => upload::run(a, g).await,
+        Command::UploadSubunit(a) => upload::run_subunit(a, g).await,
+        Command::Completions(a) => docs::completions(a),
+        Command::Man(a) => docs::man(a),
+        Command::Test(a) => test::run(a, g).await,
+        Command::Testlist(a) => testlist::run(a, g).await,
+        Command::Report(a) => report::run(a, g).await,
+        Command::Subunit(c) => subunit::run(c, g).await,
+    }
+}
+
+/// The HTTP options for the RefStack API.
+pub(crate) fn api_http(net: &NetworkArgs) -> HttpOptions {
+    HttpOptions {
+        insecure: net.insecure,
+        ca_bundle: net.ca_bundle.clone(),
+        timeout: None,
+    }
+}
+
+/// Ask a yes/no question on stdout unless `-y`; only `yes`/`y` accept.
+pub(crate) fn confirm(global: &GlobalArgs, question: &str) -> Result<bool> {
+    if global.assume_yes {
+        return Ok(true);
+    }
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        tracing::debug!("stdin is not a terminal; reading the answer from it anyway");
+    }
+    print!("{question} (yes/y): ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    stdin.lock().read_line(&mut answer)?;
+    let answer = answer.trim().to_ascii_lowercase();
+    Ok(answer == "yes" || answer == "y")
+}

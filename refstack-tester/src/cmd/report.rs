@@ -1,0 +1,49 @@
+//! `report`: the compliance report of a result, offline.
+
+use anyhow::{Result, anyhow};
+use refstack_core::score::{self, Results};
+use refstack_core::{Guideline, Target};
+use refstack_subunit::TestRecord;
+use refstack_tester::guideline::{self, GuidelineSource};
+use refstack_tester::report;
+
+use crate::cli::{GlobalArgs, ReportArgs, ReportFormat};
+
+/// A guideline with the target to score against.
+pub(crate) struct Loaded {
+    guideline: Guideline,
+    target: Target,
+}
+
+pub(crate) async fn load_guideline(
+    spec: &str,
+    target: &str,
+    url: &str,
+    insecure: bool,
+) -> Result<Loaded> {
+    let target: Target = target.parse().map_err(|e| anyhow!("{e}"))?;
+    let guideline = guideline::load(&GuidelineSource::parse(spec), url, insecure).await?;
+    Ok(Loaded { guideline, target })
+}
+
+/// The text report of a finished run.
+pub(crate) fn text_report(loaded: &Loaded, records: &[TestRecord]) -> Result<String> {
+    let results = Results::from_records(records);
+    let r = score::score(&loaded.guideline, loaded.target, &results).map_err(|e| anyhow!("{e}"))?;
+    Ok(report::text(&r))
+}
+
+pub(crate) async fn run(args: ReportArgs, _global: &GlobalArgs) -> Result<u8> {
+    let g = &args.guideline;
+    let loaded = load_guideline(&g.guideline, &g.target, &g.url, g.insecure).await?;
+    let results = report::read_results(&args.result)?;
+    let r = score::score(&loaded.guideline, loaded.target, &results).map_err(|e| anyhow!("{e}"))?;
+    let out = match args.format {
+        ReportFormat::Text => report::text(&r),
+        ReportFormat::Json => report::json(&r)? + "\n",
+        ReportFormat::Junit => report::junit(&r),
+        ReportFormat::Html => report::html(&r),
+    };
+    print!("{out}");
+    Ok(if args.check && !r.compliant { 1 } else { 0 })
+}

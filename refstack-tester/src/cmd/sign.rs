@@ -1,0 +1,21 @@
+//! `sign`: print the public key and its self-signature for the RefStack UI.
+
+use anyhow::Result;
+use refstack_tester::sign;
+
+use crate::cli::{GlobalArgs, SignArgs};
+
+pub(crate) async fn run(args: SignArgs, _global: &GlobalArgs) -> Result<u8> {
+    let signed = sign::self_sign(&args.priv_key_to_sign)?;
+    if signed.derived {
+        tracing::warn!(
+            "Public key file {}.pub not found. Public key is generated from private one.",
+            args.priv_key_to_sign.display()
+        );
+    }
+    println!(
+        "Public key:\n{}\n\nSelf signature:\n{}\n",
+        signed.public_key, signed.signature_hex
+    );
+    Ok(0)
+}

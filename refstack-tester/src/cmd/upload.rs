@@ -1,0 +1,54 @@
+//! `upload` and `upload-subunit`, and the shared confirm-sign-send step.
+
+use anyhow::{Context, Result};
+use refstack_api_types::results::UploadRequest;
+use refstack_tester::{http, results, sign};
+
+use crate::cli::{GlobalArgs, NetworkArgs, UploadArgs, UploadSubunitArgs};
+
+/// Serialise `payload` once, sign those bytes when a key is given, POST
+/// them, and print the result page. Errors carry the server's message.
+pub(crate) async fn send(net: &NetworkArgs, payload: &UploadRequest) -> Result<()> {
+    let body = serde_json::to_vec(payload).context("cannot serialise the results")?;
+    let headers = match &net.priv_key {
+        Some(path) => {
+            let key = sign::load_private_key(path)?;
+            Some(sign::signature_headers(&key, &body)?)
+        }
+        None => None,
+    };
+    let client = http::client(&super::api_http(net))?;
+    let answer = http::upload_bytes(&client, &net.url, body, headers.as_ref()).await?;
+    println!("Test results uploaded!\nURL: {}", answer.url);
+    Ok(())
+}
+
+async fn confirm_and_send(
+    net: &NetworkArgs,
+    global: &GlobalArgs,
+    payload: &UploadRequest,
+) -> Result<u8> {
+    let question = format!("Test results will be uploaded to {}. Ok?", net.url);
+    if !super::confirm(global, &question)? {
+        eprintln!("Upload cancelled.");
+        return Ok(0);
+    }
+    send(net, payload).await?;
+    Ok(0)
+}
+
+pub(crate) async fn run(args: UploadArgs, global: &GlobalArgs) -> Result<u8> {
+    let payload = results::read_results_json(&args.file)?;
+    confirm_and_send(&args.net, global, &payload).await
+}
+
+pub(crate) async fn run_subunit(args: UploadSubunitArgs, global: &GlobalArgs) -> Result<u8> {
+    let cpid = refstack_tester::cpid::cpid_from_endpoint(&args.keystone_endpoint)?;
+    let records = results::read_stream_file(&args.file)?;
+    let payload = results::payload(&records, cpid, 0);
+    tracing::info!(
+        "Number of passed tests in given subunit file: {}",
+        payload.results.len()
+    );
+    confirm_and_send(&args.net, global, &payload).await
+}

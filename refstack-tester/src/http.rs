@@ -1,0 +1,244 @@
+//! The HTTP side: a TLS-configured client, the RefStack v1 results API
+//! (upload, list) and plain-text downloads (test lists, guidelines).
+
+use std::path::Path;
+use std::time::Duration;
+
+use refstack_api_types::results::{ResultsPage, UploadResponse};
+use reqwest::header::CONTENT_TYPE;
+
+use crate::error::{Error, one_line};
+
+/// TLS and timeout settings of an HTTP client.
+#[derive(Debug, Clone, Default)]
+pub struct HttpOptions {
+    /// Accept any certificate (`-k/--insecure`, or tempest.conf's
+    /// `disable_ssl_certificate_validation` for Keystone).
+    pub insecure: bool,
+    /// A PEM bundle of extra trusted CA certificates.
+    pub ca_bundle: Option<std::path::PathBuf>,
+    /// Overall timeout per request; `None` means 120 seconds.
+    pub timeout: Option<Duration>,
+}
+
+/// Build a reqwest client (rustls) with the given options.
+pub fn client(options: &HttpOptions) -> Result<reqwest::Client, Error> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("refstack-tester/", env!("CARGO_PKG_VERSION")))
+        .timeout(options.timeout.unwrap_or(Duration::from_secs(120)))
+        .connect_timeout(Duration::from_secs(30));
+    if options.insecure {
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    if let Some(path) = &options.ca_bundle {
+        builder = builder.tls_certs_merge(read_ca_bundle(path)?);
+    }
+    builder.build().map_err(|e| Error::Http {
+        url: String::new(),
+        message: format!("cannot build the HTTP client: {}", one_line(&e)),
+    })
+}
+
+fn read_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, Error> {
+    let pem = std::fs::read(path).map_err(|source| Error::Io {
+        action: "read the CA bundle",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::Config {
+        path: path.to_path_buf(),
+        message: format!("not a PEM certificate bundle: {}", one_line(&e)),
+    })
+}
+
+pub(crate) fn transport(url: &str, err: &reqwest::Error) -> Error {
+    Error::Http {
+        url: url.to_string(),
+        message: one_line(err),
+    }
+}
+
+/// The message a server put in an error body: RefStack's
+/// `{"title": …, "detail": …}`, Keystone's `{"error": {"message": …}}`, or
+/// the first line of the body text.
+pub fn server_message(body: &str) -> String {
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(body) {
+        let title = value.get("title").and_then(|v| v.as_str());
+        let detail = value
+            .get("detail")
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty());
+        match (title, detail) {
+            (Some(t), Some(d)) => return format!("{t}: {d}"),
+            (Some(t), None) => return t.to_string(),
+            (None, Some(d)) => return d.to_string(),
+            (None, None) => {}
+        }
+        if let Some(m) = value.pointer("/error/message").and_then(|v| v.as_str()) {
+            return m.to_string();
+        }
+        if let Some(m) = value.get("message").and_then(|v| v.as_str()) {
+            return m.to_string();
+        }
+    }
+    let line = body
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("(empty body)")
+        .trim();
+    line.chars().take(300).collect()
+}
+
+/// `<base>/v1/results/`, without doubling a trailing slash of `base`
+/// (upstream produced `//v1/…`).
+pub fn results_endpoint(base: &str) -> String {
+    format!("{}/v1/results/", base.trim_end_matches('/'))
+}
+
+/// The signature headers of an upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureHeaders {
+    /// `X-Signature`: lowercase hex of the RSA PKCS#1 v1.5 / SHA-256 signature of the body.
+    pub signature_hex: String,
+    /// `X-Public-Key`: `ssh-rsa AAAA…` without a comment.
+    pub public_key: String,
+}
+
+/// POST `body` (exactly these bytes) to `<base>/v1/results/`, with the
+/// signature headers when given. Anything but 201 is an error carrying the
+/// server's message.
+pub async fn upload_bytes(
+    client: &reqwest::Client,
+    base: &str,
+    body: Vec<u8>,
+    signature: Option<&SignatureHeaders>,
+) -> Result<UploadResponse, Error> {
+    let endpoint = results_endpoint(base);
+    let mut request = client
+        .post(&endpoint)
+        .header(CONTENT_TYPE, "application/json")
+        .body(body);
+    if let Some(sig) = signature {
+        request = request
+            .header("X-Signature", sig.signature_hex.as_str())
+            .header("X-Public-Key", sig.public_key.as_str());
+    }
+    let response = request.send().await.map_err(|e| transport(&endpoint, &e))?;
+    let status = response.status();
+    let text = response
+        .text()
+        .await
+        .map_err(|e| transport(&endpoint, &e))?;
+    tracing::info!("{endpoint} Response: {text}");
+    if status.as_u16() != 201 {
+        return Err(Error::Server {
+            url: endpoint,
+            status: status.as_u16(),
+            message: server_message(&text),
+        });
+    }
+    serde_json::from_str(&text).map_err(|e| Error::Input {
+        origin: endpoint,
+        message: format!("unexpected upload answer: {e}"),
+    })
+}
+
+/// GET a URL and return its body as text; any status other than 2xx is an error.
+pub async fn get_text(client: &reqwest::Client, url: &str) -> Result<String, Error> {
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| transport(url, &e))?;
+    let status = response.status();
+    let text = response.text().await.map_err(|e| transport(url, &e))?;
+    if !status.is_success() {
+        return Err(Error::Server {
+            url: url.to_string(),
+            status: status.as_u16(),
+            message: server_message(&text),
+        });
+    }
+    Ok(text)
+}
+
+/// GET one page of `<base>/v1/results/` (query `page`, `start_date`,
+/// `end_date`, `cpid`, in upstream's order).
+pub async fn get_results_page(
+    client: &reqwest::Client,
+    base: &str,
+    page: u64,
+    filters: &ListFilters,
+) -> Result<ResultsPage, Error> {
+    let endpoint = results_endpoint(base);
+    let mut query: Vec<(&str, String)> = vec![("page", page.to_string())];
+    if let Some(v) = &filters.start_date {
+        query.push(("start_date", v.clone()));
+    }
+    if let Some(v) = &filters.end_date {
+        query.push(("end_date", v.clone()));
+    }
+    if let Some(v) = &filters.cpid {
+        query.push(("cpid", v.clone()));
+    }
+    let response = client
+        .get(&endpoint)
+        .header(CONTENT_TYPE, "application/json")
+        .query(&query)
+        .send()
+        .await
+        .map_err(|e| transport(&endpoint, &e))?;
+    let status = response.status();
+    let text = response
+        .text()
+        .await
+        .map_err(|e| transport(&endpoint, &e))?;
+    if !status.is_success() {
+        return Err(Error::Server {
+            url: endpoint,
+            status: status.as_u16(),
+            message: server_message(&text),
+        });
+    }
+    serde_json::from_str(&text).map_err(|e| Error::Input {
+        origin: endpoint,
+        message: format!("unexpected results page: {e}"),
+    })
+}
+
+/// Filters of the results list.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilters {
+    /// `start_date`, e.g. `2015-04-24 01:23:56`.
+    pub start_date: Option<String>,
+    /// `end_date`.
+    pub end_date: Option<String>,
+    /// Exact cloud provider id.
+    pub cpid: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_and_messages() {
+        assert_eq!(
+            results_endpoint("http://h/api/"),
+            "http://h/api/v1/results/"
+        );
+        assert_eq!(results_endpoint("http://h/api"), "http://h/api/v1/results/");
+        assert_eq!(
+            server_message(
+                r#"{"code":400,"title":"Bad Request","detail":"Uploaded results must contain at least one passing test."}"#
+            ),
+            "Bad Request: Uploaded results must contain at least one passing test."
+        );
+        assert_eq!(server_message(r#"{"title":"Nope","code":401}"#), "Nope");
+        assert_eq!(
+            server_message(r#"{"error":{"code":401,"message":"bad creds"}}"#),
+            "bad creds"
+        );
+        assert_eq!(server_message("\n<html>oops</html>\n"), "<html>oops</html>");
+    }
+}

@@ -1,0 +1,266 @@
+//! Rendering `refstack-core`'s compliance report as text, JSON, JUnit XML
+//! or HTML, and reading the result to score (a results JSON or a subunit
+//! stream).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use refstack_core::payload::PassedTest;
+use refstack_core::score::{ComplianceReport, Outcome, Results};
+
+use crate::convert::xml_escape;
+use crate::error::Error;
+use crate::results;
+
+/// Read what to score: a results JSON (passed tests only) or a subunit
+/// stream (then failures, skips and tests not run are known too).
+pub fn read_results(path: &Path) -> Result<Results, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        action: "read the result",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if results::looks_like_json(&bytes) {
+        let payload = results::read_results_json(path)?;
+        let passed: Vec<PassedTest> = payload.results.into_iter().map(PassedTest::from).collect();
+        return Ok(Results::from_passed_tests(&passed));
+    }
+    let records = results::records_from_bytes(&bytes, false);
+    if records.is_empty() {
+        return Err(Error::Input {
+            origin: path.display().to_string(),
+            message: "neither a results JSON nor a subunit stream with tests".into(),
+        });
+    }
+    Ok(Results::from_records(&records))
+}
+
+fn pct(p: Option<f64>) -> String {
+    p.map_or("n/a".to_string(), |v| format!("{v:.1}%"))
+}
+
+fn outcome_word(o: Option<Outcome>) -> &'static str {
+    match o {
+        Some(Outcome::Passed) => "passed",
+        Some(Outcome::Failed) => "failed",
+        Some(Outcome::Skipped) => "skipped",
+        Some(Outcome::ExpectedFailure) => "expected failure",
+        Some(Outcome::UnexpectedSuccess) => "unexpected success",
+        Some(Outcome::Incomplete) => "incomplete",
+        Some(Outcome::NotRun) => "not run",
+        None => "not passed",
+    }
+}
+
+/// The report as text for a terminal.
+pub fn text(r: &ComplianceReport<'_>) -> String {
+    let mut t = String::new();
+    let q = &r.required;
+    let _ = writeln!(
+        t,
+        "Guideline {} (schema {}), target {} ({})",
+        r.guideline.unwrap_or("?"),
+        r.schema,
+        r.target,
+        r.program
+    );
+    let _ = writeln!(
+        t,
+        "Result: {}",
+        if r.compliant {
+            "COMPLIANT"
+        } else {
+            "NOT COMPLIANT"
+        }
+    );
+    let _ = writeln!(
+        t,
+        "Required: {} capabilities, {}/{} tests passed ({}); non-flagged {}/{} passed ({}); flagged: {} passed, {} not passed",
+        q.capabilities,
+        q.passed,
+        q.count,
+        pct(q.pass_percent),
+        q.non_flagged_passed,
+        q.non_flagged_total,
+        pct(q.non_flagged_pass_percent),
+        q.flagged_passed,
+        q.flagged_failed
+    );
+    for s in r
+        .statuses
+        .iter()
+        .filter(|s| s.status != "required" && s.count > 0)
+    {
+        let _ = writeln!(
+            t,
+            "{}: {} capabilities, {}/{} tests passed",
+            s.status,
+            s.capabilities.len(),
+            s.passed,
+            s.count
+        );
+    }
+    if !r.failing_required_capabilities.is_empty() {
+        let _ = writeln!(t, "\nFailing required capabilities:");
+        for s in r.statuses.iter().filter(|s| s.status == "required") {
+            for c in s.capabilities.iter().filter(|c| !c.passes) {
+                let _ = writeln!(t, "  {} [{}/{}]", c.id, c.passed, c.total);
+                for test in c.tests.iter().filter(|x| !x.passed && !x.flagged) {
+                    let _ = writeln!(t, "    {}: {}", outcome_word(test.outcome), test.name);
+                }
+            }
+        }
+    }
+    if let Some(o) = &r.extras.required_not_passed {
+        let _ = writeln!(
+            t,
+            "\nRequired tests not passed: {} failed, {} skipped, {} not run, {} other",
+            o.failed, o.skipped, o.not_run, o.other
+        );
+    }
+    if !r.extras.uuid_matches.is_empty() {
+        let _ = writeln!(
+            t,
+            "\n{} test(s) pass only by idempotent id (renamed); counting them the cloud would be {}",
+            r.extras.uuid_matches.len(),
+            if r.extras.compliant_with_uuid_matching {
+                "COMPLIANT"
+            } else {
+                "NOT COMPLIANT"
+            }
+        );
+    }
+    t
+}
+
+/// The report as pretty JSON (`refstack-core`'s serialisation).
+pub fn json(r: &ComplianceReport<'_>) -> Result<String, Error> {
+    serde_json::to_string_pretty(r).map_err(|e| Error::Input {
+        origin: "report".into(),
+        message: e.to_string(),
+    })
+}
+
+/// The report as JUnit XML: one suite per status, one test case per
+/// guideline test (`classname` = capability); non-flagged tests that did
+/// not pass are failures, flagged ones that did not pass are skipped.
+pub fn junit(r: &ComplianceReport<'_>) -> String {
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        x,
+        "<testsuites name=\"{} {}\">",
+        xml_escape(r.guideline.unwrap_or("guideline")),
+        r.target
+    );
+    for s in &r.statuses {
+        let tests: usize = s.capabilities.iter().map(|c| c.tests.len()).sum();
+        let failures: usize = s
+            .capabilities
+            .iter()
+            .flat_map(|c| &c.tests)
+            .filter(|t| !t.passed && !t.flagged)
+            .count();
+        let skipped: usize = s
+            .capabilities
+            .iter()
+            .flat_map(|c| &c.tests)
+            .filter(|t| !t.passed && t.flagged)
+            .count();
+        let _ = writeln!(
+            x,
+            "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" skipped=\"{skipped}\">",
+            s.status
+        );
+        for c in &s.capabilities {
+            for t in &c.tests {
+                let _ = write!(
+                    x,
+                    "    <testcase classname=\"{}\" name=\"{}\"",
+                    xml_escape(c.id),
+                    xml_escape(t.name)
+                );
+                if t.passed {
+                    x.push_str("/>\n");
+                } else if t.flagged {
+                    let _ = write!(
+                        x,
+                        ">\n      <skipped message=\"flagged: {}\"/>\n    </testcase>\n",
+                        xml_escape(t.flag_reason.unwrap_or(""))
+                    );
+                } else {
+                    let _ = write!(
+                        x,
+                        ">\n      <failure message=\"{}\"/>\n    </testcase>\n",
+                        outcome_word(t.outcome)
+                    );
+                }
+            }
+        }
+        x.push_str("  </testsuite>\n");
+    }
+    x.push_str("</testsuites>\n");
+    x
+}
+
+/// The report as a standalone HTML page.
+pub fn html(r: &ComplianceReport<'_>) -> String {
+    let mut h = String::from(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>RefStack compliance report</title>\n<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;text-align:left}.pass{color:#1a7f37}.fail{color:#cf222e}.flag{color:#9a6700}</style></head><body>\n",
+    );
+    let _ = writeln!(
+        h,
+        "<h1>{} &mdash; {} ({})</h1>",
+        xml_escape(r.guideline.unwrap_or("Guideline")),
+        r.target,
+        xml_escape(r.program)
+    );
+    let q = &r.required;
+    let _ = writeln!(
+        h,
+        "<p class=\"{}\"><strong>{}</strong></p>\n<p>Required: {}/{} tests passed ({}); non-flagged {}/{} ({}).</p>",
+        if r.compliant { "pass" } else { "fail" },
+        if r.compliant {
+            "Compliant"
+        } else {
+            "Not compliant"
+        },
+        q.passed,
+        q.count,
+        pct(q.pass_percent),
+        q.non_flagged_passed,
+        q.non_flagged_total,
+        pct(q.non_flagged_pass_percent)
+    );
+    for s in r.statuses.iter().filter(|s| !s.capabilities.is_empty()) {
+        let _ = writeln!(
+            h,
+            "<h2>{} ({}/{} passed)</h2>\n<table>",
+            s.status, s.passed, s.count
+        );
+        for c in &s.capabilities {
+            let _ = writeln!(
+                h,
+                "<tr><th class=\"{}\">{}</th><td>[{}/{}]</td></tr>",
+                if c.passes { "pass" } else { "fail" },
+                xml_escape(c.id),
+                c.passed,
+                c.total
+            );
+            for t in &c.tests {
+                let (class, word) = match (t.passed, t.flagged) {
+                    (true, _) => ("pass", "passed"),
+                    (false, true) => ("flag", "flagged"),
+                    (false, false) => ("fail", outcome_word(t.outcome)),
+                };
+                let _ = writeln!(
+                    h,
+                    "<tr><td class=\"{class}\">{word}</td><td>{}</td></tr>",
+                    xml_escape(t.name)
+                );
+            }
+        }
+        h.push_str("</table>\n");
+    }
+    h.push_str("</body></html>\n");
+    h
+}

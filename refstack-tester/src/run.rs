@@ -1,0 +1,332 @@
+//! The `test` flow as a library function: configuration checks, CPID,
+//! test-list normalisation, running Tempest with live progress, and the
+//! results JSON, following refstack-client's steps and file naming.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use refstack_api_types::results::UploadRequest;
+use refstack_subunit::{AsyncReader, Fold, FoldOptions, TestRecord, TestStatus};
+
+use crate::conf::KeystoneConfig;
+use crate::cpid::{self, Cpid};
+use crate::error::Error;
+use crate::http::{self, HttpOptions};
+use crate::progress::{Mode, Outcome, Progress};
+use crate::results;
+use crate::tempest::{self, RunExit, RunOptions, TeeReader, Tempest, TempestEnv};
+use crate::testlist::{self, Normalized};
+
+/// Everything `test` needs.
+#[derive(Debug, Clone)]
+pub struct TestRunConfig {
+    /// tempest.conf.
+    pub conf_file: PathBuf,
+    /// How to call Tempest.
+    pub tempest: Tempest,
+    /// A test list file or URL.
+    pub test_list: Option<String>,
+    /// Run in parallel instead of `--serial`.
+    pub parallel: bool,
+    /// Arguments after `--` (a bare first word means `--regex`).
+    pub extra_args: Vec<String>,
+    /// `-r TAG`: results go to `<TAG>-<N>.json`.
+    pub result_tag: Option<String>,
+    /// Where results go (default: `.stestr` in Tempest's directory).
+    pub output_dir: Option<PathBuf>,
+    /// `-k`: no certificate checks anywhere.
+    pub insecure: bool,
+    /// Let Tempest's stderr through.
+    pub show_stderr: bool,
+    /// Progress display.
+    pub progress: Mode,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct TestRunOutcome {
+    /// Tempest's exit.
+    pub exit: RunExit,
+    /// The cloud provider id, found before the run.
+    pub cpid: Cpid,
+    /// Test records in completion order (still-running ones last).
+    pub records: Vec<TestRecord>,
+    /// The results (upload payload).
+    pub payload: UploadRequest,
+    /// The results JSON written, if the run produced any test.
+    pub json_path: Option<PathBuf>,
+    /// The raw subunit v2 stream Tempest wrote.
+    pub stream_path: PathBuf,
+    /// The test-list matching, when a list was given.
+    pub normalized: Option<Normalized>,
+}
+
+/// Check the configuration file as refstack-client does.
+pub fn check_conf_file(path: &Path) -> Result<(), Error> {
+    if !path.is_file() {
+        return Err(Error::Input {
+            origin: path.display().to_string(),
+            message: "Conf file not valid: not a file".into(),
+        });
+    }
+    std::fs::File::open(path).map_err(|source| Error::Io {
+        action: "read (You do not have read access to)",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(())
+}
+
+/// The results file stem: `<N>` or `<TAG>-<N>`, with N from stestr's
+/// `next-stream` (0 when absent), moved past stems already used in `dir`.
+pub fn result_stem(work_dir: &Path, dir: &Path, tag: Option<&str>) -> String {
+    let next: u64 = std::fs::read_to_string(work_dir.join(".stestr").join("next-stream"))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
+    let stem = |n: u64| match tag {
+        Some(t) => format!("{t}-{n}"),
+        None => n.to_string(),
+    };
+    let mut n = next;
+    while dir.join(format!("{}.json", stem(n))).exists()
+        || dir.join(format!("{}.subunit", stem(n))).exists()
+    {
+        n += 1;
+    }
+    stem(n)
+}
+
+/// Translate the arguments after `--`: a bare first word (or several) is a
+/// `--regex` (joined, Tempest splits it on blanks); options pass verbatim.
+pub fn tempest_passthrough(extra: &[String]) -> Vec<String> {
+    match extra.first() {
+        None => Vec::new(),
+        Some(first) if first.starts_with('-') => extra.to_vec(),
+        Some(_) => {
+            let split = extra
+                .iter()
+                .position(|a| a.starts_with('-'))
+                .unwrap_or(extra.len());
+            let mut out = vec!["--regex".to_string(), extra[..split].join(" ")];
+            out.extend(extra[split..].iter().cloned());
+            out
+        }
+    }
+}
+
+fn outcome_of(status: TestStatus) -> Option<Outcome> {
+    match status {
+        TestStatus::Success | TestStatus::ExpectedFail => Some(Outcome::Passed),
+        TestStatus::Fail | TestStatus::UnexpectedSuccess => Some(Outcome::Failed),
+        TestStatus::Skip => Some(Outcome::Skipped),
+        TestStatus::Exists | TestStatus::InProgress => None,
+    }
+}
+
+/// Normalise a test list against the installed Tempest and write the
+/// include list; warn about unmatched entries and missing plugins.
+async fn prepare_list(
+    config: &TestRunConfig,
+    env: &TempestEnv,
+    location: &str,
+    include_path: &Path,
+) -> Result<Normalized, Error> {
+    tracing::info!("Normalizing test list...");
+    let client = http::client(&HttpOptions {
+        insecure: config.insecure,
+        ..Default::default()
+    })?;
+    let list = testlist::read_list(&client, location).await?;
+    let known = config.tempest.list_tests(env).await?;
+    let normalized = testlist::normalize(&list, &known);
+    for (entry, ids) in &normalized.by_uuid {
+        tracing::info!("{entry} matched by idempotent id: {}", ids.join(", "));
+    }
+    if !normalized.unmatched.is_empty() {
+        tracing::warn!(
+            "{} test(s) of the list are not in this Tempest: {}",
+            normalized.unmatched.len(),
+            normalized.unmatched.join(", ")
+        );
+        match config.tempest.list_plugins(env).await {
+            Ok(plugins) => {
+                for (root, package) in testlist::missing_plugins(&normalized.unmatched, &plugins) {
+                    tracing::warn!(
+                        "the test list needs tests from '{root}', but no installed Tempest plugin \
+                         provides them: install {package} next to Tempest"
+                    );
+                }
+            }
+            Err(e) => tracing::debug!("cannot list Tempest plugins: {e}"),
+        }
+    }
+    if normalized.ids.is_empty() {
+        return Err(Error::Input {
+            origin: location.to_string(),
+            message: "Test list is either empty or no valid test cases for the tempest \
+                      environment were found."
+                .into(),
+        });
+    }
+    tracing::debug!("Number of tests: {}", normalized.ids.len());
+    testlist::write_include_list(include_path, &normalized.ids)?;
+    Ok(normalized)
+}
+
+/// Run Tempest against the cloud of `config.conf_file` and write the results.
+pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> {
+    check_conf_file(&config.conf_file)?;
+    let env = TempestEnv::for_conf(&config.conf_file)?;
+    let keystone = KeystoneConfig::from_file(&config.conf_file)?;
+    let work_dir = config.tempest.work_dir();
+    let out_dir = config
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| work_dir.join(".stestr"));
+    std::fs::create_dir_all(&out_dir).map_err(|source| Error::Io {
+        action: "create the output directory",
+        path: out_dir.clone(),
+        source,
+    })?;
+    let stem = result_stem(&work_dir, &out_dir, config.result_tag.as_deref());
+
+    let keystone_http = HttpOptions {
+        insecure: config.insecure || keystone.disable_ssl_certificate_validation,
+        ca_bundle: keystone.ca_certificates_file.clone(),
+        timeout: None,
+    };
+    let cpid = cpid::discover(&http::client(&keystone_http)?, &keystone).await?;
+    tracing::info!("CPID: {}", cpid.cpid);
+
+    let started = Instant::now();
+    let mut options = RunOptions {
+        parallel: config.parallel,
+        show_stderr: config.show_stderr,
+        ..Default::default()
+    };
+    let mut normalized = None;
+    if let Some(location) = &config.test_list {
+        let include_path = out_dir.join(format!("{stem}.include-list"));
+        normalized = Some(prepare_list(config, &env, location, &include_path).await?);
+        options.legacy_whitelist = !config.tempest.supports_include_list(&env).await;
+        options.include_list = Some(include_path);
+    }
+    options.extra_args = tempest_passthrough(&config.extra_args)
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    let total = normalized.as_ref().map(|n| n.ids.len() as u64);
+
+    let stream_path = out_dir.join(format!("{stem}.subunit"));
+    let raw = std::fs::File::create(&stream_path).map_err(|source| Error::Io {
+        action: "create",
+        path: stream_path.clone(),
+        source,
+    })?;
+    tracing::info!("Starting Tempest test...");
+    let mode = config.progress;
+    let (exit, consumed) = tempest::run(&config.tempest, &env, &options, |stdout| async move {
+        let mut progress = Progress::new(mode, total);
+        let mut done: Vec<TestRecord> = Vec::new();
+        let mut tee = TeeReader::new(stdout, std::io::BufWriter::new(raw));
+        let options = FoldOptions {
+            attachments: false,
+            ..FoldOptions::default()
+        };
+        let mut fold = Fold::with_options(
+            |r: TestRecord| {
+                if let Some(o) = outcome_of(r.status) {
+                    progress.finished(&r.id, o);
+                }
+                done.push(r);
+            },
+            options,
+        );
+        let read = AsyncReader::new(&mut tee)
+            .run(&mut fold)
+            .await
+            .map_err(|e| e.to_string());
+        // Tests still running at the end are handed to the sink too.
+        let _ = fold.finish();
+        let _ = progress.finish();
+        let (copy, copy_err) = tee.into_parts();
+        let flushed = copy.into_inner().map_err(|e| e.error().to_string());
+        (done, read, copy_err.map(|e| e.to_string()), flushed.err())
+    })
+    .await?;
+    let (records, read, copy_err, flush_err) = consumed;
+    if let Err(e) = read {
+        tracing::warn!("reading Tempest's output failed: {e}");
+    }
+    if let Some(e) = copy_err.or(flush_err) {
+        return Err(Error::Input {
+            origin: stream_path.display().to_string(),
+            message: format!("cannot keep the raw stream: {e}"),
+        });
+    }
+    let duration = i64::try_from(started.elapsed().as_secs()).unwrap_or(i64::MAX);
+    tracing::info!("Tempest test complete.");
+    tracing::info!("Subunit results located in: {}", stream_path.display());
+
+    let payload = results::payload(&records, cpid.cpid.clone(), duration);
+    let json_path = if records.is_empty() {
+        if exit.code != Some(0) {
+            tracing::warn!(
+                "tempest run did not produce any test result (exit code {:?}). Review the command \
+                 and try again.",
+                exit.code
+            );
+            for line in &exit.stderr_tail {
+                eprintln!("  tempest: {line}");
+            }
+        }
+        None
+    } else {
+        tracing::info!("Number of passed tests: {}", payload.results.len());
+        let path = out_dir.join(format!("{stem}.json"));
+        results::write_results_json(&path, &payload)?;
+        tracing::info!("JSON results saved in: {}", path.display());
+        Some(path)
+    };
+    Ok(TestRunOutcome {
+        exit,
+        cpid,
+        records,
+        payload,
+        json_path,
+        stream_path,
+        normalized,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passthrough() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            tempest_passthrough(&s(&["tempest.api.compute"])),
+            s(&["--regex", "tempest.api.compute"])
+        );
+        assert_eq!(
+            tempest_passthrough(&s(&["a", "b", "--concurrency", "2"])),
+            s(&["--regex", "a b", "--concurrency", "2"])
+        );
+        assert_eq!(tempest_passthrough(&s(&["--smoke"])), s(&["--smoke"]));
+        assert!(tempest_passthrough(&[]).is_empty());
+    }
+
+    #[test]
+    fn stems() {
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(result_stem(d.path(), d.path(), None), "0");
+        std::fs::create_dir(d.path().join(".stestr")).unwrap();
+        std::fs::write(d.path().join(".stestr/next-stream"), "4\n").unwrap();
+        assert_eq!(result_stem(d.path(), d.path(), Some("tag")), "tag-4");
+        std::fs::write(d.path().join("4.json"), "{}").unwrap();
+        assert_eq!(result_stem(d.path(), d.path(), None), "5");
+    }
+}

@@ -1,0 +1,197 @@
+//! Loopback fakes shared by the integration tests: a Keystone (v2 and v3)
+//! and a RefStack results API that records uploads.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::post;
+use serde_json::{Value, json};
+
+/// An upload as the fake server received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub body: Vec<u8>,
+    pub signature: Option<String>,
+    pub public_key: Option<String>,
+    pub content_type: Option<String>,
+}
+
+/// A check run on each upload; an error text makes the server answer 400.
+pub type Verifier = Box<dyn Fn(&Received) -> Result<(), String> + Send>;
+
+/// Shared state of the fake servers.
+#[derive(Default)]
+pub struct FakeState {
+    pub uploads: Mutex<Vec<Received>>,
+    pub token_requests: Mutex<Vec<Value>>,
+    /// Status the upload endpoint answers with (default 201).
+    pub upload_status: Mutex<Option<u16>>,
+    /// Number of result pages the list endpoint serves.
+    pub pages: Mutex<u64>,
+    /// Extra verification hook run on each upload: returns an error text to answer 400.
+    pub verify: Mutex<Option<Verifier>>,
+}
+
+/// A running fake server.
+pub struct Fake {
+    pub addr: SocketAddr,
+    pub state: Arc<FakeState>,
+}
+
+impl Fake {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+async fn v3_tokens(State(s): State<Arc<FakeState>>, body: Bytes) -> impl IntoResponse {
+    let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    s.token_requests.lock().unwrap().push(req.clone());
+    if req.pointer("/auth/identity/password/user/password") != Some(&json!("secret")) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(
+                json!({"error": {"code": 401, "message": "The request you have made requires authentication."}}),
+            ),
+        );
+    }
+    (
+        StatusCode::CREATED,
+        axum::Json(json!({"token": {"catalog": [
+            {"type": "compute", "id": "NOVA-ID", "endpoints": []},
+            {"type": "identity", "id": "KEYSTONE-IDENTITY-SERVICE-ID", "endpoints": [{"id": "EP"}]}
+        ]}})),
+    )
+}
+
+async fn v3_no_catalog(body: Bytes) -> impl IntoResponse {
+    let _ = body;
+    (StatusCode::CREATED, axum::Json(json!({"token": {}})))
+}
+
+async fn v2_tokens(State(s): State<Arc<FakeState>>, body: Bytes) -> impl IntoResponse {
+    let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    s.token_requests.lock().unwrap().push(req);
+    (
+        StatusCode::OK,
+        axum::Json(json!({"access": {"serviceCatalog": [
+            {"type": "identity", "id": "svc", "endpoints": [{"id": "V2-IDENTITY-ENDPOINT-ID"}]}
+        ]}})),
+    )
+}
+
+async fn upload(
+    State(s): State<Arc<FakeState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> impl IntoResponse {
+    let h = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let rec = Received {
+        body: body.to_vec(),
+        signature: h("x-signature"),
+        public_key: h("x-public-key"),
+        content_type: h("content-type"),
+    };
+    if let Some(status) = *s.upload_status.lock().unwrap() {
+        s.uploads.lock().unwrap().push(rec);
+        return (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            axum::Json(json!({"code": status, "title": "Bad Request",
+                "detail": "Uploaded results must contain at least one passing test."})),
+        );
+    }
+    let verdict = s.verify.lock().unwrap().as_ref().map(|v| v(&rec));
+    if let Some(Err(e)) = verdict {
+        s.uploads.lock().unwrap().push(rec);
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"code": 400, "title": e})),
+        );
+    }
+    s.uploads.lock().unwrap().push(rec);
+    (
+        StatusCode::CREATED,
+        axum::Json(json!({"test_id": "0000-1111", "url": "http://ui/#/results/0000-1111"})),
+    )
+}
+
+async fn list(
+    State(s): State<Arc<FakeState>>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> impl IntoResponse {
+    let pages = (*s.pages.lock().unwrap()).max(1);
+    let page: u64 = q
+        .iter()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(1);
+    if page > pages {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(
+                json!({"code": 400, "title": "Invalid page number: The page number is greater than the total number of pages."}),
+            ),
+        );
+    }
+    let filters: Vec<String> = q
+        .iter()
+        .filter(|(k, _)| k != "page")
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    (
+        StatusCode::OK,
+        axum::Json(json!({
+            "results": [{"created_at": format!("2026-01-0{page} 00:00:00"), "id": format!("id-{page}"),
+                         "duration_seconds": 10, "verification_status": 0, "product_version": null,
+                         "meta": {"filters": filters.join("&")},
+                         "url": format!("http://ui/#/results/{page}")}],
+            "pagination": {"current_page": page, "total_pages": pages}})),
+    )
+}
+
+/// Start the fakes on 127.0.0.1 (random port).
+pub async fn start() -> Fake {
+    let state = Arc::new(FakeState::default());
+    let app = Router::new()
+        .route("/identity/v3/auth/tokens", post(v3_tokens))
+        .route("/nocatalog/v3/auth/tokens", post(v3_no_catalog))
+        .route("/identity/v2.0/tokens", post(v2_tokens))
+        .route("/api/v1/results/", post(upload).get(list))
+        .with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Fake { addr, state }
+}
+
+/// Start the fakes on a runtime thread of their own (for blocking tests
+/// that run the binary).
+pub fn start_background() -> (Fake, tokio::runtime::Runtime) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let fake = rt.block_on(start());
+    (fake, rt)
+}
+
+/// A port nothing listens on.
+pub fn dead_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}

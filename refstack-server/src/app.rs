@@ -7,7 +7,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -36,6 +36,14 @@ pub fn app(state: AppState) -> Router {
         .with_state(state);
     let prefix = cfg.api_prefix.clone();
     let normalized = tower::util::MapRequest::new(api, move |req: Request| normalize(req, &prefix));
+    let dev_mode = cfg.app_dev_mode;
+    let normalized = tower::util::MapResponse::new(normalized, move |resp: Response| {
+        if dev_mode {
+            crate::error::with_dev_detail(resp)
+        } else {
+            resp
+        }
+    });
 
     Router::new().fallback_service(normalized).layer(
         ServiceBuilder::new()

@@ -124,11 +124,32 @@ impl IntoResponse for ApiError {
             }),
             Self::Internal(msg) => {
                 tracing::error!(error = %msg, "internal server error");
-                json!({"title": "Internal Server Error", "code": 500})
+                let mut resp = (
+                    status,
+                    axum::Json(json!({"title": "Internal Server Error", "code": 500})),
+                )
+                    .into_response();
+                resp.extensions_mut().insert(InternalDetail(msg.clone()));
+                return resp;
             }
         };
         (status, axum::Json(body)).into_response()
     }
+}
+
+/// The message of an internal error, attached to its response so that
+/// `app_dev_mode` can show it as `detail` (reference §1.3).
+#[derive(Debug, Clone)]
+pub struct InternalDetail(pub String);
+
+/// Response mapper used when `app_dev_mode` is on: adds `"detail"` to 500
+/// answers of internal errors, as upstream's dev mode does.
+pub fn with_dev_detail(mut resp: Response) -> Response {
+    let Some(InternalDetail(msg)) = resp.extensions_mut().remove::<InternalDetail>() else {
+        return resp;
+    };
+    let body = json!({"title": "Internal Server Error", "code": 500, "detail": msg});
+    (resp.status(), axum::Json(body)).into_response()
 }
 
 /// The result type of handlers.

@@ -325,3 +325,43 @@ async fn all_sources_failing_gives_an_empty_list() {
     let r = t.get("/v1/guidelines").send().await.expect(200, "list");
     assert_eq!(r.json(), json!({"powered": []}));
 }
+
+#[tokio::test]
+async fn sync_downloads_into_a_directory_source() {
+    // `refstack-server guidelines sync`: remote files land in the local
+    // directory layout, which then serves the same list.
+    let (base, _) = fake_host().await;
+    let mut gcfg = base_config().guidelines;
+    gcfg.dir = None;
+    gcfg.sources = Some(vec![
+        SourceConfig::Gitea {
+            repo_url: format!("{base}/gitea"),
+            git_ref: Some("stable".into()),
+        },
+        SourceConfig::Github {
+            repo_url: format!("{base}/github"),
+            raw_url: format!("{base}/raw"),
+            git_ref: None,
+        },
+    ]);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let report = refstack_server::guidelines::source::Sources::new(&gcfg)
+        .download_all(tmp.path())
+        .await
+        .expect("sync");
+    assert_eq!(report.saved.len(), 3, "{report:?}");
+    assert!(report.failed.is_empty());
+    assert!(tmp.path().join("add-ons/dns.2020.06.json").is_file());
+    let mut cfg = base_config();
+    cfg.guidelines.dir = Some(tmp.path().to_owned());
+    let t = sqlite_app(cfg).await;
+    let r = t.get("/v1/guidelines").send().await.expect(200, "list");
+    assert_eq!(
+        r.json(),
+        json!({
+            "dns": [{"name": "2020.06.json", "file": "dns.2020.06.json"}],
+            "powered": [{"name": "2020.06.json", "file": "2020.06.json"},
+                        {"name": "next.json", "file": "next.json"}]
+        })
+    );
+}

@@ -266,3 +266,20 @@ async fn graceful_shutdown_finishes_an_inflight_upload() {
     .expect("list");
     assert_eq!(page.total, 1, "the in-flight upload was stored");
 }
+
+#[tokio::test]
+async fn internal_errors_and_dev_mode_detail() {
+    // §1.3 shape 2: a failing database is a 500 "Internal Server Error";
+    // `app_dev_mode` adds the message as `detail`.
+    for dev in [false, true] {
+        let mut cfg = base_config();
+        cfg.app_dev_mode = dev;
+        let t = sqlite_app(cfg).await;
+        t.dbh().close().await;
+        let r = t.get("/v1/results").send().await.expect(500, "closed db");
+        let j = r.json();
+        assert_eq!(j["title"], "Internal Server Error");
+        assert_eq!(j["code"], 500);
+        assert_eq!(j.get("detail").is_some(), dev, "{j}");
+    }
+}

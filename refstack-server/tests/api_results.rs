@@ -230,6 +230,67 @@ async fn auto_association_by_cpid() {
 }
 
 #[tokio::test]
+async fn private_products_are_hidden_from_plain_users() {
+    // §2.1: for role `user`, `product_version` is null when its product is
+    // private and meta is filtered to shared/guideline/target.
+    for t in TestApp::all().await {
+        let l = t.label().to_owned();
+        let id = t.upload(Who::Carol, "cpid-carol", &NAMES).await;
+        t.post(&format!("/v1/results/{id}/meta/shared"))
+            .as_(Who::Carol)
+            .raw("true")
+            .send()
+            .await
+            .expect(201, &l);
+        let r = t
+            .get(&format!("/v1/results/{id}"))
+            .send()
+            .await
+            .expect(200, &l);
+        let j = r.json();
+        assert_eq!(j["user_role"], "user", "{l}");
+        assert!(j.get("cpid").is_none(), "{l}");
+        assert_eq!(j["meta"], json!({"shared": "true"}), "{l}");
+        assert_eq!(
+            j["product_version"]["id"], t.version_id,
+            "{l}: public product shown"
+        );
+        t.put(&format!("/v1/products/{}", t.product_id))
+            .as_(Who::Carol)
+            .json(json!({"public": false}))
+            .send()
+            .await
+            .expect(200, &l);
+        let r = t
+            .get(&format!("/v1/results/{id}"))
+            .send()
+            .await
+            .expect(200, &l);
+        assert_eq!(r.json()["product_version"], json!(null), "{l}");
+        let r = t.get("/v1/results").send().await.expect(200, &l);
+        assert_eq!(
+            r.json()["results"][0]["product_version"],
+            json!(null),
+            "{l}"
+        );
+        // Owner and foundation still see it.
+        for who in [Who::Carol, Who::Dave] {
+            let r = t
+                .get(&format!("/v1/results/{id}"))
+                .as_(who)
+                .send()
+                .await
+                .expect(200, &l);
+            assert_eq!(
+                r.json()["product_version"]["id"],
+                t.version_id,
+                "{l}: {who:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn listing_filters_and_visibility() {
     let cfg = || {
         let mut c = common::base_config();

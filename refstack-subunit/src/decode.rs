@@ -456,7 +456,7 @@ impl Decoder {
                     )?;
                 }
                 Step::NeedMore => {
-                    self.wants = self.v2.wants().saturating_sub(used).max(1);
+                    self.wants = self.v2.wants().max(1);
                     return Ok(used);
                 }
             }

@@ -44,23 +44,30 @@ impl<F: FnMut(TestRecord)> RecordSink for F {
 /// builds upload payloads from).
 #[derive(Debug, Default, Clone)]
 pub struct Records {
-    slots: Vec<Option<TestRecord>>,
+    records: Vec<TestRecord>,
+    sorted: bool,
 }
 
 impl Records {
     /// The records in first-seen order.
-    pub fn into_vec(self) -> Vec<TestRecord> {
-        self.slots.into_iter().flatten().collect()
+    pub fn into_vec(mut self) -> Vec<TestRecord> {
+        if !self.sorted {
+            // Completion order is nearly first-seen order: the stable
+            // sort's run detection makes this close to linear.
+            self.records.sort_by_key(|r| r.order);
+        }
+        self.records
     }
 }
 
 impl RecordSink for Records {
     fn record(&mut self, record: TestRecord) {
-        let i = record.order as usize;
-        if self.slots.len() <= i {
-            self.slots.resize_with(i + 1, || None);
+        match self.records.last() {
+            None => self.sorted = true,
+            Some(last) if last.order > record.order => self.sorted = false,
+            Some(_) => {}
         }
-        self.slots[i] = Some(record);
+        self.records.push(record);
     }
 }
 
@@ -217,7 +224,9 @@ impl<R: RecordSink> Fold<R> {
         let rec = match self.open.get_mut(key) {
             Some(rec) => rec,
             None => {
-                let mut rec = TestRecord::new(id, TestStatus::InProgress);
+                // The id is taken from the key when the record leaves the
+                // map: one allocation for both.
+                let mut rec = TestRecord::new(String::new(), TestStatus::InProgress);
                 rec.route_code = p.route_code.map(str::to_string);
                 rec.first_timestamp = p.timestamp;
                 rec.order = self.next_order;
@@ -252,9 +261,9 @@ impl<R: RecordSink> Fold<R> {
             rec.tags.extend(tags.iter().map(str::to_string));
         }
         if !p.status.is_interim()
-            && let Some((_, rec)) = self.open.remove_entry(key)
+            && let Some((key, rec)) = self.open.remove_entry(key)
         {
-            self.emit(rec);
+            self.emit(with_id(key, rec));
         }
     }
 
@@ -279,7 +288,7 @@ impl<R: RecordSink> Fold<R> {
     /// order, status `InProgress` unless a status other than a final one
     /// was seen, no last timestamp) and returns the sink and the summary.
     pub fn finish(mut self) -> (R, RunSummary) {
-        let mut rest: Vec<TestRecord> = self.open.drain().map(|(_, r)| r).collect();
+        let mut rest: Vec<TestRecord> = self.open.drain().map(|(k, r)| with_id(k, r)).collect();
         rest.sort_unstable_by_key(|r| r.order);
         for mut rec in rest {
             rec.last_timestamp = None;
@@ -287,6 +296,16 @@ impl<R: RecordSink> Fold<R> {
         }
         (self.out, self.summary)
     }
+}
+
+/// Moves the map key (`id` or `id NUL route`) into the record as its id.
+fn with_id(key: Box<str>, mut rec: TestRecord) -> TestRecord {
+    let mut id = key.into_string();
+    if let Some(route) = &rec.route_code {
+        id.truncate(id.len().saturating_sub(route.len() + 1));
+    }
+    rec.id = id;
+    rec
 }
 
 impl<R: RecordSink> Sink for Fold<R> {

@@ -832,7 +832,7 @@ impl<'a> Body<'a> {
         let n = self.varint(field)? as usize;
         let b = self.bytes(n, field)?;
         let s = std::str::from_utf8(b).map_err(|_| PacketError::Utf8 { field })?;
-        if b.contains(&0) {
+        if memchr::memchr(0, b).is_some() {
             return Err(PacketError::Nul { field });
         }
         Ok(s)

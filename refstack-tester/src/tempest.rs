@@ -421,6 +421,32 @@ mod tests {
     }
 
     #[test]
+    fn locate_rules() {
+        let d = tempfile::tempdir().unwrap();
+        // A refstack-client checkout: tools/with_venv.sh + .venv.
+        std::fs::create_dir_all(d.path().join("tools")).unwrap();
+        std::fs::create_dir_all(d.path().join(".venv/bin")).unwrap();
+        std::fs::write(d.path().join("tools/with_venv.sh"), "#!/bin/sh\n").unwrap();
+        let t = Tempest::locate(Some(d.path()), None).unwrap();
+        assert_eq!(t.program, d.path().join("tools/with_venv.sh"));
+        assert_eq!(t.prefix, vec![OsString::from("tempest")]);
+        assert_eq!(t.dir.as_deref(), Some(d.path()));
+        // A plain venv.
+        std::fs::remove_file(d.path().join("tools/with_venv.sh")).unwrap();
+        std::fs::write(d.path().join(".venv/bin/tempest"), "#!/bin/sh\n").unwrap();
+        let t = Tempest::locate(Some(d.path()), None).unwrap();
+        assert_eq!(t.program, d.path().join(".venv/bin/tempest"));
+        assert!(t.prefix.is_empty());
+        // An explicit binary wins; a missing directory is an error.
+        let t = Tempest::locate(Some(d.path()), Some(Path::new("/bin/true"))).unwrap();
+        assert_eq!(t.program, PathBuf::from("/bin/true"));
+        let e = Tempest::locate(Some(Path::new("/nonexistent/x")), None).unwrap_err();
+        assert!(e.to_string().contains("not a directory"), "{e}");
+        let e = Tempest::locate(None, Some(Path::new("no-such-tempest-binary"))).unwrap_err();
+        assert!(e.to_string().contains("not found on PATH"), "{e}");
+    }
+
+    #[test]
     fn run_args() {
         let o = RunOptions {
             include_list: Some(PathBuf::from("/l")),

@@ -60,6 +60,13 @@ pub async fn read_list(client: &reqwest::Client, location: &str) -> Result<Vec<S
         .collect())
 }
 
+/// The error texts RefStack's test-list endpoint sends with status 200
+/// (`Error getting JSON content for version: X`, `Invalid target: X`).
+pub fn server_error_text(body: &str) -> Option<&str> {
+    let t = body.trim();
+    (t.starts_with("Error getting JSON content") || t.starts_with("Invalid target")).then_some(t)
+}
+
 /// The outcome of matching a list against Tempest's ids.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Normalized {

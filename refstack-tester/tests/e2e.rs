@@ -108,6 +108,12 @@ fn test_run_list_upload_signed() {
     );
     assert!(stderr.contains("designate-tempest-plugin"), "{stderr}");
     assert!(stderr.contains("matched by idempotent id"), "{stderr}");
+    // Plain progress lines (stderr is not a terminal): done/total and counts.
+    assert!(stderr.contains("[6/6] ok fake_tempest_plugin.tests.test_fake.FakeTest.test_pass_no_id (passed 4 failed 1 skipped 1"), "{stderr}");
+    assert!(
+        stderr.contains("6 tests: 4 passed, 1 failed, 1 skipped"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
 
     let json = std::fs::read_to_string(out.join("mytag-0.json")).unwrap();
@@ -255,6 +261,15 @@ fn upload_commands_and_failures() {
         .success()
         .stdout(predicate::str::contains("Ok? (yes/y)"));
     assert_eq!(fake.state.uploads.lock().unwrap().len(), 1);
+    // No answer at all (closed stdin): an error, not a silent skip.
+    bin()
+        .args(["upload", "--url"])
+        .arg(fake.url("/api"))
+        .arg(&file)
+        .write_stdin("")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("pass -y"));
 
     // A failed upload: non-zero with the server's message.
     *fake.state.upload_status.lock().unwrap() = Some(400);
@@ -588,4 +603,88 @@ fn subunit_tools_completions_and_man() {
         .assert()
         .success();
     assert!(mandir.join("refstack-tester-test.1").is_file());
+}
+
+#[test]
+fn guideline_versions_from_a_server() {
+    let (fake, _rt) = common::start_background();
+    let api = fake.url("/api");
+    // testlist from the server: the body verbatim, query as the endpoint expects.
+    bin()
+        .args([
+            "testlist",
+            "--guideline",
+            "2099.01",
+            "--type",
+            "required",
+            "--flag",
+            "false",
+            "--url",
+            &api,
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with(
+            "# target=platform&type=required&alias=true&flag=false",
+        ));
+    // The server's 200 error text is an error here.
+    bin()
+        .args(["testlist", "--guideline", "1999.01", "--url", &api])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "Error getting JSON content for version: 1999.01",
+        ));
+    // report with a guideline fetched by version.
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    std::fs::write(&json, r#"{"cpid": "c", "duration_seconds": 1, "results": [{"name": "tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_list_flavors"}]}"#).unwrap();
+    bin()
+        .arg("report")
+        .arg(&json)
+        .args(["--guideline", "2099.01", "--url", &api])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Result: NOT COMPLIANT").and(predicate::str::contains("not passed: tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_get_flavor")));
+    bin()
+        .arg("report")
+        .arg(&json)
+        .args(["--guideline", "2000.01", "--url", &api])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("unable to get the JSON content"));
+    // A test list from a URL, normalised against the fake Tempest.
+    let conf = cloud(dir.path(), &fake.url("/identity/v3"), "secret");
+    bin()
+        .current_dir(dir.path())
+        .env("REFSTACK_TEMPEST_BIN", fake_tempest())
+        .args(["test", "-s", "-c"])
+        .arg(&conf)
+        .args([
+            "--test-list",
+            &format!("{api}/v1/guidelines/2099.01/tests?target=platform"),
+        ])
+        .assert()
+        .code(0)
+        // The list came from a server: the run is scored against its guideline.
+        .stdout(
+            predicate::str::contains("Guideline 2099.01")
+                .and(predicate::str::contains("Result: COMPLIANT")),
+        );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(".stestr/0.json")).unwrap())
+            .unwrap();
+    assert_eq!(v["results"].as_array().unwrap().len(), 2);
+    // The HTTP status of a list URL is checked.
+    bin()
+        .current_dir(dir.path())
+        .env("REFSTACK_TEMPEST_BIN", fake_tempest())
+        .args(["test", "-c"])
+        .arg(&conf)
+        .args(["--test-list", &format!("{api}/v1/guidelines/1999.01/tests")])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "Error getting JSON content for version: 1999.01",
+        ));
 }

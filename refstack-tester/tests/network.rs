@@ -126,3 +126,63 @@ async fn upload_and_list() {
         .unwrap_err();
     assert!(err.to_string().contains("greater than the total"), "{err}");
 }
+
+#[test]
+fn ca_bundle_errors_are_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.pem");
+    let err = http::client(&HttpOptions {
+        ca_bundle: Some(missing),
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("cannot read the CA bundle"),
+        "{err}"
+    );
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(
+        &garbage,
+        "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let err = http::client(&HttpOptions {
+        ca_bundle: Some(garbage),
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("not a PEM certificate bundle"),
+        "{err}"
+    );
+    // A real certificate (made with openssl when it is installed) is accepted.
+    let cert = dir.path().join("ca.pem");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=test-ca",
+        ])
+        .arg("-keyout")
+        .arg(dir.path().join("ca.key"))
+        .arg("-out")
+        .arg(&cert)
+        .output();
+    match made {
+        Ok(out) if out.status.success() => {
+            http::client(&HttpOptions {
+                ca_bundle: Some(cert),
+                insecure: false,
+                timeout: None,
+            })
+            .unwrap();
+        }
+        _ => eprintln!("openssl not available: valid-bundle case not exercised"),
+    }
+}

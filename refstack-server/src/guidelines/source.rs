@@ -381,7 +381,39 @@ impl Sources {
     }
 }
 
+/// Outcome of [`Sources::download_all`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Files written.
+    pub saved: Vec<PathBuf>,
+    /// Files listed but not fetched (logged).
+    pub failed: Vec<String>,
+}
+
 impl Sources {
+    /// Downloads every listed guideline file into `dir` (`dir/<file>`,
+    /// add-ons in `dir/add-ons/<file>`), the layout of a local directory
+    /// source (`refstack-server guidelines sync`).
+    pub async fn download_all(&self, dir: &std::path::Path) -> std::io::Result<SyncReport> {
+        let addons = dir.join("add-ons");
+        tokio::fs::create_dir_all(&addons).await?;
+        let mut report = SyncReport::default();
+        for f in self.list().await {
+            match self.fetch(&f.file).await {
+                Ok(body) => {
+                    let target = if f.addon.is_some() { &addons } else { dir }.join(&f.file);
+                    tokio::fs::write(&target, &body).await?;
+                    report.saved.push(target);
+                }
+                Err(e) => {
+                    tracing::warn!(file = %f.file, error = ?e, "download failed");
+                    report.failed.push(f.file);
+                }
+            }
+        }
+        Ok(report)
+    }
+
     /// [`Sources::fetch`] parsed by refstack-core; the parsed document is
     /// reused while the fetched bytes do not change. A document that does
     /// not parse counts as a failed source.

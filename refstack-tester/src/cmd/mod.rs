@@ -56,7 +56,10 @@ pub(crate) fn confirm(global: &GlobalArgs, question: &str) -> Result<bool> {
     print!("{question} (yes/y): ");
     std::io::stdout().flush()?;
     let mut answer = String::new();
-    stdin.lock().read_line(&mut answer)?;
+    if stdin.lock().read_line(&mut answer)? == 0 {
+        println!();
+        anyhow::bail!("no answer on standard input; pass -y to answer yes without a prompt");
+    }
     let answer = answer.trim().to_ascii_lowercase();
     Ok(answer == "yes" || answer == "y")
 }

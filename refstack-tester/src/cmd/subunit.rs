@@ -86,11 +86,12 @@ pub(crate) async fn run(cmd: SubunitCommand, _global: &GlobalArgs) -> Result<u8>
             Ok(0)
         }
         SubunitCommand::ToJson(a) => {
-            let bytes = read_input(&a.stream.input)?;
-            let recs = records(&a.stream.input, &bytes, false)?;
             let duration = i64::try_from(a.duration).unwrap_or(i64::MAX);
-            let payload = results::payload(&recs, a.cpid, duration);
-            write_out(results::results_json_text(&payload).as_bytes())?;
+            write_out(&results::results_json_from_stream_file(
+                &a.stream.input,
+                &a.cpid,
+                duration,
+            )?)?;
             Ok(0)
         }
         SubunitCommand::ToJunit(a) => {

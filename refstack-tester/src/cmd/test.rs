@@ -27,16 +27,19 @@ pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
         .code
         .map_or(1, |c| u8::try_from(c).unwrap_or(1));
 
-    if let Some(guideline) = &args.guideline {
-        let loaded = super::report::load_guideline(
-            guideline,
-            &args.target,
-            &args.net.url,
-            args.net.insecure,
-        )
-        .await?;
-        let text = super::report::text_report(&loaded, &outcome.records)?;
-        println!("{text}");
+    let scoring = match (
+        &args.guideline,
+        args.test_list.as_deref().and_then(guideline_of_list_url),
+    ) {
+        (Some(g), _) => Some((g.clone(), args.target.clone(), args.net.url.clone())),
+        (None, inferred) => inferred,
+    };
+    if let Some((guideline, target, base)) = scoring {
+        match super::report::load_guideline(&guideline, &target, &base, args.net.insecure).await {
+            Ok(loaded) => println!("{}", super::report::text_report(&loaded, &outcome.records)?),
+            // The run itself succeeded: a report that cannot be made is a warning.
+            Err(e) => tracing::warn!("no compliance report: {e:#}"),
+        }
     }
     if args.upload {
         if outcome.json_path.is_none() {
@@ -48,4 +51,58 @@ pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
         super::upload::send(&args.net, &outcome.payload).await?;
     }
     Ok(tempest_code)
+}
+
+/// For a test list fetched from a RefStack server
+/// (`<base>/v1/guidelines/<version>/tests?target=T…`): the guideline
+/// version, the target and the API base, so the run can be scored.
+fn guideline_of_list_url(list: &str) -> Option<(String, String, String)> {
+    let url = reqwest::Url::parse(list).ok()?;
+    let path = url.path();
+    let at = path.rfind("/v1/guidelines/")?;
+    let rest = path[at + "/v1/guidelines/".len()..].strip_suffix("/tests")?;
+    if rest.is_empty() || rest.contains('/') {
+        return None;
+    }
+    let target = url
+        .query_pairs()
+        .find(|(k, _)| k == "target")
+        .map_or_else(|| "platform".to_string(), |(_, v)| v.into_owned());
+    let mut base = url.clone();
+    base.set_query(None);
+    base.set_path(&path[..at]);
+    Some((
+        rest.to_string(),
+        target,
+        base.as_str().trim_end_matches('/').to_string(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guideline_of_list_url;
+
+    #[test]
+    fn list_urls() {
+        assert_eq!(
+            guideline_of_list_url(
+                "https://refstack.openstack.org/api/v1/guidelines/2020.11/tests?target=compute&type=required"
+            ),
+            Some((
+                "2020.11".into(),
+                "compute".into(),
+                "https://refstack.openstack.org/api".into()
+            ))
+        );
+        assert_eq!(
+            guideline_of_list_url("http://h:8000/v1/guidelines/dns.2020.06/tests"),
+            Some((
+                "dns.2020.06".into(),
+                "platform".into(),
+                "http://h:8000".into()
+            ))
+        );
+        assert_eq!(guideline_of_list_url("list.txt"), None);
+        assert_eq!(guideline_of_list_url("http://h/lists/x.txt"), None);
+    }
 }

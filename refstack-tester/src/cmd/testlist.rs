@@ -45,7 +45,11 @@ pub(crate) async fn run(args: TestlistArgs, _global: &GlobalArgs) -> Result<u8> 
                 q.append_pair("alias", &args.alias);
                 q.append_pair("flag", &args.flag);
             }
-            http::get_text(&client, endpoint.as_str()).await?
+            let body = http::get_text(&client, endpoint.as_str()).await?;
+            if let Some(message) = refstack_tester::testlist::server_error_text(&body) {
+                anyhow::bail!("{endpoint}: {message}");
+            }
+            body
         }
     };
     let mut out = std::io::stdout().lock();

@@ -44,8 +44,7 @@ pub(crate) async fn run(args: UploadArgs, global: &GlobalArgs) -> Result<u8> {
 
 pub(crate) async fn run_subunit(args: UploadSubunitArgs, global: &GlobalArgs) -> Result<u8> {
     let cpid = refstack_tester::cpid::cpid_from_endpoint(&args.keystone_endpoint)?;
-    let records = results::read_stream_file(&args.file)?;
-    let payload = results::payload(&records, cpid, 0);
+    let payload = results::payload_from_stream_file(&args.file, cpid, 0)?;
     tracing::info!(
         "Number of passed tests in given subunit file: {}",
         payload.results.len()

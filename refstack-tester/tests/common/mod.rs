@@ -161,6 +161,53 @@ async fn list(
     )
 }
 
+/// A tiny 2.0 guideline with one required capability of two tests.
+pub const GUIDELINE: &str = r#"{
+  "id": "2099.01", "schema": "2.0",
+  "metadata": {"id": "2099.01", "schema": "2.0", "source": "x", "os_trademark_approval":
+    {"target_approval": "x", "replaces": "x", "releases": [], "status": "approved"}},
+  "platforms": {"OpenStack Powered Platform": {"description": "", "components": [
+    {"name": "os_powered_compute", "status": "required"}]}},
+  "components": {"os_powered_compute": {"capabilities": {
+    "required": ["compute-flavors-list"], "advisory": [], "deprecated": [], "removed": []}}},
+  "capabilities": {"compute-flavors-list": {"status": "approved", "description": "List flavors",
+    "project": "nova", "achievements": [], "admin": false, "required-since": "", "tests": {
+      "tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_list_flavors":
+        {"idempotent_id": "id-e36c0eaa-dff5-4082-ad1f-3f9a80aa3f59"},
+      "tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_get_flavor":
+        {"idempotent_id": "id-1f12046b-753d-40d2-abb6-d8eb8b30cb2f"}}}}
+}"#;
+
+async fn guideline_file(
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> impl IntoResponse {
+    if file == "2099.01" || file == "2099.01.json" {
+        (StatusCode::OK, GUIDELINE.to_string())
+    } else {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"code": 500, "title": "Internal Server Error",
+                   "detail": "The server was unable to get the JSON content for the specified guideline file."})
+                .to_string(),
+        )
+    }
+}
+
+async fn guideline_tests(
+    axum::extract::Path(version): axum::extract::Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> impl IntoResponse {
+    if version != "2099.01" {
+        return format!("Error getting JSON content for version: {version}");
+    }
+    let query: Vec<String> = q.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!(
+        "tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_get_flavor[id-1f12046b-753d-40d2-abb6-d8eb8b30cb2f]\n\
+         tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_list_flavors[id-e36c0eaa-dff5-4082-ad1f-3f9a80aa3f59]\n# {}",
+        query.join("&")
+    )
+}
+
 /// Start the fakes on 127.0.0.1 (random port).
 pub async fn start() -> Fake {
     let state = Arc::new(FakeState::default());
@@ -169,6 +216,14 @@ pub async fn start() -> Fake {
         .route("/nocatalog/v3/auth/tokens", post(v3_no_catalog))
         .route("/identity/v2.0/tokens", post(v2_tokens))
         .route("/api/v1/results/", post(upload).get(list))
+        .route(
+            "/api/v1/guidelines/{file}",
+            axum::routing::get(guideline_file),
+        )
+        .route(
+            "/api/v1/guidelines/{version}/tests",
+            axum::routing::get(guideline_tests),
+        )
         .with_state(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -7,9 +7,14 @@
 //!
 //! | URL | Backend |
 //! |---|---|
-//! | `sqlite:path/to/file.db`, `sqlite://path`, `sqlite::memory:` | SQLite (file created if missing, WAL, foreign keys on, 5 s busy timeout) |
+//! | `sqlite:path/to/file.db`, `sqlite://path`, `sqlite::memory:` | SQLite (file created if missing, WAL + `synchronous=NORMAL`, foreign keys on, busy timeout = [`DbOptions::acquire_timeout`]) |
 //! | `postgres://…`, `postgresql://…` | PostgreSQL |
 //! | `mysql://…`, `mariadb://…` | MySQL / MariaDB |
+//!
+//! On a SQLite file, every writing function goes through one dedicated connection whose pool
+//! hands it out first come, first served: concurrent writers queue in-process instead of
+//! colliding on SQLite's database lock and sleeping in its busy handler (whose back-off
+//! made upload latency spike under load); readers use the other pooled connections (WAL).
 //!
 //! [`Db::migrate`] applies the embedded migrations of that dialect
 //! (`refstack-server/migrations/<dialect>/NNNN_name.sql`, sqlx's migration table).

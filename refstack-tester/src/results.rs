@@ -442,16 +442,11 @@ fn file_from(path: &Path, offset: u64) -> Result<std::fs::File, Error> {
 /// Streams at least this large are parsed by several threads when they are v2.
 const PARALLEL_THRESHOLD: u64 = 8 << 20;
 
-/// The fast path of `subunit to-json`: stream `path` (`-` for stdin) into
-/// a results JSON document, identical to [`results_json_bytes`] of
-/// [`payload`] of the records. A large v2 file is cut at packet
-/// boundaries into one share per core, parsed in parallel. Errors on
-/// unreadable input, and on a non-empty input without any test packet.
-pub fn results_json_from_stream_file(
-    path: &Path,
-    cpid: &str,
-    duration_seconds: i64,
-) -> Result<Vec<u8>, Error> {
+/// Parse `path` (`-` for stdin) into results entries, in parts. A large
+/// v2 file is cut at packet boundaries into one share per core, parsed in
+/// parallel. Errors on unreadable input, and on a non-empty input without
+/// any test packet.
+fn stream_parts(path: &Path) -> Result<Vec<Part>, Error> {
     let parts = if path.as_os_str() == "-" {
         vec![json_part(path, std::io::stdin().lock(), None)?]
     } else {
@@ -512,15 +507,69 @@ pub fn results_json_from_stream_file(
     if tests == 0 && bytes > 0 {
         return Err(no_tests(path));
     }
-    let mut w = ResultsJsonWriter::new(
-        cpid,
-        duration_seconds,
-        96 + parts.iter().map(|p| p.entries.len()).sum::<usize>(),
-    );
-    for p in parts {
-        w.append_fragment(&p.entries, p.count);
+    Ok(parts)
+}
+
+/// Write the document made of `parts` to `out`.
+fn write_document(
+    out: &mut impl std::io::Write,
+    cpid: &str,
+    duration_seconds: i64,
+    parts: &[Part],
+) -> std::io::Result<()> {
+    out.write_all(&ResultsJsonWriter::new(cpid, duration_seconds, 128).out)?;
+    let mut any = false;
+    for p in parts.iter().filter(|p| p.count > 0) {
+        if any {
+            out.write_all(b",")?;
+        }
+        out.write_all(&p.entries)?;
+        any = true;
     }
-    Ok(w.finish())
+    out.write_all(if any { b"\n    ]\n}" } else { b"]\n}" })
+}
+
+/// The fast path of `subunit to-json`: stream `path` (`-` for stdin) into
+/// a results JSON document, identical to [`results_json_bytes`] of
+/// [`payload`] of the records. A large v2 file is cut at packet
+/// boundaries into one share per core, parsed in parallel. Errors on
+/// unreadable input, and on a non-empty input without any test packet.
+pub fn results_json_from_stream_file(
+    path: &Path,
+    cpid: &str,
+    duration_seconds: i64,
+) -> Result<Vec<u8>, Error> {
+    let parts = stream_parts(path)?;
+    let mut doc =
+        Vec::with_capacity(160 + parts.iter().map(|p| p.entries.len() + 1).sum::<usize>());
+    match write_document(&mut doc, cpid, duration_seconds, &parts) {
+        Ok(()) => Ok(doc),
+        Err(source) => Err(Error::Io {
+            action: "write the results",
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// [`results_json_from_stream_file`] written straight to `out` (no copy
+/// of the document is assembled in memory). `out_name` names the output
+/// in write errors.
+pub fn write_results_json_from_stream_file(
+    path: &Path,
+    cpid: &str,
+    duration_seconds: i64,
+    out: &mut impl std::io::Write,
+    out_name: &Path,
+) -> Result<(), Error> {
+    let parts = stream_parts(path)?;
+    write_document(out, cpid, duration_seconds, &parts)
+        .and_then(|()| out.flush())
+        .map_err(|source| Error::Io {
+            action: "write the results",
+            path: out_name.to_path_buf(),
+            source,
+        })
 }
 
 /// Write a results JSON file.

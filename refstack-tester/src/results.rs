@@ -709,6 +709,30 @@ mod tests {
     }
 
     #[test]
+    fn push_test_id_follows_core_rules() {
+        for id in [
+            "t.A.test",
+            "t.A.test[id-1,smoke]",
+            "t.A.test[smoke,id-2,id-3](scn)",
+            "t.A.test[",
+            "t.A.test]x[",
+            "t.A.test[a]b]c",
+            "t.A.test[a[id-4]b",
+            "t.A.test[,id-]",
+            "t.A.test[id-5](x[y])z",
+            "t.A.é[id-6]\"q\\",
+            "l1[id-7]\nl2[x]",
+        ] {
+            let parsed = TestId::parse(id);
+            let mut fast = ResultsJsonWriter::fragment(64);
+            fast.push_test_id(id);
+            let mut slow = ResultsJsonWriter::fragment(64);
+            slow.push(&parsed.upload_name(), parsed.uuid());
+            assert_eq!(fast.into_fragment(), slow.into_fragment(), "{id}");
+        }
+    }
+
+    #[test]
     fn records_and_payload() {
         let mut s = Vec::new();
         for (id, st) in [

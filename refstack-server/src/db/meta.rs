@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Backend, Db, DbError, DbResult, Dialect, check_len, now, q, row_struct, with_db};
+use super::{
+    Backend, Db, DbError, DbResult, Dialect, check_len, now, q, row_struct, with_db, with_db_write,
+};
 
 /// Longest meta key accepted (upstream `VARCHAR(64)`).
 pub const MAX_KEY_LEN: usize = 64;
@@ -52,7 +54,7 @@ pub async fn get(db: &Db, test_id: &str, key: &str) -> DbResult<Option<String>> 
 pub async fn set(db: &Db, test_id: &str, key: &str, value: &str) -> DbResult<()> {
     check_len("meta key", key, MAX_KEY_LEN)?;
     let stamp = now();
-    with_db!(db, |pool, DB| {
+    with_db_write!(db, |pool, DB| {
         let mut tx = DB::begin_write(pool).await?;
         let exists: i64 = sqlx::query_scalar(q::<DB>("SELECT COUNT(*) FROM test WHERE id = $1"))
             .bind(test_id)
@@ -87,7 +89,7 @@ pub async fn set(db: &Db, test_id: &str, key: &str, value: &str) -> DbResult<()>
 
 /// Removes one meta key. [`DbError::NotFound`] (entity `"meta key"`) if it was not set.
 pub async fn delete(db: &Db, test_id: &str, key: &str) -> DbResult<()> {
-    let affected = with_db!(db, |pool, DB| {
+    let affected = with_db_write!(db, |pool, DB| {
         sqlx::query(q::<DB>(
             "DELETE FROM meta WHERE test_id = $1 AND meta_key = $2",
         ))

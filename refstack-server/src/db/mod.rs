@@ -217,6 +217,12 @@ pub(crate) enum Pool {
 #[derive(Clone, Debug)]
 pub struct Db {
     pub(crate) pool: Pool,
+    /// SQLite only: a one-connection pool every writing function goes through (see
+    /// [`with_db_write`]). The pool hands its connection out in FIFO order, so concurrent
+    /// writers queue in-process instead of colliding on SQLite's database lock and sleeping
+    /// in its busy handler with a growing back-off. `None` on the other backends and for
+    /// in-memory SQLite (whose single-connection pool already serializes everything).
+    pub(crate) sqlite_writer: Option<SqlitePool>,
 }
 
 /// Connection settings for [`Db::connect_with`].
@@ -246,6 +252,7 @@ impl Db {
 
     /// [`Db::connect`] with explicit pool settings.
     pub async fn connect_with(url: &str, options: &DbOptions) -> DbResult<Db> {
+        let mut sqlite_writer = None;
         let pool = match Backend::from_url(url)? {
             Backend::Sqlite => {
                 let mut opts = SqliteConnectOptions::from_str(url)
@@ -275,6 +282,17 @@ impl Db {
                         })?;
                     }
                     pool_opts = pool_opts.max_connections(options.max_connections.max(1));
+                    // Created before the readers' pool so that the WAL mode is set once.
+                    sqlite_writer = Some(
+                        SqlitePoolOptions::new()
+                            .acquire_timeout(options.acquire_timeout)
+                            .max_connections(1)
+                            .min_connections(1)
+                            .idle_timeout(None)
+                            .max_lifetime(None)
+                            .connect_with(opts.clone())
+                            .await?,
+                    );
                 }
                 Pool::Sqlite(pool_opts.connect_with(opts).await?)
             }
@@ -312,7 +330,10 @@ impl Db {
                 )
             }
         };
-        Ok(Db { pool })
+        Ok(Db {
+            pool,
+            sqlite_writer,
+        })
     }
 
     /// The backend this handle talks to.
@@ -328,7 +349,11 @@ impl Db {
     pub async fn migrate(&self) -> DbResult<()> {
         let migrator = migrator(self.backend());
         match &self.pool {
-            Pool::Sqlite(p) => migrator.run(p).await?,
+            Pool::Sqlite(p) => {
+                migrator
+                    .run(self.sqlite_writer.as_ref().unwrap_or(p))
+                    .await?
+            }
             Pool::Postgres(p) => migrator.run(p).await?,
             Pool::MySql(p) => migrator.run(p).await?,
         }
@@ -337,6 +362,9 @@ impl Db {
 
     /// Closes every pooled connection; waits for checked-out ones to be returned.
     pub async fn close(&self) {
+        if let Some(writer) = &self.sqlite_writer {
+            writer.close().await;
+        }
         match &self.pool {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,
@@ -492,6 +520,31 @@ macro_rules! with_db {
     };
 }
 pub(crate) use with_db;
+
+/// [`with_db`] for a function that writes: on SQLite `$pool` is the one-connection writer
+/// pool (`Db::sqlite_writer`), so writers queue FIFO in-process. The body must not take a
+/// second connection from `$pool` while it holds one (e.g. run a query on `$pool` while a
+/// transaction begun from it is open): that would wait for itself.
+macro_rules! with_db_write {
+    ($db:expr, |$pool:ident, $DB:ident| $body:expr) => {
+        match &$db.pool {
+            $crate::db::Pool::Sqlite(readers) => {
+                type $DB = ::sqlx::Sqlite;
+                let $pool = $db.sqlite_writer.as_ref().unwrap_or(readers);
+                $body
+            }
+            $crate::db::Pool::Postgres($pool) => {
+                type $DB = ::sqlx::Postgres;
+                $body
+            }
+            $crate::db::Pool::MySql($pool) => {
+                type $DB = ::sqlx::MySql;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_db_write;
 
 /// Declares a row struct and a `FromRow` impl for every backend (columns by field name).
 macro_rules! row_struct {

@@ -8,7 +8,9 @@
 use time::PrimitiveDateTime;
 
 use super::versions::{MAX_VERSION_LEN, ProductVersion};
-use super::{Db, DbError, DbResult, Dialect, check_len, new_id, now, q, row_struct, with_db};
+use super::{
+    Db, DbError, DbResult, Dialect, check_len, new_id, now, q, row_struct, with_db, with_db_write,
+};
 
 /// Longest product name accepted (upstream `VARCHAR(80)`).
 pub const MAX_NAME_LEN: usize = 80;
@@ -118,7 +120,7 @@ pub async fn create(db: &Db, new: &NewProduct) -> DbResult<(Product, ProductVers
         created_at: stamp,
         updated_at: None,
     };
-    with_db!(db, |pool, DB| {
+    with_db_write!(db, |pool, DB| {
         let mut tx = DB::begin_write(pool).await?;
         let org: i64 =
             sqlx::query_scalar(q::<DB>("SELECT COUNT(*) FROM organization WHERE id = $1"))
@@ -255,7 +257,7 @@ pub async fn update(db: &Db, id: &str, changes: &ProductUpdate) -> DbResult<Prod
     let description = changes.description.clone().unwrap_or(current.description);
     let public = changes.public.unwrap_or(current.public);
     let properties = changes.properties.clone().unwrap_or(current.properties);
-    let affected = with_db!(db, |pool, DB| {
+    let affected = with_db_write!(db, |pool, DB| {
         sqlx::query(q::<DB>(
             "UPDATE product SET name = $1, description = $2, public = $3, properties = $4, \
              updated_at = $5 WHERE id = $6",
@@ -279,7 +281,7 @@ pub async fn update(db: &Db, id: &str, changes: &ProductUpdate) -> DbResult<Prod
 /// Deletes a product and its versions. [`DbError::NotFound`] if it does not exist;
 /// [`DbError::InUse`] (nothing deleted) if test runs are associated with a version.
 pub async fn delete(db: &Db, id: &str) -> DbResult<()> {
-    let affected = with_db!(db, |pool, DB| {
+    let affected = with_db_write!(db, |pool, DB| {
         sqlx::query(q::<DB>("DELETE FROM product WHERE id = $1"))
             .bind(id)
             .execute(pool)

@@ -8,7 +8,9 @@ use base64::Engine as _;
 use md5::{Digest as _, Md5};
 use time::PrimitiveDateTime;
 
-use super::{Db, DbError, DbResult, Dialect, check_len, new_id, now, q, row_struct, with_db};
+use super::{
+    Db, DbError, DbResult, Dialect, check_len, new_id, now, q, row_struct, with_db, with_db_write,
+};
 
 row_struct! {
     /// One stored public key.
@@ -69,7 +71,7 @@ pub async fn add(db: &Db, key: &NewPubkey) -> DbResult<Pubkey> {
         comment: key.comment.clone(),
         created_at: now(),
     };
-    with_db!(db, |pool, DB| {
+    with_db_write!(db, |pool, DB| {
         let mut tx = DB::begin_write(pool).await?;
         let user: i64 =
             sqlx::query_scalar(q::<DB>("SELECT COUNT(*) FROM \"user\" WHERE openid = $1"))
@@ -131,7 +133,7 @@ pub async fn get(db: &Db, id: &str) -> DbResult<Pubkey> {
 
 /// Deletes one of the user's keys; [`DbError::NotFound`] if the user has no key with that id.
 pub async fn delete_for_user(db: &Db, openid: &str, id: &str) -> DbResult<()> {
-    let affected = with_db!(db, |pool, DB| {
+    let affected = with_db_write!(db, |pool, DB| {
         sqlx::query(q::<DB>("DELETE FROM pubkeys WHERE id = $1 AND openid = $2"))
             .bind(id)
             .bind(openid)

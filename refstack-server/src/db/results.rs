@@ -14,7 +14,9 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 use time::PrimitiveDateTime;
 
 use super::versions::VersionInfo;
-use super::{Db, DbError, DbResult, Dialect, check_len, new_id, now, q, row_struct, with_db};
+use super::{
+    Db, DbError, DbResult, Dialect, check_len, new_id, now, q, row_struct, with_db, with_db_write,
+};
 
 /// Longest `cpid` accepted (upstream `VARCHAR(128)`).
 pub const MAX_CPID_LEN: usize = 128;
@@ -213,6 +215,71 @@ macro_rules! run_select {
 const TEST_SELECT: &str = "SELECT id, cpid, duration_seconds, product_version_id, \
      verification_status, created_at, updated_at FROM test WHERE id = $1";
 
+/// How a dialect inserts the results of one run (inside the upload's transaction).
+trait InsertResults: Dialect {
+    /// Inserts `results` as rows of `results` belonging to `test_id`, in order.
+    async fn insert_results(
+        conn: &mut Self::Connection,
+        test_id: &str,
+        results: &[NewResult],
+    ) -> Result<(), sqlx::Error>;
+}
+
+/// SQLite and MySQL: one multi-row `INSERT ... VALUES` per [`INSERT_CHUNK`] results.
+macro_rules! insert_results_by_values {
+    ($($DB:ty),*) => {$(
+        impl InsertResults for $DB {
+            async fn insert_results(
+                conn: &mut <$DB as Database>::Connection,
+                test_id: &str,
+                results: &[NewResult],
+            ) -> Result<(), sqlx::Error> {
+                for chunk in results.chunks(INSERT_CHUNK) {
+                    let mut insert =
+                        QueryBuilder::<$DB>::new("INSERT INTO results (test_id, name, uuid) ");
+                    insert.push_values(chunk, |mut row, result| {
+                        row.push_bind(test_id)
+                            .push_bind(result.name.as_str())
+                            .push_bind(result.uuid.as_deref());
+                    });
+                    insert.build().execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+        }
+    )*};
+}
+insert_results_by_values!(sqlx::Sqlite, sqlx::MySql);
+
+/// PostgreSQL: ONE statement whatever the number of results, with three parameters (the
+/// names and uuids as arrays, unnested server-side). Its text never changes, so it is
+/// prepared once per connection, where a `VALUES` list of 3 × n parameters is a new
+/// statement to parse and plan for every distinct n and costs far more to bind.
+impl InsertResults for sqlx::Postgres {
+    async fn insert_results(
+        conn: &mut sqlx::PgConnection,
+        test_id: &str,
+        results: &[NewResult],
+    ) -> Result<(), sqlx::Error> {
+        if results.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<&str> = results.iter().map(|r| r.name.as_str()).collect();
+        let uuids: Vec<Option<&str>> = results.iter().map(|r| r.uuid.as_deref()).collect();
+        sqlx::query(
+            "INSERT INTO results (test_id, name, uuid) SELECT $1, r.name, r.uuid \
+             FROM UNNEST($2::VARCHAR[], $3::VARCHAR[]) WITH ORDINALITY AS r(name, uuid, n) \
+             ORDER BY r.n",
+        )
+        .bind(test_id)
+        .bind(names)
+        .bind(uuids)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
 fn validate(run: &NewTestRun) -> DbResult<i32> {
     check_len("cpid", &run.cpid, MAX_CPID_LEN)?;
     let duration = i32::try_from(run.duration_seconds).map_err(|_| {
@@ -256,7 +323,7 @@ pub async fn store_upload(db: &Db, run: &NewTestRun) -> DbResult<TestRun> {
     let id = new_id();
     let created_at = now();
     let outcome: DbResult<Option<String>> = async {
-        with_db!(db, |pool, DB| {
+        with_db_write!(db, |pool, DB| {
             let mut tx = DB::begin_write(pool).await?;
             let mut version_id: Option<String> = None;
             if let Some(uploader) = &run.uploader
@@ -297,16 +364,7 @@ pub async fn store_upload(db: &Db, run: &NewTestRun) -> DbResult<TestRun> {
             .bind(created_at)
             .execute(&mut *tx)
             .await?;
-            for chunk in run.results.chunks(INSERT_CHUNK) {
-                let mut insert =
-                    QueryBuilder::<DB>::new("INSERT INTO results (test_id, name, uuid) ");
-                insert.push_values(chunk, |mut row, result| {
-                    row.push_bind(id.as_str())
-                        .push_bind(result.name.as_str())
-                        .push_bind(result.uuid.as_deref());
-                });
-                insert.build().execute(&mut *tx).await?;
-            }
+            DB::insert_results(&mut tx, &id, &run.results).await?;
             if let Some(uploader) = &run.uploader {
                 sqlx::query(q::<DB>(
                     "INSERT INTO meta (test_id, meta_key, value, created_at) \
@@ -521,7 +579,7 @@ pub async fn set_product_version(
     id: &str,
     product_version_id: Option<&str>,
 ) -> DbResult<TestRun> {
-    with_db!(db, |pool, DB| {
+    with_db_write!(db, |pool, DB| {
         let mut tx = DB::begin_write(pool).await?;
         if let Some(version) = product_version_id {
             let exists: i64 = sqlx::query_scalar(q::<DB>(
@@ -562,7 +620,7 @@ pub async fn set_verification_status(db: &Db, id: &str, status: i32) -> DbResult
             "Invalid verification_status value: {status}"
         )));
     }
-    with_db!(db, |pool, DB| {
+    with_db_write!(db, |pool, DB| {
         let mut tx = DB::begin_write(pool).await?;
         let done = sqlx::query(q::<DB>(
             "UPDATE test SET verification_status = $1, updated_at = $2 WHERE id = $3",
@@ -586,7 +644,7 @@ pub async fn set_verification_status(db: &Db, id: &str, status: i32) -> DbResult
 
 /// Deletes a run with its results and meta. [`DbError::NotFound`] if it does not exist.
 pub async fn delete_run(db: &Db, id: &str) -> DbResult<()> {
-    let affected = with_db!(db, |pool, DB| {
+    let affected = with_db_write!(db, |pool, DB| {
         sqlx::query(q::<DB>("DELETE FROM test WHERE id = $1"))
             .bind(id)
             .execute(pool)

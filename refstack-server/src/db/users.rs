@@ -10,6 +10,7 @@ use time::PrimitiveDateTime;
 use super::vendors::{FOUNDATION_NAME, OrgType};
 use super::{
     Backend, Db, DbError, DbResult, Dialect, check_len, new_id, now, q, row_struct, with_db,
+    with_db_write,
 };
 
 /// Longest openid, email or full name accepted (upstream `VARCHAR(128)`).
@@ -95,7 +96,7 @@ pub async fn list(db: &Db) -> DbResult<Vec<User>> {
 pub async fn create(db: &Db, user: &NewUser) -> DbResult<User> {
     validate(user)?;
     let created_at = now();
-    with_db!(db, |pool, DB| {
+    with_db_write!(db, |pool, DB| {
         sqlx::query(q::<DB>(
             "INSERT INTO \"user\" (openid, email, fullname, created_at) VALUES ($1, $2, $3, $4)",
         ))
@@ -125,7 +126,7 @@ pub async fn create(db: &Db, user: &NewUser) -> DbResult<User> {
 pub async fn upsert(db: &Db, user: &NewUser) -> DbResult<User> {
     validate(user)?;
     let stamp = now();
-    with_db!(db, |pool, DB| {
+    with_db_write!(db, |pool, DB| {
         let sql = if <DB as Dialect>::BACKEND == Backend::MySql {
             q::<DB>(
                 "INSERT INTO \"user\" (openid, email, fullname, created_at) VALUES ($1, $2, $3, $4) \
@@ -183,7 +184,7 @@ pub async fn foundation_admins(db: &Db) -> DbResult<Vec<String>> {
 /// when none exists. Idempotent. [`DbError::NotFound`] if the user does not exist.
 pub async fn set_foundation_admin(db: &Db, openid: &str, admin: bool) -> DbResult<()> {
     let stamp = now();
-    with_db!(db, |pool, DB| {
+    with_db_write!(db, |pool, DB| {
         let mut tx = DB::begin_write(pool).await?;
         let exists: i64 =
             sqlx::query_scalar(q::<DB>("SELECT COUNT(*) FROM \"user\" WHERE openid = $1"))

@@ -18,7 +18,9 @@ use serde_json::{Map, Value};
 use time::PrimitiveDateTime;
 
 use super::users::User;
-use super::{Db, DbError, DbResult, Dialect, check_len, new_id, now, q, row_struct, with_db};
+use super::{
+    Db, DbError, DbResult, Dialect, check_len, new_id, now, q, row_struct, with_db, with_db_write,
+};
 
 /// Name of the foundation organization created by [`super::users::set_foundation_admin`].
 pub const FOUNDATION_NAME: &str = "OpenStack Foundation";
@@ -139,7 +141,7 @@ pub async fn create(db: &Db, new: &NewOrganization) -> DbResult<Organization> {
         created_at: now(),
         updated_at: None,
     };
-    with_db!(db, |pool, DB| {
+    with_db_write!(db, |pool, DB| {
         let mut tx = DB::begin_write(pool).await?;
         let user: i64 =
             sqlx::query_scalar(q::<DB>("SELECT COUNT(*) FROM \"user\" WHERE openid = $1"))
@@ -291,7 +293,7 @@ pub async fn update(db: &Db, id: &str, changes: &OrgUpdate) -> DbResult<Organiza
     let name = changes.name.clone().unwrap_or(current.name);
     let description = changes.description.clone().unwrap_or(current.description);
     let properties = changes.properties.clone().unwrap_or(current.properties);
-    let affected = with_db!(db, |pool, DB| {
+    let affected = with_db_write!(db, |pool, DB| {
         sqlx::query(q::<DB>(
             "UPDATE organization SET name = $1, description = $2, properties = $3, \
              updated_at = $4 WHERE id = $5",
@@ -315,7 +317,7 @@ pub async fn update(db: &Db, id: &str, changes: &OrgUpdate) -> DbResult<Organiza
 /// [`DbError::NotFound`] if it does not exist; [`DbError::InUse`] (nothing deleted) if
 /// test runs are associated with one of its products.
 pub async fn delete(db: &Db, id: &str) -> DbResult<()> {
-    with_db!(db, |pool, DB| {
+    with_db_write!(db, |pool, DB| {
         let mut tx = DB::begin_write(pool).await?;
         let group: Option<String> =
             sqlx::query_scalar(q::<DB>("SELECT group_id FROM organization WHERE id = $1"))
@@ -369,7 +371,7 @@ async fn transition(
     to: OrgType,
     edit: impl Fn(Option<String>) -> Option<String>,
 ) -> DbResult<Organization> {
-    with_db!(db, |pool, DB| {
+    with_db_write!(db, |pool, DB| {
         let mut tx = DB::begin_write(pool).await?;
         let current: Option<(i32, Option<String>)> = sqlx::query_as(q::<DB>(
             "SELECT type, properties FROM organization WHERE id = $1",
@@ -515,7 +517,7 @@ pub async fn add_member(
     added_by: &str,
 ) -> DbResult<bool> {
     let org = get(db, organization_id).await?;
-    with_db!(db, |pool, DB| {
+    with_db_write!(db, |pool, DB| {
         let mut tx = DB::begin_write(pool).await?;
         let user: i64 =
             sqlx::query_scalar(q::<DB>("SELECT COUNT(*) FROM \"user\" WHERE openid = $1"))
@@ -554,7 +556,7 @@ pub async fn add_member(
 /// [`DbError::NotFound`] if the organization does not exist.
 pub async fn remove_member(db: &Db, organization_id: &str, openid: &str) -> DbResult<bool> {
     let org = get(db, organization_id).await?;
-    let affected = with_db!(db, |pool, DB| {
+    let affected = with_db_write!(db, |pool, DB| {
         sqlx::query(q::<DB>(
             "DELETE FROM user_to_group WHERE group_id = $1 AND user_openid = $2",
         ))

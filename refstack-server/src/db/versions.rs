@@ -6,7 +6,9 @@
 
 use time::PrimitiveDateTime;
 
-use super::{Db, DbError, DbResult, Dialect, check_len, new_id, now, q, row_struct, with_db};
+use super::{
+    Db, DbError, DbResult, Dialect, check_len, new_id, now, q, row_struct, with_db, with_db_write,
+};
 
 /// Longest version string and cpid accepted (upstream `VARCHAR(36)`).
 pub const MAX_VERSION_LEN: usize = 36;
@@ -91,7 +93,7 @@ pub async fn create(db: &Db, new: &NewVersion) -> DbResult<ProductVersion> {
         created_at: now(),
         updated_at: None,
     };
-    with_db!(db, |pool, DB| {
+    with_db_write!(db, |pool, DB| {
         let mut tx = DB::begin_write(pool).await?;
         let product: i64 =
             sqlx::query_scalar(q::<DB>("SELECT COUNT(*) FROM product WHERE id = $1"))
@@ -183,7 +185,7 @@ pub async fn find_by_cpid(db: &Db, cpid: &str) -> DbResult<Vec<ProductVersion>> 
 /// Replaces a version's cpid (the only field `PUT .../versions/{id}` changes) and returns it.
 pub async fn set_cpid(db: &Db, id: &str, cpid: Option<&str>) -> DbResult<ProductVersion> {
     check_len("cpid", cpid.unwrap_or_default(), MAX_VERSION_LEN)?;
-    with_db!(db, |pool, DB| {
+    with_db_write!(db, |pool, DB| {
         let mut tx = DB::begin_write(pool).await?;
         let done = sqlx::query(q::<DB>(
             "UPDATE product_version SET cpid = $1, updated_at = $2 WHERE id = $3",
@@ -208,7 +210,7 @@ pub async fn set_cpid(db: &Db, id: &str, cpid: Option<&str>) -> DbResult<Product
 /// Deletes a version. [`DbError::NotFound`] if it does not exist; [`DbError::InUse`] if
 /// test runs are still associated with it.
 pub async fn delete(db: &Db, id: &str) -> DbResult<()> {
-    let affected = with_db!(db, |pool, DB| {
+    let affected = with_db_write!(db, |pool, DB| {
         sqlx::query(q::<DB>("DELETE FROM product_version WHERE id = $1"))
             .bind(id)
             .execute(pool)

@@ -345,6 +345,13 @@ fn json_string_field(json: &str, key: &str) -> Option<String> {
 /// Entry point of `cargo xtask loadbench`.
 pub(crate) fn run<I: IntoIterator<Item = String>>(root: &Path, args: I) -> anyhow::Result<()> {
     let o = Options::parse(args)?;
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "loadbench: note: this xtask is an unoptimised build; the load generator then \
+             takes more CPU from the servers under test. For figures run \
+             `cargo run --release -p xtask -- loadbench ...`."
+        );
+    }
     let data = shared_data(root)?;
     let guidelines = data.join("guidelines");
     let golden_text = std::fs::read_to_string(data.join(GOLDEN_LIST))
@@ -489,10 +496,16 @@ fn report(runs: &[(String, Vec<Measured>)], o: &Options) -> String {
 }
 
 fn ratio(a: f64, b: f64) -> String {
-    if b > 0.0 {
-        format!("{:.1}x", a / b)
+    if b <= 0.0 {
+        return "n/a".to_owned();
+    }
+    let r = a / b;
+    if r >= 10.0 {
+        format!("{r:.0}x")
+    } else if r >= 1.0 {
+        format!("{r:.1}x")
     } else {
-        "n/a".to_owned()
+        format!("{r:.3}x")
     }
 }
 
@@ -561,7 +574,9 @@ mod tests {
 
     #[test]
     fn ratios() {
-        assert_eq!(ratio(300.0, 10.0), "30.0x");
+        assert_eq!(ratio(300.0, 10.0), "30x");
+        assert_eq!(ratio(15.0, 10.0), "1.5x");
+        assert_eq!(ratio(8.37, 757.32), "0.011x");
         assert_eq!(ratio(1.0, 0.0), "n/a");
     }
 }

@@ -87,11 +87,13 @@ pub(crate) async fn run(cmd: SubunitCommand, _global: &GlobalArgs) -> Result<u8>
         }
         SubunitCommand::ToJson(a) => {
             let duration = i64::try_from(a.duration).unwrap_or(i64::MAX);
-            write_out(&results::results_json_from_stream_file(
+            results::write_results_json_from_stream_file(
                 &a.stream.input,
                 &a.cpid,
                 duration,
-            )?)?;
+                &mut std::io::stdout().lock(),
+                Path::new("-"),
+            )?;
             Ok(0)
         }
         SubunitCommand::ToJunit(a) => {

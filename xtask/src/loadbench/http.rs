@@ -5,6 +5,9 @@
 //! and reconnecting when it closes it (gunicorn's sync workers close after
 //! every response; connection setup then counts in the latency, as it does
 //! for a real client).
+//!
+//! [`run_rate`] is the open-loop variant: requests leave on a fixed
+//! schedule and latency runs from the scheduled send time.
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -243,6 +246,10 @@ pub(crate) struct Stats {
     pub(crate) window: Duration,
     /// Sorted latencies of the successful requests, microseconds.
     latencies_us: Vec<u64>,
+    /// Open-loop runs: the offered rate, req/s.
+    pub(crate) target_rate: Option<f64>,
+    /// Open-loop runs: measured sends that left later than [`LATE`].
+    pub(crate) late: u64,
 }
 
 impl Stats {
@@ -278,6 +285,7 @@ struct WorkerLog {
     errors: u64,
     first_error: Option<String>,
     latencies_us: Vec<u64>,
+    late: u64,
 }
 
 impl WorkerLog {
@@ -314,10 +322,13 @@ fn merge(logs: Vec<WorkerLog>, window: Duration) -> Stats {
         first_error: None,
         window,
         latencies_us: Vec::new(),
+        target_rate: None,
+        late: 0,
     };
     for log in logs {
         stats.ok += log.ok;
         stats.errors += log.errors;
+        stats.late += log.late;
         if stats.first_error.is_none() {
             stats.first_error = log.first_error;
         }
@@ -372,6 +383,179 @@ pub(crate) fn run_timed(
         Ok(logs) => Ok(merge(logs, duration)),
         Err(_) => bail!("a load generator thread panicked"),
     }
+}
+
+/// An open-loop fixed-rate schedule: request `i` is due `i / rate` seconds
+/// after the start, whatever happened to the earlier ones. The first
+/// `warmup` is unmeasured, the next `duration` is measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Schedule {
+    rate: f64,
+    warmup: Duration,
+    duration: Duration,
+}
+
+/// Where a due time falls in a [`Schedule`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Sent but not recorded.
+    Warmup,
+    /// Sent and recorded.
+    Measured,
+    /// Past the end: not sent.
+    Done,
+}
+
+impl Schedule {
+    /// A schedule of `rate` requests per second (finite, positive).
+    pub(crate) fn new(rate: f64, warmup: Duration, duration: Duration) -> anyhow::Result<Self> {
+        if !(rate.is_finite() && rate > 0.0) {
+            bail!("the rate must be a positive number of requests per second, not {rate}");
+        }
+        Ok(Schedule {
+            rate,
+            warmup,
+            duration,
+        })
+    }
+
+    /// Requests per second.
+    pub(crate) fn rate(&self) -> f64 {
+        self.rate
+    }
+
+    /// When request `i` is due, from the start.
+    pub(crate) fn due(&self, i: u64) -> Duration {
+        Duration::from_secs_f64(i as f64 / self.rate)
+    }
+
+    /// The phase of a request due at `due`.
+    pub(crate) fn phase(&self, due: Duration) -> Phase {
+        if due < self.warmup {
+            Phase::Warmup
+        } else if due < self.warmup + self.duration {
+            Phase::Measured
+        } else {
+            Phase::Done
+        }
+    }
+
+    /// How many requests fall in the measured window.
+    pub(crate) fn measured_count(&self) -> u64 {
+        let first = (self.warmup.as_secs_f64() * self.rate).ceil() as u64;
+        let end = ((self.warmup + self.duration).as_secs_f64() * self.rate).ceil() as u64;
+        // Guard against float rounding at the edges: count by `phase`.
+        let first = (first.saturating_sub(1)..=first + 1)
+            .find(|&i| self.phase(self.due(i)) == Phase::Measured)
+            .unwrap_or(first);
+        let end = (end.saturating_sub(1)..=end + 1)
+            .find(|&i| self.phase(self.due(i)) == Phase::Done)
+            .unwrap_or(end);
+        end.saturating_sub(first)
+    }
+}
+
+/// Connections for an open-loop run at `rate` req/s: enough that every
+/// request can wait `budget` for its answer before a due send has to wait
+/// for a free connection (at least 16, at most 1024).
+pub(crate) fn connections_for_rate(rate: f64, budget: Duration) -> usize {
+    let n = (rate * budget.as_secs_f64()).ceil();
+    if n.is_finite() {
+        (n as usize).clamp(16, 1024)
+    } else {
+        1024
+    }
+}
+
+/// A send later than this after its due time counts as late.
+pub(crate) const LATE: Duration = Duration::from_millis(1);
+
+/// How long measured requests may still be sent after the window closes
+/// when the generator fell behind; the rest count as errors (dropped).
+const BACKLOG_GRACE: Duration = Duration::from_secs(5);
+
+/// Open-loop run: `req` is sent on `schedule` from `connections` threads
+/// (each with its own keep-alive connection). The latency of a request is
+/// measured from its *due* time, not from when it was actually sent, so a
+/// slow answer that delays later sends is charged to them too (no
+/// coordinated omission). `Stats::late` counts measured sends that left
+/// more than [`LATE`] after their due time (the generator had no free
+/// connection or CPU); `Stats::window` is the measured duration, or longer
+/// if the last measured answer came later.
+pub(crate) fn run_rate(
+    addr: SocketAddr,
+    req: &Request,
+    expect: u16,
+    connections: usize,
+    schedule: Schedule,
+) -> anyhow::Result<Stats> {
+    let next = std::sync::atomic::AtomicU64::new(0);
+    let start = Instant::now();
+    let measure_from = start + schedule.warmup;
+    let cutoff = measure_from + schedule.duration + BACKLOG_GRACE;
+    let logs = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..connections.max(1))
+            .map(|_| {
+                let next = &next;
+                s.spawn(move || {
+                    let mut client = Client::new(addr);
+                    let mut log = WorkerLog::default();
+                    let mut last_done = measure_from;
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let due = schedule.due(i);
+                        let phase = schedule.phase(due);
+                        if phase == Phase::Done {
+                            break;
+                        }
+                        let at = start + due;
+                        let now = Instant::now();
+                        if at > now {
+                            std::thread::sleep(at - now);
+                        } else if now > cutoff {
+                            break;
+                        }
+                        let sent = Instant::now();
+                        let result = client.send(req);
+                        let done = Instant::now();
+                        if phase == Phase::Measured {
+                            if sent.duration_since(at) > LATE {
+                                log.late += 1;
+                            }
+                            last_done = last_done.max(done);
+                            let us = u64::try_from(done.duration_since(at).as_micros())
+                                .unwrap_or(u64::MAX);
+                            log.record(req, expect, result, us);
+                        }
+                    }
+                    (log, last_done)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join())
+            .collect::<Result<Vec<_>, _>>()
+    });
+    let Ok(logs) = logs else {
+        bail!("a load generator thread panicked");
+    };
+    let last_done = logs.iter().map(|(_, t)| *t).max().unwrap_or(measure_from);
+    let window = schedule
+        .duration
+        .max(last_done.duration_since(measure_from));
+    let mut stats = merge(logs.into_iter().map(|(l, _)| l).collect(), window);
+    let dropped = schedule
+        .measured_count()
+        .saturating_sub(stats.ok + stats.errors);
+    if dropped > 0 {
+        stats.errors += dropped;
+        stats
+            .first_error
+            .get_or_insert_with(|| format!("{dropped} due requests never sent (generator behind)"));
+    }
+    stats.target_rate = Some(schedule.rate);
+    Ok(stats)
 }
 
 /// Sends `req` exactly `total` times from `connections` threads (used to
@@ -532,6 +716,87 @@ mod tests {
         server
             .join()
             .map_err(|_| anyhow::anyhow!("server thread panicked"))??;
+        Ok(())
+    }
+
+    #[test]
+    fn schedule_due_times_and_phases() -> anyhow::Result<()> {
+        let s = Schedule::new(400.0, Duration::from_secs(2), Duration::from_secs(10))?;
+        assert_eq!(s.due(0), Duration::ZERO);
+        assert_eq!(s.due(1), Duration::from_micros(2500));
+        assert_eq!(s.due(400), Duration::from_secs(1));
+        assert_eq!(s.phase(s.due(799)), Phase::Warmup);
+        assert_eq!(s.phase(s.due(800)), Phase::Measured);
+        assert_eq!(s.phase(s.due(4799)), Phase::Measured);
+        assert_eq!(s.phase(s.due(4800)), Phase::Done);
+        assert_eq!(s.measured_count(), 4000);
+        // A rate that does not divide a second evenly.
+        let s = Schedule::new(3.0, Duration::from_millis(500), Duration::from_secs(1))?;
+        let counted = (0..100)
+            .filter(|&i| s.phase(s.due(i)) == Phase::Measured)
+            .count() as u64;
+        assert_eq!(s.measured_count(), counted);
+        assert_eq!(counted, 3);
+        // Without warm-up the first request is measured.
+        let s = Schedule::new(10.0, Duration::ZERO, Duration::from_secs(1))?;
+        assert_eq!(s.phase(s.due(0)), Phase::Measured);
+        assert_eq!(s.measured_count(), 10);
+        assert!(Schedule::new(0.0, Duration::ZERO, Duration::ZERO).is_err());
+        assert!(Schedule::new(-5.0, Duration::ZERO, Duration::ZERO).is_err());
+        assert!(Schedule::new(f64::NAN, Duration::ZERO, Duration::ZERO).is_err());
+        assert!(Schedule::new(f64::INFINITY, Duration::ZERO, Duration::ZERO).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn rate_connections() {
+        let budget = Duration::from_millis(25);
+        assert_eq!(connections_for_rate(400.0, budget), 16);
+        assert_eq!(connections_for_rate(4700.0, budget), 118);
+        assert_eq!(connections_for_rate(1e9, budget), 1024);
+    }
+
+    /// Answers `200 ok` keep-alive on every connection until the client
+    /// closes it.
+    fn keep_alive_server() -> io::Result<SocketAddr> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { break };
+                std::thread::spawn(move || -> io::Result<()> {
+                    let mut reader = BufReader::new(stream.try_clone()?);
+                    let mut writer = stream;
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line)? == 0 {
+                            return Ok(());
+                        }
+                        if line == "\r\n" {
+                            writer.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")?;
+                        }
+                    }
+                });
+            }
+        });
+        Ok(addr)
+    }
+
+    #[test]
+    fn open_loop_sends_every_measured_request() -> anyhow::Result<()> {
+        let addr = keep_alive_server()?;
+        let req = Request::get(addr, "/");
+        let schedule = Schedule::new(200.0, Duration::from_millis(20), Duration::from_millis(100))?;
+        let stats = run_rate(addr, &req, 200, 4, schedule)?;
+        assert_eq!(stats.errors, 0, "{:?}", stats.first_error);
+        assert_eq!(stats.ok, schedule.measured_count());
+        assert_eq!(stats.ok, 20);
+        assert_eq!(stats.target_rate, Some(200.0));
+        assert!(stats.late <= stats.ok);
+        // Wrong expected status: all measured requests are errors.
+        let stats = run_rate(addr, &req, 201, 4, schedule)?;
+        assert_eq!((stats.ok, stats.errors), (0, 20));
         Ok(())
     }
 }

@@ -25,7 +25,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use self::http::{Request, Stats, run_count, run_timed, send_once};
+use self::http::{
+    Request, Schedule, Stats, connections_for_rate, run_count, run_rate, run_timed, send_once,
+};
 use self::payload::{SigningKey, TestEntry, tests_from_list, upload_body};
 use self::servers::{Backend, Databases, DbUrl, Upstream};
 
@@ -49,6 +51,37 @@ pub(crate) struct Options {
     upstream_venv: PathBuf,
     upstream_workers: usize,
     keep: bool,
+    /// Open-loop mode: the offered rate of each scenario.
+    rate: Option<RateMode>,
+    /// Open-loop connections (default: [`connections_for_rate`]).
+    rate_connections: Option<usize>,
+}
+
+/// How the open-loop rate of a scenario is chosen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum RateMode {
+    /// The same rate for every scenario, req/s.
+    Fixed(f64),
+    /// This multiple of upstream's recorded closed-loop throughput.
+    UpstreamTimes(f64),
+}
+
+/// Upstream RefStack 2.1.0's closed-loop throughput per scenario (req/s),
+/// as recorded in BENCHMARKS.md (8 connections, MariaDB, 5 gunicorn
+/// workers); `--rate-from-upstream-x` multiplies these.
+const UPSTREAM_REQ_S: [f64; 4] = [20.0, 235.0, 12.3, 10.3];
+
+/// Per-request answer budget used to size the open-loop connection pool.
+const RATE_BUDGET: Duration = Duration::from_millis(25);
+
+impl RateMode {
+    /// The offered rate of `SCENARIOS[index]`.
+    fn rate(self, index: usize) -> f64 {
+        match self {
+            RateMode::Fixed(r) => r,
+            RateMode::UpstreamTimes(x) => x * UPSTREAM_REQ_S.get(index).copied().unwrap_or(0.0),
+        }
+    }
 }
 
 pub(crate) const USAGE: &str = "\
@@ -72,6 +105,15 @@ Options:
                             (default $REFSTACK_UPSTREAM_VENV or /work/upstream/venv)
   --upstream-workers N      gunicorn sync workers (default 2 x CPUs + 1)
   --keep                    keep the work directory (logs, databases)
+
+Open-loop mode (instead of closed loop; the seeding stays closed loop):
+  --rate R                  offer R req/s to every scenario, at fixed intervals
+  --rate-from-upstream-x X  offer X times upstream's recorded throughput:
+                            list 20.0, test list 235, unsigned upload 12.3,
+                            signed upload 10.3 req/s (X = 20: 400, 4700, 246, 206)
+  --rate-connections N      connections (default: rate x 25 ms, 16..1024)
+  Latency runs from each request's scheduled send time (no coordinated
+  omission); `late` counts sends that left >1 ms after schedule.
 
 Environment: REFSTACK_SHARED_DATA (guidelines and golden test list),
 REFSTACK_TEST_POSTGRES_URL and REFSTACK_TEST_MYSQL_URL (database servers with
@@ -98,6 +140,8 @@ impl Options {
                 .map_or_else(|| PathBuf::from("/work/upstream/venv"), PathBuf::from),
             upstream_workers: default_workers(),
             keep: false,
+            rate: None,
+            rate_connections: None,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -123,6 +167,15 @@ impl Options {
                     o.upstream_workers = number(&value("--upstream-workers")?)?;
                 }
                 "--keep" => o.keep = true,
+                "--rate" => o.rate = Some(RateMode::Fixed(positive(&value("--rate")?)?)),
+                "--rate-from-upstream-x" => {
+                    o.rate = Some(RateMode::UpstreamTimes(positive(&value(
+                        "--rate-from-upstream-x",
+                    )?)?));
+                }
+                "--rate-connections" => {
+                    o.rate_connections = Some(number(&value("--rate-connections")?)?);
+                }
                 "-h" | "--help" => bail!("{USAGE}"),
                 other => bail!("unknown option {other:?}\n\n{USAGE}"),
             }
@@ -132,6 +185,9 @@ impl Options {
         }
         if o.connections == 0 || o.tests == 0 || o.upstream_workers == 0 {
             bail!("--connections, --tests and --upstream-workers must be positive");
+        }
+        if o.rate_connections == Some(0) {
+            bail!("--rate-connections must be positive");
         }
         if o.backends.is_empty() {
             bail!("--backends needs at least one backend");
@@ -148,6 +204,14 @@ fn secs(text: &str) -> anyhow::Result<Duration> {
         bail!("{text:?} is not a number of seconds");
     }
     Ok(Duration::from_secs_f64(s))
+}
+
+fn positive(text: &str) -> anyhow::Result<f64> {
+    let v: f64 = number(text)?;
+    if !(v.is_finite() && v > 0.0) {
+        bail!("{text:?} is not a positive number");
+    }
+    Ok(v)
 }
 
 fn number<T: std::str::FromStr>(text: &str) -> anyhow::Result<T> {
@@ -228,14 +292,28 @@ fn bench_server(
 ) -> anyhow::Result<Vec<Measured>> {
     let timed = |scenario: &'static str, req: &Request, expect: u16| -> anyhow::Result<Measured> {
         eprintln!("loadbench: {label}: {scenario} ...");
-        let stats = run_timed(addr, req, expect, o.connections, o.warmup, o.duration)?;
+        let index = SCENARIOS.iter().position(|s| *s == scenario).unwrap_or(0);
+        let stats = match o.rate {
+            None => run_timed(addr, req, expect, o.connections, o.warmup, o.duration)?,
+            Some(mode) => {
+                let schedule = Schedule::new(mode.rate(index), o.warmup, o.duration)?;
+                let connections = o
+                    .rate_connections
+                    .unwrap_or_else(|| connections_for_rate(schedule.rate(), RATE_BUDGET));
+                run_rate(addr, req, expect, connections, schedule)?
+            }
+        };
         eprintln!(
-            "loadbench: {label}: {scenario}: {:.1} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
+            "loadbench: {label}: {scenario}: {:.1} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors, {} late",
             stats.throughput(),
             stats.percentile_ms(50.0),
             stats.percentile_ms(99.0),
-            stats.errors
+            stats.errors,
+            stats.late
         );
+        if let Some(e) = &stats.first_error {
+            eprintln!("loadbench: {label}: {scenario}: first error: {e}");
+        }
         Ok(Measured { scenario, stats })
     };
     let mut out = Vec::new();
@@ -443,6 +521,9 @@ pub(crate) fn run<I: IntoIterator<Item = String>>(root: &Path, args: I) -> anyho
 
 /// The Markdown report: one table of figures, one of ratios.
 fn report(runs: &[(String, Vec<Measured>)], o: &Options) -> String {
+    if o.rate.is_some() {
+        return rate_report(runs, o);
+    }
     let mut s = format!(
         "Load: {} connections, {:.0} s measured after {:.0} s warm-up per scenario, \
          {} tests per upload, {} stored runs for the list.\n\n",
@@ -489,6 +570,49 @@ fn report(runs: &[(String, Vec<Measured>)], o: &Options) -> String {
                         ratio(m.stats.percentile_ms(99.0), u.stats.percentile_ms(99.0)),
                     ));
                 }
+            }
+        }
+    }
+    s
+}
+
+/// The Markdown report of an open-loop run.
+fn rate_report(runs: &[(String, Vec<Measured>)], o: &Options) -> String {
+    let conns = o.rate_connections.map_or_else(
+        || {
+            format!(
+                "rate x {} ms connections (16..1024)",
+                RATE_BUDGET.as_millis()
+            )
+        },
+        |n| format!("{n} connections"),
+    );
+    let mut s = format!(
+        "Open loop: fixed-rate sends, latency from the scheduled send time, {conns}, \
+         {:.0} s measured after {:.0} s warm-up per scenario, {} tests per upload, \
+         {} stored runs for the list. \"late\" = sends that left >1 ms after schedule.\n\n",
+        o.duration.as_secs_f64(),
+        o.warmup.as_secs_f64(),
+        o.tests,
+        o.seed_runs
+    );
+    s.push_str(
+        "| scenario | server | offered req/s | achieved req/s | p50 ms | p99 ms | errors | late |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for name in SCENARIOS {
+        for (label, measured) in runs {
+            if let Some(m) = measured.iter().find(|m| m.scenario == name) {
+                s.push_str(&format!(
+                    "| {} | {label} | {:.1} | {:.1} | {:.2} | {:.2} | {} | {} |\n",
+                    scenario_label(name, o),
+                    m.stats.target_rate.unwrap_or(0.0),
+                    m.stats.throughput(),
+                    m.stats.percentile_ms(50.0),
+                    m.stats.percentile_ms(99.0),
+                    m.stats.errors,
+                    m.stats.late
+                ));
             }
         }
     }
@@ -544,7 +668,27 @@ mod tests {
         assert!(parse(&["--connections", "0"]).is_err());
         assert!(parse(&["--backends", "oracle"]).is_err());
         assert!(parse(&["--bogus"]).is_err());
+        assert_eq!(o.rate, None);
+        let o = parse(&["--rate", "250"])?;
+        assert_eq!(o.rate, Some(RateMode::Fixed(250.0)));
+        let o = parse(&["--rate-from-upstream-x", "20", "--rate-connections", "64"])?;
+        assert_eq!(o.rate, Some(RateMode::UpstreamTimes(20.0)));
+        assert_eq!(o.rate_connections, Some(64));
+        assert!(parse(&["--rate", "0"]).is_err());
+        assert!(parse(&["--rate", "fast"]).is_err());
+        assert!(parse(&["--rate-from-upstream-x", "-2"]).is_err());
+        assert!(parse(&["--rate-connections", "0"]).is_err());
         Ok(())
+    }
+
+    #[test]
+    fn upstream_multiple_rates() {
+        let x20 = RateMode::UpstreamTimes(20.0);
+        let rates: Vec<f64> = (0..SCENARIOS.len()).map(|i| x20.rate(i)).collect();
+        for (got, want) in rates.iter().zip([400.0, 4700.0, 246.0, 206.0]) {
+            assert!((got - want).abs() < 1e-9, "{got} vs {want}");
+        }
+        assert_eq!(RateMode::Fixed(7.0).rate(3), 7.0);
     }
 
     #[test]

@@ -62,7 +62,10 @@ pub enum Progress {
 /// (their bytes stay part of the surrounding noise, since the parser
 /// resynchronises one byte after a rejected signature), and are reported
 /// before the noise run that contains them. Offsets are absolute byte
-/// offsets in the stream.
+/// offsets in the stream. A noise run may reach the sink in several
+/// adjacent pieces (the reader does not hold noise across its buffer
+/// refills); which bytes are noise, and their order, never depend on the
+/// read size.
 ///
 /// For v1 input the parser synthesises the v2 packets python-subunit's
 /// v1→v2 conversion produces (`test:` → `inprogress`, outcomes → final

@@ -62,6 +62,8 @@ pub(crate) struct Options {
     postgres_query: Option<String>,
     /// Query string appended to our server's MariaDB URL (`socket=/run/mysqld/mysqld.sock`).
     mysql_query: Option<String>,
+    /// Only the two upload scenarios (no seeding, no list, no test list).
+    uploads_only: bool,
 }
 
 /// How the open-loop rate of a scenario is chosen.
@@ -112,6 +114,7 @@ Options:
                             (default $REFSTACK_UPSTREAM_VENV or /work/upstream/venv)
   --upstream-workers N      gunicorn sync workers (default 2 x CPUs + 1)
   --keep                    keep the work directory (logs, databases)
+  --uploads-only            only the two upload scenarios (no seeding)
   --postgres-query Q        append ?Q to our server's PostgreSQL URL
                             (e.g. host=/var/run/postgresql: Unix socket)
   --mysql-query Q           append ?Q to our server's MariaDB URL
@@ -159,6 +162,7 @@ impl Options {
             upstream_rate_x: None,
             postgres_query: None,
             mysql_query: None,
+            uploads_only: false,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -184,6 +188,7 @@ impl Options {
                     o.upstream_workers = number(&value("--upstream-workers")?)?;
                 }
                 "--keep" => o.keep = true,
+                "--uploads-only" => o.uploads_only = true,
                 "--rate" => o.rate = Some(RateMode::Fixed(positive(&value("--rate")?)?)),
                 "--rate-from-upstream-x" => {
                     o.rate = Some(RateMode::UpstreamTimes(positive(&value(
@@ -340,7 +345,35 @@ fn bench_server(
         Ok(Measured { scenario, stats })
     };
     let mut out = Vec::new();
+    if !o.uploads_only {
+        seed_and_read(label, addr, w, o, &timed, &mut out)?;
+    }
 
+    // 4. and 5. Uploads.
+    let unsigned = Request::post_json(addr, "/v1/results/", &[], &w.upload);
+    out.push(timed(SCENARIOS[2], &unsigned, 201)?);
+    let signed = Request::post_json(
+        addr,
+        "/v1/results/",
+        &[
+            ("X-Signature", &w.signature),
+            ("X-Public-Key", &w.public_key),
+        ],
+        &w.upload,
+    );
+    out.push(timed(SCENARIOS[3], &signed, 201)?);
+    Ok(out)
+}
+
+/// Scenarios 1 to 3: seed the stored runs, then the list and the test list.
+fn seed_and_read(
+    label: &str,
+    addr: SocketAddr,
+    w: &Workload,
+    o: &Options,
+    timed: &dyn Fn(&'static str, &Request, u16) -> anyhow::Result<Measured>,
+    out: &mut Vec<Measured>,
+) -> anyhow::Result<()> {
     // 1. Seed.
     eprintln!("loadbench: {label}: seeding {} runs ...", o.seed_runs);
     let seed = Request::post_json(addr, "/v1/results/", &[], &w.seed);
@@ -382,21 +415,7 @@ fn bench_server(
         );
     }
     out.push(timed(SCENARIOS[1], &tests, 200)?);
-
-    // 4. and 5. Uploads.
-    let unsigned = Request::post_json(addr, "/v1/results/", &[], &w.upload);
-    out.push(timed(SCENARIOS[2], &unsigned, 201)?);
-    let signed = Request::post_json(
-        addr,
-        "/v1/results/",
-        &[
-            ("X-Signature", &w.signature),
-            ("X-Public-Key", &w.public_key),
-        ],
-        &w.upload,
-    );
-    out.push(timed(SCENARIOS[3], &signed, 201)?);
-    Ok(out)
+    Ok(())
 }
 
 /// `total_pages` of a results page (either JSON spacing).
@@ -733,6 +752,8 @@ mod tests {
             Some("socket=/run/mysqld/mysqld.sock")
         );
         assert!(parse(&["--upstream-rate-x", "0"]).is_err());
+        assert!(parse(&["--uploads-only"])?.uploads_only);
+        assert!(!parse(&[])?.uploads_only);
         Ok(())
     }
 

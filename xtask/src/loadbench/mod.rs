@@ -64,6 +64,8 @@ pub(crate) struct Options {
     mysql_query: Option<String>,
     /// Only the two upload scenarios (no seeding, no list, no test list).
     uploads_only: bool,
+    /// Open-loop mode: write each scenario's per-request timeline here (CSV).
+    latency_log: Option<PathBuf>,
 }
 
 /// How the open-loop rate of a scenario is chosen.
@@ -115,6 +117,8 @@ Options:
   --upstream-workers N      gunicorn sync workers (default 2 x CPUs + 1)
   --keep                    keep the work directory (logs, databases)
   --uploads-only            only the two upload scenarios (no seeding)
+  --latency-log DIR         open loop: write <server>-<scenario>.csv per scenario
+                            (scheduled send ms, latency ms) into DIR
   --postgres-query Q        append ?Q to our server's PostgreSQL URL
                             (e.g. host=/var/run/postgresql: Unix socket)
   --mysql-query Q           append ?Q to our server's MariaDB URL
@@ -163,6 +167,7 @@ impl Options {
             postgres_query: None,
             mysql_query: None,
             uploads_only: false,
+            latency_log: None,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -189,6 +194,7 @@ impl Options {
                 }
                 "--keep" => o.keep = true,
                 "--uploads-only" => o.uploads_only = true,
+                "--latency-log" => o.latency_log = Some(PathBuf::from(value("--latency-log")?)),
                 "--rate" => o.rate = Some(RateMode::Fixed(positive(&value("--rate")?)?)),
                 "--rate-from-upstream-x" => {
                     o.rate = Some(RateMode::UpstreamTimes(positive(&value(
@@ -342,6 +348,11 @@ fn bench_server(
         if let Some(e) = &stats.first_error {
             eprintln!("loadbench: {label}: {scenario}: first error: {e}");
         }
+        if let Some(dir) = &o.latency_log
+            && !stats.timeline_us.is_empty()
+        {
+            write_timeline(dir, label, scenario, &stats.timeline_us)?;
+        }
         Ok(Measured { scenario, stats })
     };
     let mut out = Vec::new();
@@ -415,6 +426,38 @@ fn seed_and_read(
         );
     }
     out.push(timed(SCENARIOS[1], &tests, 200)?);
+    Ok(())
+}
+
+/// Writes `(scheduled send ms, latency ms)` lines to `<dir>/<label>-<scenario>.csv`.
+fn write_timeline(
+    dir: &Path,
+    label: &str,
+    scenario: &str,
+    timeline_us: &[(u64, u64)],
+) -> anyhow::Result<()> {
+    let slug: String = format!("{label}-{scenario}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("{slug}.csv"));
+    let mut text = String::from("scheduled_ms,latency_ms\n");
+    for (at, us) in timeline_us {
+        text.push_str(&format!(
+            "{:.3},{:.3}\n",
+            *at as f64 / 1000.0,
+            *us as f64 / 1000.0
+        ));
+    }
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("loadbench: wrote {}", path.display());
     Ok(())
 }
 
@@ -753,6 +796,10 @@ mod tests {
         );
         assert!(parse(&["--upstream-rate-x", "0"]).is_err());
         assert!(parse(&["--uploads-only"])?.uploads_only);
+        assert_eq!(
+            parse(&["--latency-log", "/tmp/x"])?.latency_log,
+            Some(PathBuf::from("/tmp/x"))
+        );
         assert!(!parse(&[])?.uploads_only);
         Ok(())
     }

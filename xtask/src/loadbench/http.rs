@@ -810,7 +810,12 @@ mod tests {
         // One timeline entry per answered request, in schedule order, 5 ms apart.
         assert_eq!(stats.timeline_us.len(), 20);
         assert!(stats.timeline_us.windows(2).all(|w| w[0].0 < w[1].0));
-        assert!(stats.timeline_us.last().is_some_and(|&(at, _)| at >= 90_000));
+        assert!(
+            stats
+                .timeline_us
+                .last()
+                .is_some_and(|&(at, _)| at >= 90_000)
+        );
         // Wrong expected status: all measured requests are errors.
         let stats = run_rate(addr, &req, 201, 4, schedule)?;
         assert_eq!((stats.ok, stats.errors), (0, 20));

@@ -132,6 +132,8 @@ pub(crate) struct V1Parser {
     want: usize,
     /// The id buffer of the last finished test, reused for the next one.
     spare_id: String,
+    /// Buffers of removed tags, reused for new ones.
+    spare_tags: Vec<String>,
 }
 
 impl Default for V1Parser {
@@ -144,12 +146,14 @@ impl Default for V1Parser {
             noise: None,
             want: 0,
             spare_id: String::new(),
+            spare_tags: Vec::new(),
         }
     }
 }
 
 fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+    // ' ', '\t', '\n', 0x0b, 0x0c, '\r'.
+    b == b' ' || (b'\t'..=b'\r').contains(&b)
 }
 
 /// Python's `line.split(None, 1)` command recognition: the first token
@@ -217,22 +221,49 @@ fn label(line: &[u8], offset: usize) -> &[u8] {
     line.get(offset..end).unwrap_or(&[])
 }
 
-fn update_tags(set: &mut Vec<String>, words: &[u8]) {
-    // python-subunit: `(tags | added) - removed`, over the words that are
-    // UTF-8. Compared as bytes (the set holds only UTF-8), so a word is
-    // validated, and allocated, only when it is new to the set.
-    let words = || words.split(|&b| is_ws(b)).filter(|w| !w.is_empty());
-    for w in words() {
-        if w.first() != Some(&b'-')
-            && !set.iter().any(|t| t.as_bytes() == w)
-            && let Ok(w) = std::str::from_utf8(w)
-        {
-            set.push(w.to_string());
-        }
+/// The next whitespace-separated word of `s` from `*at`, moving `*at`
+/// past it.
+fn next_word<'a>(s: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
+    let mut i = *at;
+    while i < s.len() && is_ws(s[i]) {
+        i += 1;
     }
-    for w in words() {
+    let start = i;
+    while i < s.len() && !is_ws(s[i]) {
+        i += 1;
+    }
+    *at = i;
+    (i > start).then(|| &s[start..i])
+}
+
+/// The whitespace-separated words of `s`.
+fn words(s: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut at = 0;
+    std::iter::from_fn(move || next_word(s, &mut at))
+}
+
+/// python-subunit's `(tags | added) - removed` over the UTF-8 words of
+/// a `tags:` line. Compared as bytes (the set holds only UTF-8); removed
+/// tags go to `spare` and new ones reuse its buffers, so a worker tag
+/// added and removed around every test costs no allocation.
+fn update_tags(set: &mut Vec<String>, words_line: &[u8], spare: &mut Vec<String>) {
+    for w in words(words_line) {
+        if w.first() == Some(&b'-') || set.iter().any(|t| t.as_bytes() == w) {
+            continue;
+        }
+        let Ok(w) = std::str::from_utf8(w) else {
+            continue;
+        };
+        let mut tag = spare.pop().unwrap_or_default();
+        tag.clear();
+        tag.push_str(w);
+        set.push(tag);
+    }
+    for w in words(words_line) {
         if let [b'-', gone @ ..] = w {
-            set.retain(|t| t.as_bytes() != gone);
+            while let Some(i) = set.iter().position(|t| t.as_bytes() == gone) {
+                spare.push(set.remove(i));
+            }
         }
     }
 }
@@ -258,6 +289,7 @@ fn parse_time_utc(s: &[u8]) -> Option<Option<Timestamp>> {
         return None;
     }
     let (hd, frac) = s.split_at(19);
+    let hd: &[u8; 19] = hd.try_into().ok()?;
     if hd[4] != b'-'
         || hd[7] != b'-'
         || !matches!(hd[10], b' ' | b'T')
@@ -266,12 +298,27 @@ fn parse_time_utc(s: &[u8]) -> Option<Option<Timestamp>> {
     {
         return None;
     }
-    let d = |i: usize| u32::from(hd[i].wrapping_sub(b'0'));
-    const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
-    if DIGITS.iter().any(|&i| d(i) >= 10) {
+    let d = |i: usize| hd[i].wrapping_sub(b'0');
+    let digits = [
+        d(0),
+        d(1),
+        d(2),
+        d(3),
+        d(5),
+        d(6),
+        d(8),
+        d(9),
+        d(11),
+        d(12),
+        d(14),
+        d(15),
+        d(17),
+        d(18),
+    ];
+    if digits.iter().fold(0u8, |acc, &v| acc | u8::from(v >= 10)) != 0 {
         return None;
     }
-    let d2 = |i: usize| d(i) * 10 + d(i + 1);
+    let d2 = |i: usize| u32::from(d(i)) * 10 + u32::from(d(i + 1));
     let y = d2(0) * 100 + d2(2);
     let (mo, da, h, mi, sec) = (d2(5), d2(8), d2(11), d2(14), d2(17));
     if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h > 23 || mi > 59 || sec > 60 {
@@ -727,9 +774,9 @@ impl V1Parser {
                 match &mut self.test {
                     Some(t) => {
                         let set = t.tags.get_or_insert_with(|| self.global_tags.clone());
-                        update_tags(set, words);
+                        update_tags(set, words, &mut self.spare_tags);
                     }
-                    None => update_tags(&mut self.global_tags, words),
+                    None => update_tags(&mut self.global_tags, words, &mut self.spare_tags),
                 }
                 Ok(())
             }
@@ -754,13 +801,13 @@ impl V1Parser {
 
 /// `Content-Type: type/subtype[;params]` → the MIME string.
 fn part_header(line: &[u8]) -> Option<String> {
-    let line = std::str::from_utf8(line).ok()?;
-    let line = line.strip_suffix('\n').unwrap_or(line);
-    let (_, value) = line.split_once(' ')?;
-    if value.split('/').count() != 2 {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let space = memchr::memchr(b' ', line)?;
+    if memchr::memchr_iter(b'/', &line[space + 1..]).count() != 1 {
         return None;
     }
-    Some(value.to_string())
+    let line = std::str::from_utf8(line).ok()?;
+    Some(line[space + 1..].to_string())
 }
 
 /// A chunk length line: hex digits then CRLF.
@@ -920,6 +967,26 @@ mod tests {
     }
 
     #[test]
+    fn part_headers() {
+        assert_eq!(
+            part_header(b"Content-Type: text/plain;charset=utf8\n"),
+            Some("text/plain;charset=utf8".to_string())
+        );
+        assert_eq!(part_header(b"Content-Type: a/b c\n"), Some("a/b c".into()));
+        assert_eq!(part_header(b"Content-Type: text\n"), None);
+        assert_eq!(part_header(b"Content-Type: a/b/c\n"), None);
+        assert_eq!(part_header(b"Content-Type:text/plain\n"), None);
+        assert_eq!(part_header(b"C\xff: a/b\n"), None);
+        assert_eq!(part_header(b"x  a/b"), Some(" a/b".into()));
+    }
+
+    #[test]
+    fn whitespace_is_pythons_ascii_set() {
+        let ws: Vec<u8> = (0..=255u8).filter(|&b| is_ws(b)).collect();
+        assert_eq!(ws, [b'\t', b'\n', 0x0b, 0x0c, b'\r', b' ']);
+    }
+
+    #[test]
     fn chunk_lengths_are_hex() {
         assert_eq!(chunk_len(b"A\r\n"), Some(10));
         assert_eq!(chunk_len(b"1f\r\n"), Some(31));
@@ -931,15 +998,25 @@ mod tests {
     #[test]
     fn tag_updates() {
         let mut set = vec!["a".to_string()];
-        update_tags(&mut set, b" b -a c\n");
+        let mut spare = Vec::new();
+        update_tags(&mut set, b" b -a c\n", &mut spare);
         assert_eq!(set, ["b", "c"]);
         // Added and removed on one line: removed (set difference last).
-        update_tags(&mut set, b"d -d b\n");
+        update_tags(&mut set, b"d -d b\n", &mut spare);
         assert_eq!(set, ["b", "c"]);
-        update_tags(&mut set, b"-c \xff -\xfe -  c e\n");
+        update_tags(&mut set, b"-c \xff -\xfe -  c e\n", &mut spare);
         assert_eq!(set, ["b", "e"]);
-        update_tags(&mut set, b"-e\n");
+        update_tags(&mut set, b"-e\n", &mut spare);
         assert_eq!(set, ["b"]);
+        update_tags(&mut set, "\tw\u{e9} x\x0bb".as_bytes(), &mut spare);
+        assert_eq!(set, ["b", "w\u{e9}", "x"]);
+        update_tags(&mut set, b"-x\n", &mut spare);
+        assert_eq!(spare, ["x"]);
+        assert_eq!(
+            words(b"  a\tbb \n c").collect::<Vec<_>>(),
+            [&b"a"[..], b"bb", b"c"]
+        );
+        assert_eq!(words(b" \n").count(), 0);
     }
 
     /// The keyword table before it dispatched on length.

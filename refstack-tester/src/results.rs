@@ -162,16 +162,34 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// True if `b` holds a byte JSON (`ensure_ascii`) must escape: a control
+/// character, `"`, `\\`, or anything outside ASCII.
+fn needs_escape(b: &[u8]) -> bool {
+    // Printable ASCII is 0x20..=0x7e.
+    let ok = |x: u8| x.wrapping_sub(0x20) < 0x5f && x != b'"' && x != b'\\';
+    // Whole 16-byte blocks, checked without an early exit, vectorise; the
+    // last block overlaps the one before instead of a byte-wise tail.
+    let block = |c: &[u8; 16]| c.iter().fold(true, |acc, &x| acc & ok(x));
+    if b.len() < 16 {
+        return !b.iter().all(|&x| ok(x));
+    }
+    let mut blocks = b.chunks_exact(16);
+    for c in &mut blocks {
+        if let Ok(c) = <&[u8; 16]>::try_from(c)
+            && !block(c)
+        {
+            return true;
+        }
+    }
+    !blocks.remainder().is_empty()
+        && <&[u8; 16]>::try_from(&b[b.len() - 16..]).is_ok_and(|c| !block(c))
+}
+
 /// Append the escaped contents of `s` (without the quotes); escaping
 /// character by character, so pieces may be appended one after the other.
 fn push_json_str_body(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    // No early exit: this reduction vectorises.
-    let escape = bytes.iter().fold(false, |acc, &b| {
-        acc | !(0x20..=0x7e).contains(&b) | (b == b'"') | (b == b'\\')
-    });
-    if !escape {
-        out.extend_from_slice(bytes);
+    if !needs_escape(s.as_bytes()) {
+        out.extend_from_slice(s.as_bytes());
     } else {
         for c in s.chars() {
             match c {
@@ -272,9 +290,49 @@ impl ResultsJsonWriter {
     /// from the name, the `id-` attribute as uuid: `refstack-core`'s rules).
     pub fn push_test_id(&mut self, id: &str) {
         let b = id.as_bytes();
-        // Multi-line ids (never seen from Tempest) take refstack-core's
-        // general path; the single-line rules are restated on bytes below
-        // so that no `String` is built per test.
+        // An id that needs no JSON escaping (every Tempest id) is cut and
+        // copied as bytes; the rules are restated below so that no
+        // `String` is built per test. Others (escapes, and multi-line ids,
+        // which take refstack-core's general path) go the long way.
+        if needs_escape(b) {
+            self.push_test_id_escaped(id);
+            return;
+        }
+        let (head, tail, uuid) = match memchr::memchr(b'[', b) {
+            None => (b, &b[..0], None),
+            Some(open) => {
+                // The first bracket block's attributes: up to the next `]` or `[`.
+                let start = open + 1;
+                let end = memchr::memchr2(b']', b'[', &b[start..]).map_or(b.len(), |i| start + i);
+                let uuid = b[start..end]
+                    .split(|&c| c == b',')
+                    .find_map(|a| a.strip_prefix(b"id-"));
+                // `re.sub(r'\[.*\]', '', id)`: from the first `[` to the last `]`.
+                match memchr::memrchr(b']', b) {
+                    Some(close) if close > open => (&b[..open], &b[close + 1..], uuid),
+                    _ => (b, &b[..0], uuid),
+                }
+            }
+        };
+        let out = &mut self.out;
+        out.reserve(96 + b.len());
+        if self.entries > 0 || self.lead_comma {
+            out.push(b',');
+        }
+        self.entries += 1;
+        out.extend_from_slice(b"\n        {\n            \"name\": \"");
+        out.extend_from_slice(head);
+        out.extend_from_slice(tail);
+        if let Some(u) = uuid {
+            out.extend_from_slice(b"\",\n            \"uuid\": \"");
+            out.extend_from_slice(u);
+        }
+        out.extend_from_slice(b"\"\n        }");
+    }
+
+    /// [`ResultsJsonWriter::push_test_id`] for ids with characters to escape.
+    fn push_test_id_escaped(&mut self, id: &str) {
+        let b = id.as_bytes();
         if memchr::memchr(b'\n', b).is_some() {
             let parsed = TestId::parse(id);
             self.push(&parsed.upload_name(), parsed.uuid());
@@ -284,13 +342,11 @@ impl ResultsJsonWriter {
             self.push(id, None);
             return;
         };
-        // The first bracket block's attributes: up to the next `]` or `[`.
         let start = open + 1;
         let end = memchr::memchr2(b']', b'[', &b[start..]).map_or(b.len(), |i| start + i);
         let uuid = id[start..end]
             .split(',')
             .find_map(|a| a.strip_prefix("id-"));
-        // `re.sub(r'\[.*\]', '', id)`: from the first `[` to the last `]`.
         let (head, tail) = match memchr::memrchr(b']', b) {
             Some(close) if close > open => (&id[..open], &id[close + 1..]),
             _ => (id, ""),
@@ -487,13 +543,27 @@ fn boundary_after(file: &mut std::fs::File, start: u64, len: u64, format: Format
         Format::V1 => start.checked_sub(1)?,
         Format::V2 => start,
     };
-    let window = (1u64 << 20).min(len - from);
-    file.seek(SeekFrom::Start(from)).ok()?;
-    let mut buf = Vec::with_capacity(usize::try_from(window).ok()?);
-    file.by_ref().take(window).read_to_end(&mut buf).ok()?;
+    // Windows of 64 KiB, 256 KiB, 1 MiB: the first is enough for v1 and
+    // for v2 packets of ordinary size.
+    for window in [64u64 << 10, 256 << 10, 1 << 20] {
+        let window = window.min(len - from);
+        file.seek(SeekFrom::Start(from)).ok()?;
+        let mut buf = Vec::with_capacity(usize::try_from(window).ok()?);
+        file.by_ref().take(window).read_to_end(&mut buf).ok()?;
+        if let Some(at) = boundary_in(&buf, format) {
+            return Some(from + at as u64);
+        }
+        if window == len - from {
+            break;
+        }
+    }
+    None
+}
+
+/// [`boundary_after`] in a buffer.
+fn boundary_in(buf: &[u8], format: Format) -> Option<usize> {
     if format == Format::V1 {
-        let at = memchr::memmem::find(&buf, b"\ntest: ")?;
-        return Some(from + at as u64 + 1);
+        return memchr::memmem::find(buf, b"\ntest: ").map(|at| at + 1);
     }
     let mut pos = 0;
     while let Some(k) = memchr::memchr(refstack_subunit::v2::SIGNATURE, &buf[pos..]) {
@@ -510,7 +580,7 @@ fn boundary_after(file: &mut std::fs::File, start: u64, len: u64, format: Format
             }
         }
         if valid == 3 {
-            return Some(from + at as u64);
+            return Some(at);
         }
         pos = at + 1;
     }
@@ -630,7 +700,10 @@ fn plan_cuts(path: &Path, split: Split) -> Result<(Option<Format>, Vec<u64>, u64
     };
     let mut cuts: Vec<u64> = Vec::new();
     for i in 1..split.shares {
-        let Some(at) = boundary_after(&mut file, len * i / split.shares, len, format) else {
+        // The first part is the smaller (by a fifth of a share): its thread
+        // also writes every part out at the end.
+        let at = (len / (5 * split.shares)) * (5 * i - 1);
+        let Some(at) = boundary_after(&mut file, at, len, format) else {
             break;
         };
         if at < len && cuts.last().is_none_or(|&last| at > last) {
@@ -1141,6 +1214,53 @@ mod tests {
     }
 
     #[test]
+    fn escapes_are_found_at_every_position() {
+        for len in 0..70 {
+            let clean = vec![b'a'; len];
+            assert!(!needs_escape(&clean));
+            for at in 0..len {
+                for bad in [0u8, 0x1f, b'"', b'\\', 0x7f, 0x80, 0xff] {
+                    let mut s = clean.clone();
+                    s[at] = bad;
+                    assert!(needs_escape(&s), "{len} {at} {bad}");
+                }
+                let mut s = clean.clone();
+                s[at] = b'~';
+                assert!(!needs_escape(&s));
+            }
+        }
+    }
+
+    #[test]
+    fn push_test_id_follows_core_rules_on_generated_ids() {
+        // Ids over an alphabet rich in the characters the rules look at.
+        let alphabet = [
+            "a", "id-", "[", "]", ",", "(", ")", ".", "-", "\"", "é", "\t", "xyz",
+        ];
+        let mut state = 0x2545_f491_u64;
+        for _ in 0..5000 {
+            let mut id = String::new();
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let len = (state >> 60) as usize + 2;
+            for _ in 0..len {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                let pick = ((state >> 33) % alphabet.len() as u64) as usize;
+                id.push_str(alphabet[pick]);
+            }
+            let parsed = TestId::parse(&id);
+            let mut fast = ResultsJsonWriter::fragment(64);
+            fast.push_test_id(&id);
+            let mut slow = ResultsJsonWriter::fragment(64);
+            slow.push(&parsed.upload_name(), parsed.uuid());
+            assert_eq!(fast.into_fragment(), slow.into_fragment(), "{id}");
+        }
+    }
+
+    #[test]
     fn push_test_id_follows_core_rules() {
         for id in [
             "t.A.test",
@@ -1154,6 +1274,16 @@ mod tests {
             "t.A.test[id-5](x[y])z",
             "t.A.é[id-6]\"q\\",
             "l1[id-7]\nl2[x]",
+            "t.A.test[id-8,x]tail\"",
+            "t.A.test[x,id-9]\u{7f}",
+            "t.A.long_name_over_thirty_two_bytes_of_text_here[id-10,smoke](\u{1}x)",
+            "t.A.long_name_over_thirty_two_bytes_of_text_here[id-11,smoke](scenario)",
+            "t.A.long_name_over_thirty_two_bytes[id-13]\"",
+            "t.A.long_name_over_thirty_two_bytes[id-14]\"xxxxxxx",
+            "t.A.name_sixteen_\"",
+            "",
+            "[]",
+            "[id-12]",
         ] {
             let parsed = TestId::parse(id);
             let mut fast = ResultsJsonWriter::fragment(64);

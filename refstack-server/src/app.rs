@@ -45,19 +45,23 @@ pub fn app(state: AppState) -> Router {
         }
     });
 
-    Router::new().fallback_service(normalized).layer(
-        ServiceBuilder::new()
-            .layer(TraceLayer::new_for_http())
-            .layer(CatchPanicLayer::custom(|_| {
-                ApiError::internal("handler panicked").into_response()
-            }))
-            .layer(cors_layer(&cfg.allowed_cors_origins))
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
-                cfg.request_timeout(),
-            ))
-            .layer(DefaultBodyLimit::max(cfg.body_limit)),
-    )
+    // The web UI (`/`, `/config.json`, `/assets/...`) answers before the API.
+    Router::new()
+        .merge(crate::ui::router(&cfg))
+        .fallback_service(normalized)
+        .layer(
+            ServiceBuilder::new()
+                .layer(TraceLayer::new_for_http())
+                .layer(CatchPanicLayer::custom(|_| {
+                    ApiError::internal("handler panicked").into_response()
+                }))
+                .layer(cors_layer(&cfg.allowed_cors_origins))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    cfg.request_timeout(),
+                ))
+                .layer(DefaultBodyLimit::max(cfg.body_limit)),
+        )
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting

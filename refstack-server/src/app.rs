@@ -45,22 +45,20 @@ pub fn app(state: AppState) -> Router {
     });
 
     // The web UI (`/`, `/config.json`, `/assets/...`) answers before the API.
-    Router::new()
-        .merge(crate::ui::router(&cfg))
-        .fallback_service(normalized)
-        .layer(
-            ServiceBuilder::new()
-                .layer(TraceLayer::new_for_http())
-                .layer(CatchPanicLayer::custom(|_| {
-                    ApiError::internal("handler panicked").into_response()
-                }))
-                .layer(cors_layer(&cfg.allowed_cors_origins))
-                .layer(axum::middleware::from_fn_with_state(
-                    cfg.request_timeout(),
-                    crate::error::timeout,
-                ))
-                .layer(DefaultBodyLimit::max(cfg.body_limit)),
-        )
+    let ui = Router::new().merge(crate::ui::router(&cfg));
+    ui.fallback_service(normalized).layer(
+        ServiceBuilder::new()
+            .layer(TraceLayer::new_for_http())
+            .layer(CatchPanicLayer::custom(|_| {
+                ApiError::internal("handler panicked").into_response()
+            }))
+            .layer(cors_layer(&cfg.allowed_cors_origins))
+            .layer(axum::middleware::from_fn_with_state(
+                cfg.request_timeout(),
+                crate::error::timeout,
+            ))
+            .layer(DefaultBodyLimit::max(cfg.body_limit)),
+    )
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting

@@ -12,7 +12,6 @@ use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
@@ -45,16 +44,18 @@ pub fn app(state: AppState) -> Router {
         }
     });
 
-    Router::new().fallback_service(normalized).layer(
+    // The web UI (`/`, `/config.json`, `/assets/...`) answers before the API.
+    let ui = Router::new().merge(crate::ui::router(&cfg));
+    ui.fallback_service(normalized).layer(
         ServiceBuilder::new()
             .layer(TraceLayer::new_for_http())
             .layer(CatchPanicLayer::custom(|_| {
                 ApiError::internal("handler panicked").into_response()
             }))
             .layer(cors_layer(&cfg.allowed_cors_origins))
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
+            .layer(axum::middleware::from_fn_with_state(
                 cfg.request_timeout(),
+                crate::error::timeout,
             ))
             .layer(DefaultBodyLimit::max(cfg.body_limit)),
     )

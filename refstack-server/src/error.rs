@@ -7,7 +7,11 @@
 //! * [`ApiError::Exception`] is the shape of Python exceptions mapped by the
 //!   upstream `JSONErrorHook`: `{"title": "<message>", "code": 400}`.
 
+use std::time::Duration;
+
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -150,6 +154,24 @@ pub fn with_dev_detail(mut resp: Response) -> Response {
     };
     let body = json!({"title": "Internal Server Error", "code": 500, "detail": msg});
     (resp.status(), axum::Json(body)).into_response()
+}
+
+/// Middleware (`axum::middleware::from_fn_with_state(limit, timeout)`): answers 408
+/// `{"code": 408, "title": "Request Timeout", "detail": "..."}` (the HTTP error shape of
+/// every other answer) when handling a request, reading its body included, takes longer
+/// than `limit`. The unfinished handler is dropped, which rolls back an open transaction.
+pub async fn timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ApiError::abort(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "The request was not handled within {} s.",
+                limit.as_secs_f64()
+            ),
+        )
+        .into_response(),
+    }
 }
 
 /// The result type of handlers.

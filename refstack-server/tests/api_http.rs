@@ -15,8 +15,9 @@ async fn sqlite_app(cfg: refstack_server::Config) -> TestApp {
 #[tokio::test]
 async fn routing_errors_and_url_forms() {
     let t = sqlite_app(base_config()).await;
-    // §1.1: unknown paths and /v1 itself → 404 detail null.
-    for p in ["/v1", "/v1/nope", "/", "/api/v1/results/x/y/z/w"] {
+    // §1.1: unknown paths and /v1 itself → 404 detail null (`/` is the web
+    // UI, tests/ui_assets.rs).
+    for p in ["/v1", "/v1/nope", "/api", "/api/v1/results/x/y/z/w"] {
         t.get(p).send().await.http_error(404, None, p);
     }
     // Unsupported method → 405 detail "".
@@ -282,4 +283,56 @@ async fn internal_errors_and_dev_mode_detail() {
         assert_eq!(j["code"], 500);
         assert_eq!(j.get("detail").is_some(), dev, "{j}");
     }
+}
+
+#[tokio::test]
+async fn request_timeout_answers_the_json_error_shape() {
+    // A request still unfinished after `request_timeout_secs` (here: its body
+    // never completes) is answered 408 in the HTTP error shape, like every
+    // other error, and nothing is stored.
+    let mut cfg = base_config();
+    cfg.request_timeout_secs = 1;
+    let t = sqlite_app(cfg).await;
+    let (addr, stop, handle) = spawn(&t).await;
+    let body = upload_body("slow", &["t.a", "t.b"]);
+    let head = format!(
+        "POST /v1/results HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    s.write_all(head.as_bytes()).await.expect("head");
+    s.write_all(&body[..10]).await.expect("part");
+    s.flush().await.expect("flush");
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.expect("read");
+    let resp = String::from_utf8_lossy(&out);
+    assert!(resp.starts_with("HTTP/1.1 408"), "{resp}");
+    assert!(
+        resp.to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{resp}"
+    );
+    let json = resp.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let parsed: refstack_api_types::ErrorBody = serde_json::from_str(json).expect("error body");
+    let refstack_api_types::ErrorBody::Http(e) = parsed else {
+        panic!("not the HTTP error shape: {json}");
+    };
+    assert_eq!(e.code, 408);
+    assert_eq!(e.title, "Request Timeout");
+    assert_eq!(
+        e.detail.as_deref(),
+        Some("The request was not handled within 1 s.")
+    );
+    let _ = stop.send(());
+    handle.await.expect("join").expect("serve");
+    let page = refstack_server::db::results::list_runs(
+        t.dbh(),
+        &refstack_server::db::results::RunFilter::default(),
+        1,
+        20,
+    )
+    .await
+    .expect("list");
+    assert_eq!(page.total, 0, "the timed-out upload was not stored");
 }

@@ -8,8 +8,11 @@
 //! | URL | Backend |
 //! |---|---|
 //! | `sqlite:path/to/file.db`, `sqlite://path`, `sqlite::memory:` | SQLite (file created if missing, WAL + `synchronous=NORMAL`, foreign keys on, busy timeout = [`DbOptions::acquire_timeout`]) |
-//! | `postgres://…`, `postgresql://…` | PostgreSQL |
-//! | `mysql://…`, `mariadb://…` | MySQL / MariaDB |
+//! | `postgres://…`, `postgresql://…` | PostgreSQL (`?host=/run/postgresql` for the Unix socket) |
+//! | `mysql://…`, `mariadb://…` | MySQL / MariaDB (`?socket=/run/mysqld/mysqld.sock` for the Unix socket) |
+//!
+//! Over TCP, PostgreSQL and MySQL connections get `TCP_NODELAY` when they are opened (a
+//! workaround for sqlx 0.9.0 not setting it, see `nodelay.rs`; on Linux only).
 //!
 //! On a SQLite file, every writing function goes through one dedicated connection whose pool
 //! hands it out first come, first served: concurrent writers queue in-process instead of
@@ -96,6 +99,7 @@ use sqlx::{AssertSqlSafe, Executor, SqlSafeStr, SqlStr, Transaction};
 use time::PrimitiveDateTime;
 
 pub mod meta;
+mod nodelay;
 pub mod products;
 pub mod pubkeys;
 pub mod results;
@@ -304,24 +308,39 @@ impl Db {
             Backend::Postgres => {
                 let opts =
                     PgConnectOptions::from_str(url).map_err(|e| DbError::Url(e.to_string()))?;
-                Pool::Postgres(
-                    PgPoolOptions::new()
-                        .max_connections(options.max_connections.max(1))
-                        .acquire_timeout(options.acquire_timeout)
-                        .connect_with(opts)
-                        .await?,
-                )
+                let mut pool_opts = PgPoolOptions::new()
+                    .max_connections(options.max_connections.max(1))
+                    .acquire_timeout(options.acquire_timeout);
+                if opts.get_socket().is_none() {
+                    let (host, port) = (opts.get_host().to_owned(), opts.get_port());
+                    pool_opts = pool_opts.after_connect(move |_conn, _meta| {
+                        let host = host.clone();
+                        Box::pin(async move {
+                            nodelay::after_connect(&host, port).await;
+                            Ok(())
+                        })
+                    });
+                }
+                Pool::Postgres(pool_opts.connect_with(opts).await?)
             }
             Backend::MySql => {
                 let url = mysql_url(url);
                 let opts =
                     MySqlConnectOptions::from_str(&url).map_err(|e| DbError::Url(e.to_string()))?;
+                let tcp = opts
+                    .get_socket()
+                    .is_none()
+                    .then(|| (opts.get_host().to_owned(), opts.get_port()));
                 Pool::MySql(
                     MySqlPoolOptions::new()
                         .max_connections(options.max_connections.max(1))
                         .acquire_timeout(options.acquire_timeout)
-                        .after_connect(|conn, _meta| {
+                        .after_connect(move |conn, _meta| {
+                            let tcp = tcp.clone();
                             Box::pin(async move {
+                                if let Some((host, port)) = tcp {
+                                    nodelay::after_connect(&host, port).await;
+                                }
                                 // Over-long values must fail, never be truncated silently.
                                 conn.execute(
                                     "SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')",

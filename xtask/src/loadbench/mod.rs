@@ -55,6 +55,13 @@ pub(crate) struct Options {
     rate: Option<RateMode>,
     /// Open-loop connections (default: [`connections_for_rate`]).
     rate_connections: Option<usize>,
+    /// Open-loop mode: upstream's offered rate as this multiple of its recorded
+    /// closed-loop throughput (default: the same rates as ours).
+    upstream_rate_x: Option<f64>,
+    /// Query string appended to our server's PostgreSQL URL (`host=/run/postgresql`).
+    postgres_query: Option<String>,
+    /// Query string appended to our server's MariaDB URL (`socket=/run/mysqld/mysqld.sock`).
+    mysql_query: Option<String>,
 }
 
 /// How the open-loop rate of a scenario is chosen.
@@ -105,6 +112,10 @@ Options:
                             (default $REFSTACK_UPSTREAM_VENV or /work/upstream/venv)
   --upstream-workers N      gunicorn sync workers (default 2 x CPUs + 1)
   --keep                    keep the work directory (logs, databases)
+  --postgres-query Q        append ?Q to our server's PostgreSQL URL
+                            (e.g. host=/var/run/postgresql: Unix socket)
+  --mysql-query Q           append ?Q to our server's MariaDB URL
+                            (e.g. socket=/run/mysqld/mysqld.sock)
 
 Open-loop mode (instead of closed loop; the seeding stays closed loop):
   --rate R                  offer R req/s to every scenario, at fixed intervals
@@ -112,6 +123,9 @@ Open-loop mode (instead of closed loop; the seeding stays closed loop):
                             list 20.0, test list 235, unsigned upload 12.3,
                             signed upload 10.3 req/s (X = 20: 400, 4700, 246, 206)
   --rate-connections N      connections (default: rate x 25 ms, 16..1024)
+  --upstream-rate-x X       offer upstream X times its recorded throughput
+                            instead (e.g. 1: its own closed-loop rate); alone,
+                            runs upstream open loop and ours closed loop
   Latency runs from each request's scheduled send time (no coordinated
   omission); `late` counts sends that left >1 ms after schedule.
 
@@ -142,6 +156,9 @@ impl Options {
             keep: false,
             rate: None,
             rate_connections: None,
+            upstream_rate_x: None,
+            postgres_query: None,
+            mysql_query: None,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -173,6 +190,11 @@ impl Options {
                         "--rate-from-upstream-x",
                     )?)?));
                 }
+                "--upstream-rate-x" => {
+                    o.upstream_rate_x = Some(positive(&value("--upstream-rate-x")?)?);
+                }
+                "--postgres-query" => o.postgres_query = Some(value("--postgres-query")?),
+                "--mysql-query" => o.mysql_query = Some(value("--mysql-query")?),
                 "--rate-connections" => {
                     o.rate_connections = Some(number(&value("--rate-connections")?)?);
                 }
@@ -289,11 +311,12 @@ fn bench_server(
     addr: SocketAddr,
     w: &Workload,
     o: &Options,
+    rate: Option<RateMode>,
 ) -> anyhow::Result<Vec<Measured>> {
     let timed = |scenario: &'static str, req: &Request, expect: u16| -> anyhow::Result<Measured> {
         eprintln!("loadbench: {label}: {scenario} ...");
         let index = SCENARIOS.iter().position(|s| *s == scenario).unwrap_or(0);
-        let stats = match o.rate {
+        let stats = match rate {
             None => run_timed(addr, req, expect, o.connections, o.warmup, o.duration)?,
             Some(mode) => {
                 let schedule = Schedule::new(mode.rate(index), o.warmup, o.duration)?;
@@ -479,11 +502,22 @@ pub(crate) fn run<I: IntoIterator<Item = String>>(root: &Path, args: I) -> anyho
                 None => build_server(root)?,
             };
             for &backend in &o.backends {
-                let url = servers::fresh_database(backend, &dbs, &work)?;
+                let mut url = servers::fresh_database(backend, &dbs, &work)?;
+                let query = match backend {
+                    Backend::Postgres => o.postgres_query.as_deref(),
+                    Backend::Mysql => o.mysql_query.as_deref(),
+                    Backend::Sqlite => None,
+                };
+                if let Some(q) = query {
+                    url = format!("{url}?{q}");
+                }
                 let label = format!("ours ({})", backend.label());
                 eprintln!("loadbench: starting {label}");
                 let (_server, addr) = servers::start_ours(&bin, &url, &guidelines, &key, &work)?;
-                runs.push((label.clone(), bench_server(&label, addr, &workload, &o)?));
+                runs.push((
+                    label.clone(),
+                    bench_server(&label, addr, &workload, &o, o.rate)?,
+                ));
             }
         }
         if o.upstream {
@@ -503,7 +537,11 @@ pub(crate) fn run<I: IntoIterator<Item = String>>(root: &Path, args: I) -> anyho
                 &work,
             )?;
             let label = format!("upstream 2.1.0 (MariaDB, {} workers)", up.workers);
-            runs.push((label.clone(), bench_server(&label, up.addr, &workload, &o)?));
+            let rate = o.upstream_rate_x.map(RateMode::UpstreamTimes).or(o.rate);
+            runs.push((
+                label.clone(),
+                bench_server(&label, up.addr, &workload, &o, rate)?,
+            ));
         }
         Ok(())
     })();
@@ -521,7 +559,7 @@ pub(crate) fn run<I: IntoIterator<Item = String>>(root: &Path, args: I) -> anyho
 
 /// The Markdown report: one table of figures, one of ratios.
 fn report(runs: &[(String, Vec<Measured>)], o: &Options) -> String {
-    if o.rate.is_some() {
+    if o.rate.is_some() || o.upstream_rate_x.is_some() {
         return rate_report(runs, o);
     }
     let mut s = format!(
@@ -604,9 +642,11 @@ fn rate_report(runs: &[(String, Vec<Measured>)], o: &Options) -> String {
         for (label, measured) in runs {
             if let Some(m) = measured.iter().find(|m| m.scenario == name) {
                 s.push_str(&format!(
-                    "| {} | {label} | {:.1} | {:.1} | {:.2} | {:.2} | {} | {} |\n",
+                    "| {} | {label} | {} | {:.1} | {:.2} | {:.2} | {} | {} |\n",
                     scenario_label(name, o),
-                    m.stats.target_rate.unwrap_or(0.0),
+                    m.stats
+                        .target_rate
+                        .map_or_else(|| "closed loop".to_owned(), |r| format!("{r:.1}")),
                     m.stats.throughput(),
                     m.stats.percentile_ms(50.0),
                     m.stats.percentile_ms(99.0),
@@ -678,6 +718,21 @@ mod tests {
         assert!(parse(&["--rate", "fast"]).is_err());
         assert!(parse(&["--rate-from-upstream-x", "-2"]).is_err());
         assert!(parse(&["--rate-connections", "0"]).is_err());
+        let o = parse(&[
+            "--upstream-rate-x",
+            "1",
+            "--postgres-query",
+            "host=/run/postgresql",
+            "--mysql-query",
+            "socket=/run/mysqld/mysqld.sock",
+        ])?;
+        assert_eq!(o.upstream_rate_x, Some(1.0));
+        assert_eq!(o.postgres_query.as_deref(), Some("host=/run/postgresql"));
+        assert_eq!(
+            o.mysql_query.as_deref(),
+            Some("socket=/run/mysqld/mysqld.sock")
+        );
+        assert!(parse(&["--upstream-rate-x", "0"]).is_err());
         Ok(())
     }
 

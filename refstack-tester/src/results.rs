@@ -614,22 +614,26 @@ struct DocOut<'w, W: std::io::Write> {
 impl<W: std::io::Write> DocOut<'_, W> {
     /// Writes `json`'s entries out and empties it.
     fn emit(&mut self, json: &mut ResultsJsonWriter) -> std::io::Result<()> {
-        if json.out.is_empty() {
+        self.emit_bytes(&json.out)?;
+        json.out.clear();
+        Ok(())
+    }
+
+    /// Writes entries (each with its leading `,`) out.
+    fn emit_bytes(&mut self, mut entries: &[u8]) -> std::io::Result<()> {
+        if entries.is_empty() {
             return Ok(());
         }
         if !self.started {
             self.out.write_all(&self.header)?;
             self.started = true;
         }
-        let mut entries = &json.out[..];
         if !self.any {
             // The document's first entry has no separator.
             entries = entries.strip_prefix(b",").unwrap_or(entries);
             self.any = true;
         }
-        self.out.write_all(entries)?;
-        json.out.clear();
-        Ok(())
+        self.out.write_all(entries)
     }
 
     fn finish(self) -> std::io::Result<()> {
@@ -684,11 +688,11 @@ enum Plan {
 }
 
 /// The format of a stream file and guessed cut points for `split`.
-fn plan_cuts(path: &Path, split: Split) -> Result<(Option<Format>, Vec<u64>, u64), Error> {
+fn plan_cuts(path: &Path, split: Split) -> Result<(Option<Format>, Vec<u64>), Error> {
     let mut file = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
     let len = file.metadata().map_err(|e| read_error(path, e))?.len();
     if len < split.threshold || split.shares < 2 {
-        return Ok((None, Vec::new(), len));
+        return Ok((None, Vec::new()));
     }
     let mut head = Vec::with_capacity(64 * 1024);
     file.by_ref()
@@ -696,7 +700,7 @@ fn plan_cuts(path: &Path, split: Split) -> Result<(Option<Format>, Vec<u64>, u64
         .read_to_end(&mut head)
         .map_err(|e| read_error(path, e))?;
     let Some(format) = detect(&head, head.len() as u64 == len) else {
-        return Ok((None, Vec::new(), len));
+        return Ok((None, Vec::new()));
     };
     let mut cuts: Vec<u64> = Vec::new();
     for i in 1..split.shares {
@@ -710,7 +714,7 @@ fn plan_cuts(path: &Path, split: Split) -> Result<(Option<Format>, Vec<u64>, u64
             cuts.push(at);
         }
     }
-    Ok((Some(format), cuts, len))
+    Ok((Some(format), cuts))
 }
 
 /// Stream `path` (`-` for stdin) into a results JSON document written to
@@ -763,42 +767,51 @@ fn convert_stream<W: std::io::Write>(
         doc.emit(&mut sink.json).map_err(write_error)?;
         (sink.test_packets, feeder.read_to)
     } else {
-        let (format, cuts, len) = match plan {
+        let (format, cuts) = match plan {
             Plan::Split(split) => plan_cuts(path, split)?,
             #[cfg(test)]
-            Plan::Cuts(format, cuts) => {
-                let len = std::fs::metadata(path)
-                    .map_err(|e| read_error(path, e))?
-                    .len();
-                (Some(format), cuts, len)
-            }
+            Plan::Cuts(format, cuts) => (Some(format), cuts),
         };
         let mut file0 = file_from(path, 0)?;
         std::thread::scope(|scope| -> Result<(u64, u64), Error> {
-            // Later parts, each on its own thread.
+            // Later parts, each on its own thread. A part hands its entries
+            // over in pieces of `READ_SIZE` through a channel (the buffers
+            // come back through another, for reuse), so that once the parts
+            // before it are written, its pieces go out while it is parsed.
+            type Piece = Vec<u8>;
             let handles: Vec<_> = cuts
                 .iter()
                 .enumerate()
                 .map(|(i, &from)| {
                     let to = cuts.get(i + 1).copied();
-                    scope.spawn(move || -> Result<(Feeder, PassedToJson), Error> {
+                    let (pieces, pieces_rx) = std::sync::mpsc::channel::<Piece>();
+                    let (spares_tx, spares) = std::sync::mpsc::channel::<Piece>();
+                    let handle = scope.spawn(move || -> Result<(Feeder, PassedToJson), Error> {
                         let mut file = file_from(path, from)?;
                         let mut feeder = Feeder::new(format, from);
-                        // Entries take about a fifth of the stream.
-                        let capacity = (to.unwrap_or(len).saturating_sub(from)) / 4;
-                        let mut sink =
-                            PassedToJson::new(usize::try_from(capacity).unwrap_or(READ_SIZE));
+                        let mut sink = PassedToJson::new(READ_SIZE * 2);
+                        let hand_over = |s: &mut PassedToJson| {
+                            if s.json.out.len() >= READ_SIZE {
+                                let spare = spares
+                                    .try_recv()
+                                    .unwrap_or_else(|_| Vec::with_capacity(READ_SIZE * 2));
+                                // No receiver: the part was not kept.
+                                let _ = pieces.send(std::mem::replace(&mut s.json.out, spare));
+                            }
+                            Ok(())
+                        };
                         feeder
                             .feed(
                                 &mut file,
                                 to.map(|t| t - from),
                                 to.is_none(),
                                 &mut sink,
-                                |_| Ok(()),
+                                hand_over,
                             )
                             .map_err(|e| read_error(path, e))?;
                         Ok((feeder, sink))
-                    })
+                    });
+                    (handle, pieces_rx, spares_tx)
                 })
                 .collect();
             // The first part, on this thread, written out as it goes.
@@ -836,33 +849,30 @@ fn convert_stream<W: std::io::Write>(
             let mut test_packets = 0u64;
             let mut parts = handles.into_iter();
             for &cut in &cuts {
-                let part = parts.next().map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(Error::Input {
-                            origin: path.display().to_string(),
-                            message: "parser thread failed".into(),
-                        })
-                    })
-                });
                 let accepted = format.is_some_and(|f| feeder.ends_at_boundary(cut, f));
-                match part {
-                    Some(Ok((next_feeder, next_sink))) if accepted => {
-                        doc.emit(&mut sink.json).map_err(write_error)?;
-                        test_packets += sink.test_packets;
-                        feeder = next_feeder;
-                        sink = next_sink;
-                    }
-                    Some(Err(e)) if accepted => return Err(e),
-                    _ => {
-                        // Not a boundary: go on from here in one pass.
-                        let mut rest = file_from(path, cut)?;
-                        run(&mut feeder, &mut sink, &mut doc, &mut rest, None, true)?;
-                        for h in parts.by_ref() {
-                            let _ = h.join();
-                        }
-                        break;
-                    }
+                let Some((handle, pieces, spares)) = parts.next().filter(|_| accepted) else {
+                    // Not a boundary: go on from here in one pass (the
+                    // later parts' pieces are dropped with their channels).
+                    let mut rest = file_from(path, cut)?;
+                    run(&mut feeder, &mut sink, &mut doc, &mut rest, None, true)?;
+                    break;
+                };
+                doc.emit(&mut sink.json).map_err(write_error)?;
+                test_packets += sink.test_packets;
+                // This part's pieces, as its thread makes them.
+                for mut piece in pieces.iter() {
+                    doc.emit_bytes(&piece).map_err(write_error)?;
+                    piece.clear();
+                    let _ = spares.send(piece);
                 }
+                let (next_feeder, next_sink) = handle.join().unwrap_or_else(|_| {
+                    Err(Error::Input {
+                        origin: path.display().to_string(),
+                        message: "parser thread failed".into(),
+                    })
+                })?;
+                feeder = next_feeder;
+                sink = next_sink;
             }
             doc.emit(&mut sink.json).map_err(write_error)?;
             test_packets += sink.test_packets;
@@ -1180,6 +1190,34 @@ mod tests {
                     assert_eq!(with_cuts(&f, format, vec![a, b]), single, "{name} {a} {b}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn parts_hand_over_many_pieces() {
+        // Enough passed tests for several output pieces per part.
+        let mut w = refstack_subunit::V1Writer::new(Vec::new());
+        for i in 0..20_000 {
+            let id = format!("tempest.api.compute.test_{i}.T.test_x[id-{i:08}-aaaa-bbbb,smoke]");
+            w.test(&id).unwrap();
+            w.outcome(refstack_subunit::Outcome::Success, &id, None)
+                .unwrap();
+        }
+        let v1 = w.into_inner();
+        let (v2, _) = crate::convert::to_v2(&v1);
+        let dir = tempfile::tempdir().unwrap();
+        for (name, format, stream) in [("v1", Format::V1, v1), ("v2", Format::V2, v2)] {
+            let f = dir.path().join(name);
+            std::fs::write(&f, &stream).unwrap();
+            let slow = results_json_bytes(&payload(&records_from_bytes(&stream, false), "cp", 2));
+            assert!(slow.len() > 8 * READ_SIZE);
+            let len = stream.len() as u64;
+            let mut file = std::fs::File::open(&f).unwrap();
+            let cuts: Vec<u64> = (1..4)
+                .filter_map(|i| boundary_after(&mut file, len * i / 4, len, format))
+                .collect();
+            assert_eq!(cuts.len(), 3, "{name}");
+            assert!(with_cuts(&f, format, cuts) == slow, "{name}");
         }
     }
 

@@ -18,7 +18,7 @@ fn init_logging(global: &cli::GlobalArgs) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("refstack_tester={level}")));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(refstack_tester::progress::LogWriter::stderr())
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()

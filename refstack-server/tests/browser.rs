@@ -153,6 +153,7 @@ async fn start_browser(driver: &Driver, profile: &Path) -> Result<Client> {
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("chrome"));
     caps.insert("goog:chromeOptions".into(), options);
+    caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
     ClientBuilder::rustls()
         .context("rustls connector")?
         .capabilities(caps)
@@ -242,7 +243,11 @@ impl Server {
 
 struct Page<'a> {
     c: &'a Client,
+    /// chromedriver's URL, for its browser-log endpoint.
+    driver: &'a str,
     base: String,
+    /// The API root (network errors below it are answers the page handles).
+    api: String,
     shots: Option<PathBuf>,
 }
 
@@ -304,9 +309,35 @@ impl Page<'_> {
         Ok(serde_json::from_value(v)?)
     }
 
+    /// Severe entries of the browser console since the last call
+    /// (chromedriver's log endpoint), except failed API requests, whose
+    /// answers the page shows.
+    async fn console_errors(&self) -> Result<Vec<String>> {
+        let Some(session) = self.c.session_id().await? else {
+            return Ok(Vec::new());
+        };
+        let resp = reqwest::Client::new()
+            .post(format!("{}/session/{session}/se/log", self.driver))
+            .json(&json!({ "type": "browser" }))
+            .send()
+            .await?;
+        let body: Value = resp.json().await?;
+        Ok(body["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["level"] == "SEVERE")
+            .filter_map(|e| e["message"].as_str())
+            .filter(|m| !m.starts_with(&self.api))
+            .map(str::to_owned)
+            .collect())
+    }
+
     async fn no_errors(&self, when: &str) -> Result<()> {
         let errors = self.errors().await?;
         ensure!(errors.is_empty(), "JS errors {when}: {errors:?}");
+        let console = self.console_errors().await?;
+        ensure!(console.is_empty(), "console errors {when}: {console:?}");
         Ok(())
     }
 
@@ -798,12 +829,14 @@ async fn real_guidelines(p: &Page<'_>, s: &Server) -> Result<()> {
 
 // ------------------------------------------------------------ the test
 
-async fn fixture_scenarios(c: &Client, shots: Option<PathBuf>) -> Result<()> {
+async fn fixture_scenarios(c: &Client, driver: &str, shots: Option<PathBuf>) -> Result<()> {
     let fixtures = common::fixture("guidelines");
     let s = Server::start(fixtures, |cfg| cfg.results_per_page = 2).await?;
     let p = Page {
         c,
+        driver,
         base: s.base.clone(),
+        api: s.api.clone(),
         shots,
     };
     let result = async {
@@ -828,7 +861,7 @@ async fn fixture_scenarios(c: &Client, shots: Option<PathBuf>) -> Result<()> {
     result
 }
 
-async fn real_data_scenario(c: &Client, shots: Option<PathBuf>) -> Result<()> {
+async fn real_data_scenario(c: &Client, driver: &str, shots: Option<PathBuf>) -> Result<()> {
     let Some(data) = required_env("REFSTACK_SHARED_DATA", "the real guidelines") else {
         return Ok(());
     };
@@ -838,7 +871,9 @@ async fn real_data_scenario(c: &Client, shots: Option<PathBuf>) -> Result<()> {
     .await?;
     let p = Page {
         c,
+        driver,
         base: s.base.clone(),
+        api: s.api.clone(),
         shots,
     };
     let result = real_guidelines(&p, &s)
@@ -865,8 +900,8 @@ async fn web_ui_in_chromium() {
         .await
         .unwrap_or_else(|e| panic!("{e:#}"));
     let outcome = async {
-        fixture_scenarios(&client, shots.clone()).await?;
-        real_data_scenario(&client, shots.clone()).await
+        fixture_scenarios(&client, &driver.url, shots.clone()).await?;
+        real_data_scenario(&client, &driver.url, shots.clone()).await
     }
     .await;
     // Always end the browser session before reporting.

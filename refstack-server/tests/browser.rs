@@ -824,6 +824,51 @@ async fn real_guidelines(p: &Page<'_>, s: &Server) -> Result<()> {
         report["required"]
     );
     p.shot("real-result").await?;
+
+    // The guideline browser labels capabilities (schemas 1.2, 1.6, 2.0,
+    // add-on) exactly as the server's scoring resolves them.
+    for (file, target) in [
+        ("2020.06.json", "platform"),
+        ("2020.06.json", "object"),
+        ("2016.08.json", "compute"),
+        ("2015.05.json", "platform"),
+        ("2015.05.json", "object"),
+        ("orchestration.2020.06.json", "orchestration"),
+    ] {
+        let report = s
+            .get_json(&format!(
+                "results/{id}/compliance?guideline={file}&target={target}"
+            ))
+            .await?;
+        let mut want = serde_json::Map::new();
+        for st in report["statuses"].as_array().into_iter().flatten() {
+            for c in st["capabilities"].as_array().into_iter().flatten() {
+                if let Some(cap) = c["id"].as_str() {
+                    want.insert(cap.to_owned(), st["status"].clone());
+                }
+            }
+        }
+        let want = Value::Object(want);
+        ensure!(
+            want.as_object().is_some_and(|m| !m.is_empty()),
+            "{file} {target}: {want}"
+        );
+        p.open(&format!("#/guidelines?version={file}&target={target}"))
+            .await?;
+        let script = format!(
+            "return document.querySelector('#guideline-version')?.value === '{file}' && \
+             Object.fromEntries([...document.querySelectorAll('#guideline-content .capability')]\
+             .map(e => [e.dataset.capability, e.dataset.status]))"
+        );
+        let matched = poll("guideline statuses", || async {
+            Ok((p.js(&script).await? == want).then_some(()))
+        })
+        .await;
+        if matched.is_err() {
+            let shown = p.js(&script).await?;
+            bail!("{file} {target}: page {shown}\n  server {want}");
+        }
+    }
     p.no_errors("with the real guidelines").await
 }
 

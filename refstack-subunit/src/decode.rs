@@ -166,6 +166,11 @@ impl V2Scanner {
         self.scanned == 0 && self.verified.is_none() && self.carry == Utf8::BOUNDARY
     }
 
+    /// True in the state a new scanner starts in.
+    pub(crate) fn is_fresh(&self) -> bool {
+        self.at_packet_boundary() && self.binary_until == 0
+    }
+
     /// Records that a packet at offset 0 was consumed via the hot path.
     #[inline]
     pub(crate) fn consumed_fast_packet(&mut self) {
@@ -380,6 +385,28 @@ impl Decoder {
     /// (a lower bound; exact while a packet is incomplete).
     pub fn wants(&self) -> usize {
         self.wants
+    }
+
+    /// True when the decoder rests at a boundary where a new decoder, with
+    /// the format forced to [`Decoder::format`] and fed the rest of the
+    /// stream, would emit the same packets (status, test id, file content)
+    /// as this one: v2 between two packets (nothing scanned or pending);
+    /// v1 at the top level (no test open, not inside a details block, no
+    /// noise pending). A v1 decoder's `time:` and `tags:` context is the
+    /// exception: a new decoder starts without it, so its packets may lack
+    /// the timestamp and tags this one would give them.
+    ///
+    /// With it, a large stream can be cut at a guessed boundary, the parts
+    /// parsed in parallel, and the cut checked afterwards: it was a true
+    /// boundary if the decoder of the part before it, fed exactly up to the
+    /// cut without `eof`, consumed all of it ([`Decoder::offset`]) and is
+    /// at a boundary.
+    pub fn at_boundary(&self) -> bool {
+        match self.format {
+            Some(Format::V2) => self.v2.is_fresh(),
+            Some(Format::V1) => self.v1.at_rest(),
+            None => false,
+        }
     }
 
     /// Parses what it can of `buf` (the unconsumed input: it must start

@@ -437,6 +437,17 @@ async fn guidelines(p: &Page<'_>, s: &Server) -> Result<()> {
         .js("return document.querySelector('[data-capability=\"compute-list\"] .aliases')?.textContent")
         .await?;
     ensure!(alias == format!("Aliases: {LIST_ALIAS}"), "aliases {alias}");
+    // Tests are folded per capability; one button unfolds them all.
+    let shown = p
+        .js("return document.querySelector('[data-test]').offsetParent !== null")
+        .await?;
+    ensure!(shown == false, "tests start folded");
+    p.click("#expand-tests").await?;
+    p.wait_js(
+        "unfolded tests",
+        "[...document.querySelectorAll('#guideline-content details.tests')].every(d => d.open)",
+    )
+    .await?;
     // Advisory on.
     p.click("#status-advisory").await?;
     p.wait_js(

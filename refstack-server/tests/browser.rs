@@ -73,11 +73,6 @@ impl Drop for Driver {
     }
 }
 
-fn free_port() -> Result<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(l.local_addr()?.port())
-}
-
 /// Polls `f` until it yields `Some`, for at most [`WAIT`].
 async fn poll<T, F, Fut>(what: &str, mut f: F) -> Result<T>
 where
@@ -96,31 +91,47 @@ where
     }
 }
 
+/// Starts chromedriver on a port of its choice (`--port=0`, read back from
+/// its "started successfully on port N" line: no race for a free port).
 async fn start_driver(path: &str) -> Result<Driver> {
-    let port = free_port()?;
-    let child = Command::new(path)
-        .arg(format!("--port={port}"))
+    let mut child = Command::new(path)
+        .arg("--port=0")
         .arg("--allowed-ips=127.0.0.1")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .with_context(|| format!("cannot start {path}"))?;
-    let driver = Driver {
+    let stdout = child.stdout.take().context("chromedriver stdout")?;
+    // The driver is killed on drop from here on, whatever happens.
+    let mut driver = Driver {
         child,
-        url: format!("http://127.0.0.1:{port}"),
+        url: String::new(),
     };
-    let status = format!("{}/status", driver.url);
-    let http = reqwest::Client::new();
-    poll("chromedriver to listen", || async {
-        Ok(http
-            .get(&status)
-            .send()
-            .await
-            .ok()
-            .filter(|r| r.status().is_success())
-            .map(|_| ()))
-    })
-    .await?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<Option<u16>>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut tx = Some(tx);
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.split("started successfully on port ").nth(1) {
+                let port = rest.trim_end_matches('.').trim().parse().ok();
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(port);
+                }
+            }
+            // Keep draining so chromedriver never blocks on a full pipe.
+        }
+        if let Some(tx) = tx.take() {
+            let _ = tx.send(None);
+        }
+    });
+    let port = tokio::time::timeout(WAIT, rx)
+        .await
+        .context("chromedriver did not report its port")?
+        .ok()
+        .flatten()
+        .context("chromedriver exited before listening")?;
+    driver.url = format!("http://127.0.0.1:{port}");
     Ok(driver)
 }
 

@@ -235,6 +235,44 @@ impl Server {
         Ok(id)
     }
 
+    /// Uploads passed test names signed with alice's fixture key (a
+    /// private run); the run id.
+    async fn upload_signed_by_alice(&self, names: &[&str]) -> Result<String> {
+        let line = common::public_line(common::Who::Alice);
+        let mut parts = line.split_whitespace();
+        db::users::upsert(
+            &self.db,
+            &db::users::NewUser {
+                openid: common::ALICE.into(),
+                email: None,
+                fullname: Some("Alice".into()),
+            },
+        )
+        .await?;
+        db::pubkeys::add(
+            &self.db,
+            &db::pubkeys::NewPubkey {
+                openid: common::ALICE.into(),
+                format: parts.next().unwrap_or_default().to_owned(),
+                pubkey: parts.next().unwrap_or_default().to_owned(),
+                comment: None,
+            },
+        )
+        .await?;
+        let body = common::upload_body("cpid-alice", names);
+        let signature = common::private_key(common::Who::Alice).sign_hex(&body)?;
+        let resp = reqwest::Client::new()
+            .post(format!("{}/results", self.api))
+            .header("x-signature", signature)
+            .header("x-public-key", line.as_str())
+            .body(body)
+            .send()
+            .await?;
+        ensure!(resp.status() == 201, "signed upload: {}", resp.status());
+        let body: Value = resp.json().await?;
+        Ok(body["test_id"].as_str().unwrap_or_default().to_owned())
+    }
+
     async fn get_json(&self, path: &str) -> Result<Value> {
         let resp = reqwest::get(format!("{}/{path}", self.api)).await?;
         ensure!(resp.status().is_success(), "GET {path}: {}", resp.status());
@@ -704,6 +742,12 @@ async fn result_page(p: &Page<'_>, s: &Server, good: &str, bad: &str) -> Result<
         "not-passed filter shows {passed_shown}"
     );
     p.shot("result-not-compliant").await?;
+
+    // A private (signed, not shared) run: the page says why it is hidden.
+    let private = s.upload_signed_by_alice(&[OBJ]).await?;
+    p.open(&format!("#/results/{private}")).await?;
+    let msg = p.text("#run-error").await?;
+    ensure!(msg.starts_with("This test run is private"), "{msg}");
 
     // A run that does not exist: an error message, not a blank page.
     p.open("#/results/00000000-0000-0000-0000-000000000000")

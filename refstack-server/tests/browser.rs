@@ -73,11 +73,6 @@ impl Drop for Driver {
     }
 }
 
-fn free_port() -> Result<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(l.local_addr()?.port())
-}
-
 /// Polls `f` until it yields `Some`, for at most [`WAIT`].
 async fn poll<T, F, Fut>(what: &str, mut f: F) -> Result<T>
 where
@@ -96,31 +91,47 @@ where
     }
 }
 
+/// Starts chromedriver on a port of its choice (`--port=0`, read back from
+/// its "started successfully on port N" line: no race for a free port).
 async fn start_driver(path: &str) -> Result<Driver> {
-    let port = free_port()?;
-    let child = Command::new(path)
-        .arg(format!("--port={port}"))
+    let mut child = Command::new(path)
+        .arg("--port=0")
         .arg("--allowed-ips=127.0.0.1")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .with_context(|| format!("cannot start {path}"))?;
-    let driver = Driver {
+    let stdout = child.stdout.take().context("chromedriver stdout")?;
+    // The driver is killed on drop from here on, whatever happens.
+    let mut driver = Driver {
         child,
-        url: format!("http://127.0.0.1:{port}"),
+        url: String::new(),
     };
-    let status = format!("{}/status", driver.url);
-    let http = reqwest::Client::new();
-    poll("chromedriver to listen", || async {
-        Ok(http
-            .get(&status)
-            .send()
-            .await
-            .ok()
-            .filter(|r| r.status().is_success())
-            .map(|_| ()))
-    })
-    .await?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<Option<u16>>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut tx = Some(tx);
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.split("started successfully on port ").nth(1) {
+                let port = rest.trim_end_matches('.').trim().parse().ok();
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(port);
+                }
+            }
+            // Keep draining so chromedriver never blocks on a full pipe.
+        }
+        if let Some(tx) = tx.take() {
+            let _ = tx.send(None);
+        }
+    });
+    let port = tokio::time::timeout(WAIT, rx)
+        .await
+        .context("chromedriver did not report its port")?
+        .ok()
+        .flatten()
+        .context("chromedriver exited before listening")?;
+    driver.url = format!("http://127.0.0.1:{port}");
     Ok(driver)
 }
 
@@ -153,6 +164,7 @@ async fn start_browser(driver: &Driver, profile: &Path) -> Result<Client> {
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("chrome"));
     caps.insert("goog:chromeOptions".into(), options);
+    caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
     ClientBuilder::rustls()
         .context("rustls connector")?
         .capabilities(caps)
@@ -223,6 +235,44 @@ impl Server {
         Ok(id)
     }
 
+    /// Uploads passed test names signed with alice's fixture key (a
+    /// private run); the run id.
+    async fn upload_signed_by_alice(&self, names: &[&str]) -> Result<String> {
+        let line = common::public_line(common::Who::Alice);
+        let mut parts = line.split_whitespace();
+        db::users::upsert(
+            &self.db,
+            &db::users::NewUser {
+                openid: common::ALICE.into(),
+                email: None,
+                fullname: Some("Alice".into()),
+            },
+        )
+        .await?;
+        db::pubkeys::add(
+            &self.db,
+            &db::pubkeys::NewPubkey {
+                openid: common::ALICE.into(),
+                format: parts.next().unwrap_or_default().to_owned(),
+                pubkey: parts.next().unwrap_or_default().to_owned(),
+                comment: None,
+            },
+        )
+        .await?;
+        let body = common::upload_body("cpid-alice", names);
+        let signature = common::private_key(common::Who::Alice).sign_hex(&body)?;
+        let resp = reqwest::Client::new()
+            .post(format!("{}/results", self.api))
+            .header("x-signature", signature)
+            .header("x-public-key", line.as_str())
+            .body(body)
+            .send()
+            .await?;
+        ensure!(resp.status() == 201, "signed upload: {}", resp.status());
+        let body: Value = resp.json().await?;
+        Ok(body["test_id"].as_str().unwrap_or_default().to_owned())
+    }
+
     async fn get_json(&self, path: &str) -> Result<Value> {
         let resp = reqwest::get(format!("{}/{path}", self.api)).await?;
         ensure!(resp.status().is_success(), "GET {path}: {}", resp.status());
@@ -242,7 +292,11 @@ impl Server {
 
 struct Page<'a> {
     c: &'a Client,
+    /// chromedriver's URL, for its browser-log endpoint.
+    driver: &'a str,
     base: String,
+    /// The API root (network errors below it are answers the page handles).
+    api: String,
     shots: Option<PathBuf>,
 }
 
@@ -304,9 +358,35 @@ impl Page<'_> {
         Ok(serde_json::from_value(v)?)
     }
 
+    /// Severe entries of the browser console since the last call
+    /// (chromedriver's log endpoint), except failed API requests, whose
+    /// answers the page shows.
+    async fn console_errors(&self) -> Result<Vec<String>> {
+        let Some(session) = self.c.session_id().await? else {
+            return Ok(Vec::new());
+        };
+        let resp = reqwest::Client::new()
+            .post(format!("{}/session/{session}/se/log", self.driver))
+            .json(&json!({ "type": "browser" }))
+            .send()
+            .await?;
+        let body: Value = resp.json().await?;
+        Ok(body["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["level"] == "SEVERE")
+            .filter_map(|e| e["message"].as_str())
+            .filter(|m| !m.starts_with(&self.api))
+            .map(str::to_owned)
+            .collect())
+    }
+
     async fn no_errors(&self, when: &str) -> Result<()> {
         let errors = self.errors().await?;
         ensure!(errors.is_empty(), "JS errors {when}: {errors:?}");
+        let console = self.console_errors().await?;
+        ensure!(console.is_empty(), "console errors {when}: {console:?}");
         Ok(())
     }
 
@@ -406,6 +486,17 @@ async fn guidelines(p: &Page<'_>, s: &Server) -> Result<()> {
         .js("return document.querySelector('[data-capability=\"compute-list\"] .aliases')?.textContent")
         .await?;
     ensure!(alias == format!("Aliases: {LIST_ALIAS}"), "aliases {alias}");
+    // Tests are folded per capability; one button unfolds them all.
+    let shown = p
+        .js("return document.querySelector('[data-test]').offsetParent !== null")
+        .await?;
+    ensure!(shown == false, "tests start folded");
+    p.click("#expand-tests").await?;
+    p.wait_js(
+        "unfolded tests",
+        "[...document.querySelectorAll('#guideline-content details.tests')].every(d => d.open)",
+    )
+    .await?;
     // Advisory on.
     p.click("#status-advisory").await?;
     p.wait_js(
@@ -652,6 +743,12 @@ async fn result_page(p: &Page<'_>, s: &Server, good: &str, bad: &str) -> Result<
     );
     p.shot("result-not-compliant").await?;
 
+    // A private (signed, not shared) run: the page says why it is hidden.
+    let private = s.upload_signed_by_alice(&[OBJ]).await?;
+    p.open(&format!("#/results/{private}")).await?;
+    let msg = p.text("#run-error").await?;
+    ensure!(msg.starts_with("This test run is private"), "{msg}");
+
     // A run that does not exist: an error message, not a blank page.
     p.open("#/results/00000000-0000-0000-0000-000000000000")
         .await?;
@@ -793,17 +890,64 @@ async fn real_guidelines(p: &Page<'_>, s: &Server) -> Result<()> {
         report["required"]
     );
     p.shot("real-result").await?;
+
+    // The guideline browser labels capabilities (schemas 1.2, 1.6, 2.0,
+    // add-on) exactly as the server's scoring resolves them.
+    for (file, target) in [
+        ("2020.06.json", "platform"),
+        ("2020.06.json", "object"),
+        ("2016.08.json", "compute"),
+        ("2015.05.json", "platform"),
+        ("2015.05.json", "object"),
+        ("orchestration.2020.06.json", "orchestration"),
+    ] {
+        let report = s
+            .get_json(&format!(
+                "results/{id}/compliance?guideline={file}&target={target}"
+            ))
+            .await?;
+        let mut want = serde_json::Map::new();
+        for st in report["statuses"].as_array().into_iter().flatten() {
+            for c in st["capabilities"].as_array().into_iter().flatten() {
+                if let Some(cap) = c["id"].as_str() {
+                    want.insert(cap.to_owned(), st["status"].clone());
+                }
+            }
+        }
+        let want = Value::Object(want);
+        ensure!(
+            want.as_object().is_some_and(|m| !m.is_empty()),
+            "{file} {target}: {want}"
+        );
+        p.open(&format!("#/guidelines?version={file}&target={target}"))
+            .await?;
+        let script = format!(
+            "return document.querySelector('#guideline-version')?.value === '{file}' && \
+             Object.fromEntries([...document.querySelectorAll('#guideline-content .capability')]\
+             .map(e => [e.dataset.capability, e.dataset.status]))"
+        );
+        let matched = poll("guideline statuses", || async {
+            Ok((p.js(&script).await? == want).then_some(()))
+        })
+        .await;
+        if matched.is_err() {
+            let shown = p.js(&script).await?;
+            bail!("{file} {target}: page {shown}\n  server {want}");
+        }
+    }
     p.no_errors("with the real guidelines").await
 }
 
 // ------------------------------------------------------------ the test
 
-async fn fixture_scenarios(c: &Client, shots: Option<PathBuf>) -> Result<()> {
+async fn fixture_scenarios(c: &Client, driver: &str, shots: Option<PathBuf>) -> Result<()> {
     let fixtures = common::fixture("guidelines");
     let s = Server::start(fixtures, |cfg| cfg.results_per_page = 2).await?;
     let p = Page {
         c,
+        driver,
         base: s.base.clone(),
+        api: s.api.clone(),
         shots,
     };
     let result = async {
@@ -828,7 +972,7 @@ async fn fixture_scenarios(c: &Client, shots: Option<PathBuf>) -> Result<()> {
     result
 }
 
-async fn real_data_scenario(c: &Client, shots: Option<PathBuf>) -> Result<()> {
+async fn real_data_scenario(c: &Client, driver: &str, shots: Option<PathBuf>) -> Result<()> {
     let Some(data) = required_env("REFSTACK_SHARED_DATA", "the real guidelines") else {
         return Ok(());
     };
@@ -838,7 +982,9 @@ async fn real_data_scenario(c: &Client, shots: Option<PathBuf>) -> Result<()> {
     .await?;
     let p = Page {
         c,
+        driver,
         base: s.base.clone(),
+        api: s.api.clone(),
         shots,
     };
     let result = real_guidelines(&p, &s)
@@ -865,8 +1011,8 @@ async fn web_ui_in_chromium() {
         .await
         .unwrap_or_else(|e| panic!("{e:#}"));
     let outcome = async {
-        fixture_scenarios(&client, shots.clone()).await?;
-        real_data_scenario(&client, shots.clone()).await
+        fixture_scenarios(&client, &driver.url, shots.clone()).await?;
+        real_data_scenario(&client, &driver.url, shots.clone()).await
     }
     .await;
     // Always end the browser session before reporting.

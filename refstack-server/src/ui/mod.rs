@@ -98,8 +98,18 @@ fn index() -> &'static (String, String) {
     })
 }
 
-fn asset_etag(a: &Asset) -> String {
-    format!("\"{}\"", &md5_hex(&[a.body])[..16])
+/// The ETag of an asset (computed once for all of them).
+fn asset_etag(a: &Asset) -> &'static str {
+    static TAGS: OnceLock<Vec<(&'static str, String)>> = OnceLock::new();
+    let tags = TAGS.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|a| (a.path, format!("\"{}\"", &md5_hex(&[a.body])[..16])))
+            .collect()
+    });
+    tags.iter()
+        .find(|(p, _)| *p == a.path)
+        .map_or("\"\"", |(_, t)| t.as_str())
 }
 
 /// What the UI reads from `config.json`.
@@ -212,7 +222,7 @@ async fn asset(Path((version, path)): Path<(String, String)>, headers: HeaderMap
     match find(&path) {
         Some(a) if version == asset_version() => respond(
             &headers,
-            &asset_etag(a),
+            asset_etag(a),
             a.content_type,
             "public, max-age=31536000, immutable",
             a.body,
@@ -230,7 +240,7 @@ async fn favicon(headers: HeaderMap) -> Response {
     match find("favicon.svg") {
         Some(a) => respond(
             &headers,
-            &asset_etag(a),
+            asset_etag(a),
             a.content_type,
             "public, max-age=86400",
             a.body,

@@ -184,13 +184,20 @@ export async function guidelinesPage(container, {query, isCurrent}) {
   const content = h('div', {id: 'guideline-content'});
   const tl = testListDialog(state);
   const testListButton = h('button', {type: 'button', class: 'btn btn-primary', id: 'test-list-button', onclick: tl.open}, 'Test list…');
+  const expandButton = h('button', {type: 'button', class: 'btn', id: 'expand-tests', dataset: {open: 'false'}}, 'Show all tests');
+  expandButton.addEventListener('click', () => {
+    const open = expandButton.dataset.open !== 'true';
+    expandButton.dataset.open = String(open);
+    expandButton.textContent = open ? 'Hide all tests' : 'Show all tests';
+    for (const d of content.querySelectorAll('details.tests')) d.open = open;
+  });
 
   replace(container,
     h('h1', {}, 'OpenStack Powered™ Guidelines'),
     h('form', {class: 'controls', onsubmit: (e) => e.preventDefault()},
       h('div', {class: 'field'}, h('label', {for: 'guideline-version'}, 'Version'), versionSelect),
       h('div', {class: 'field'}, h('label', {for: 'guideline-target'}, 'Target program'), targetSelect)),
-    info, statusBoxes, h('p', {}, testListButton), content, tl.dialog);
+    info, statusBoxes, h('p', {class: 'actions'}, testListButton, ' ', expandButton), content, tl.dialog);
 
   function fillVersions(preferred) {
     const files = filesFor(list, state.target);
@@ -247,6 +254,9 @@ export async function guidelinesPage(container, {query, isCurrent}) {
       h('p', {id: 'capability-count', role: 'status'}),
       ids.length ? ids.map((id) => renderCapability(id, caps.get(id), (doc.capabilities || {})[id])) : alertBox('info', 'No capabilities.'),
       renderCriteria(d.criteria));
+    if (expandButton.dataset.open === 'true') {
+      for (const d of content.querySelectorAll('details.tests')) d.open = true;
+    }
     applyFilter();
   }
 

@@ -251,6 +251,12 @@ fn update_tags(set: &mut Vec<String>, words_line: &[u8], spare: &mut Vec<String>
         if w.first() == Some(&b'-') || set.iter().any(|t| t.as_bytes() == w) {
             continue;
         }
+        // A tag removed lately (a worker tag, around every test) comes back
+        // as it was: no validation, no copy.
+        if let Some(i) = spare.iter().rposition(|t| t.as_bytes() == w) {
+            set.push(spare.swap_remove(i));
+            continue;
+        }
         let Ok(w) = std::str::from_utf8(w) else {
             continue;
         };
@@ -262,11 +268,17 @@ fn update_tags(set: &mut Vec<String>, words_line: &[u8], spare: &mut Vec<String>
     for w in words(words_line) {
         if let [b'-', gone @ ..] = w {
             while let Some(i) = set.iter().position(|t| t.as_bytes() == gone) {
-                spare.push(set.remove(i));
+                let tag = set.remove(i);
+                if spare.len() < SPARE_TAGS {
+                    spare.push(tag);
+                }
             }
         }
     }
 }
+
+/// At most this many removed tags are kept for reuse.
+const SPARE_TAGS: usize = 16;
 
 /// Parses an ISO 8601 time as python's `iso8601.parse_date` does for the
 /// forms subunit writers use: `YYYY-MM-DD[T| ]HH:MM[:SS[.f+]][Z|±HH[:MM]]`.
@@ -1012,6 +1024,17 @@ mod tests {
         assert_eq!(set, ["b", "w\u{e9}", "x"]);
         update_tags(&mut set, b"-x\n", &mut spare);
         assert_eq!(spare, ["x"]);
+        // A removed tag comes back from the spares.
+        update_tags(&mut set, b"x\n", &mut spare);
+        assert_eq!(set, ["b", "w\u{e9}", "x"]);
+        assert!(spare.is_empty());
+        // Spares stay few.
+        let many: String = (0..40).map(|i| format!(" t{i}")).collect();
+        update_tags(&mut set, many.as_bytes(), &mut spare);
+        let gone: String = (0..40).map(|i| format!(" -t{i}")).collect();
+        update_tags(&mut set, gone.as_bytes(), &mut spare);
+        assert_eq!(set, ["b", "w\u{e9}", "x"]);
+        assert_eq!(spare.len(), SPARE_TAGS);
         assert_eq!(
             words(b"  a\tbb \n c").collect::<Vec<_>>(),
             [&b"a"[..], b"bb", b"c"]

@@ -13,6 +13,10 @@ use crate::v2::{self, Packet, PacketError, SIGNATURE};
 /// so memory stays bounded on streams that are mostly noise.
 pub(crate) const NOISE_FLUSH: usize = 64 * 1024;
 
+/// The longest packet a signature byte inside a UTF-8 character of the
+/// noise may start (longer ones there are text).
+pub(crate) const IN_TEXT_PACKET_MAX: usize = NOISE_FLUSH;
+
 /// How much input format detection looks at before it defaults to v2.
 pub(crate) const DETECT_LIMIT: usize = 64 * 1024;
 
@@ -222,9 +226,12 @@ impl V2Scanner {
             };
             let i = pos + k;
             // A signature byte that continues a UTF-8 character of the
-            // noise is text unless a complete, valid packet is already
-            // buffered there (a misjudged boundary must not hide a packet);
-            // it is never waited for and never reported as corruption.
+            // noise is text unless a valid packet of at most
+            // `IN_TEXT_PACKET_MAX` bytes starts there (a misjudged boundary
+            // must not hide a packet); such a packet is waited for (so the
+            // decision never depends on how the input was split into
+            // reads, and the wait is bounded), and an in-text candidate is
+            // never reported as corruption.
             let in_text = !self.is_candidate(buf, i);
             if let Some((at, len)) = self.verified
                 && at == i
@@ -238,6 +245,10 @@ impl V2Scanner {
                 }
             }
             match v2::parse_packet(&buf[i..]) {
+                Ok((_, len)) if in_text && len > IN_TEXT_PACKET_MAX => {
+                    pos = i + 1;
+                    continue;
+                }
                 Ok((packet, len)) => {
                     if i == 0 {
                         return Step::Packet { at: 0, len, packet };
@@ -246,7 +257,12 @@ impl V2Scanner {
                     self.verified = Some((i, len));
                     return Step::Noise { len: i };
                 }
-                Err(PacketError::Incomplete { .. }) if in_text => {
+                Err(PacketError::Incomplete { .. })
+                    if in_text
+                        && (eof
+                            || v2::parse_header(&buf[i..])
+                                .is_ok_and(|(_, len)| len > IN_TEXT_PACKET_MAX)) =>
+                {
                     pos = i + 1;
                     continue;
                 }

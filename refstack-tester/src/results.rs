@@ -1140,11 +1140,10 @@ mod tests {
                 .encode(&mut s)
                 .unwrap();
             if i == 2 {
-                // ASCII noise: a signature byte right after a UTF-8 lead
-                // byte is judged by what is buffered at the time, in a
-                // single pass too (the decoder's documented heuristic), so
-                // only ASCII noise has one answer for every cut.
-                s.extend_from_slice(b"noise \xb3 more noise\n");
+                // Noise with a signature byte inside a UTF-8 character, and
+                // a lead byte right before the next packet's signature (a
+                // packet the decoder keeps, whatever the cut).
+                s.extend_from_slice(b"noise \xb3 \xc2\xb3 more noise \xc2");
             }
             Packet::new(PacketStatus::Success)
                 .with_test_id(&id)

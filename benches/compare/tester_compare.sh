@@ -28,12 +28,21 @@ if [ ! -f "$W/synthetic_tempest.v1" ]; then
 fi
 ls -l "$W"/synthetic_tempest.v1 "$W"/synthetic_tempest.v2
 
-best() { # best wall time of N runs of a command, seconds
-    local n=$1; shift
+best() { # best wall time of N runs: best N OUT CMD... (CMD's stdout goes to OUT)
+    # Before each run, outside the timed window: `sync OUT` (the output
+    # file's previous contents may still be under writeback, and
+    # truncating it would wait for that I/O) and `sync` of the other
+    # output file the command writes, if any (SYNC_ALSO), and a read of
+    # the input (WARM) into the page cache, which this machine's proactive
+    # reclaim (kdamond) empties within seconds. The clock is bash's
+    # $EPOCHREALTIME: no process is started inside the window.
+    local n=$1 out=$2; shift 2
     local best=999999
     for _ in $(seq "$n"); do
         local s e t
-        s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N)
+        sync -- "$out" ${SYNC_ALSO:+"$SYNC_ALSO"} 2>/dev/null || true
+        cat -- "$WARM" > /dev/null
+        s=$EPOCHREALTIME; "$@" > "$out"; e=$EPOCHREALTIME
         t=$(echo "$e - $s" | bc -l)
         if (( $(echo "$t < $best" | bc -l) )); then best=$t; fi
     done
@@ -41,9 +50,9 @@ best() { # best wall time of N runs of a command, seconds
 }
 
 cat "$W"/synthetic_tempest.v1 "$W"/synthetic_tempest.v2 > /dev/null   # warm the page cache
-py=$(best 3 "$PY" "$HERE/tester_python_results.py" "$W/synthetic_tempest.v1" "$W/py.json")
-rs2=$(best 10 sh -c "'$BIN' subunit to-json '$W/synthetic_tempest.v2' > '$W/rs2.json'")
-rs1=$(best 10 sh -c "'$BIN' subunit to-json '$W/synthetic_tempest.v1' > '$W/rs1.json'")
+py=$(WARM="$W/synthetic_tempest.v1" SYNC_ALSO="$W/py.json" best 3 /dev/null "$PY" "$HERE/tester_python_results.py" "$W/synthetic_tempest.v1" "$W/py.json")
+rs2=$(WARM="$W/synthetic_tempest.v2" best 10 "$W/rs2.json" "$BIN" subunit to-json "$W/synthetic_tempest.v2")
+rs1=$(WARM="$W/synthetic_tempest.v1" best 10 "$W/rs1.json" "$BIN" subunit to-json "$W/synthetic_tempest.v1")
 
 # Same content: the Python path and ours agree test for test.
 "$PY" - "$W/py.json" "$W/rs2.json" "$W/rs1.json" <<'PYEOF'
@@ -52,6 +61,24 @@ a, b, c = (json.load(open(p))["results"] for p in sys.argv[1:4])
 assert a == b == c, "results differ"
 print(f"identical results: {len(a)} passed tests")
 PYEOF
+cmp "$W/py.json" "$W/rs2.json" && cmp "$W/py.json" "$W/rs1.json" && echo "byte-identical documents"
 printf 'python (refstack-client path, v1): %.3f s\n' "$py"
 printf 'refstack-tester subunit to-json v2: %.4f s  (%.0fx)\n' "$rs2" "$(echo "$py / $rs2" | bc -l)"
 printf 'refstack-tester subunit to-json v1: %.4f s  (%.0fx)\n' "$rs1" "$(echo "$py / $rs1" | bc -l)"
+
+# CPU time (all threads, user + system), when perf is there.
+if command -v perf >/dev/null 2>&1; then
+    cpu() { # mean task-clock in ms of N runs: cpu N CMD...
+        local n=$1; shift
+        perf stat -x, -e task-clock -r "$n" "$@" 2>&1 >/dev/null | awk -F, '/task-clock/ {print $1}'
+    }
+    cat "$W/synthetic_tempest.v1" > /dev/null
+    pyc=$(cpu 2 "$PY" "$HERE/tester_python_results.py" "$W/synthetic_tempest.v1" "$W/py.json")
+    cat "$W/synthetic_tempest.v2" > /dev/null
+    rc2=$(cpu 10 "$BIN" subunit to-json "$W/synthetic_tempest.v2")
+    cat "$W/synthetic_tempest.v1" > /dev/null
+    rc1=$(cpu 10 "$BIN" subunit to-json "$W/synthetic_tempest.v1")
+    printf 'CPU (task-clock, mean): python %.0f ms; v2 %.1f ms (%.0fx); v1 %.1f ms (%.0fx)\n' \
+        "$pyc" "$rc2" "$(echo "$pyc / $rc2" | bc -l)" "$rc1" "$(echo "$pyc / $rc1" | bc -l)"
+fi
+uptime

@@ -12,6 +12,7 @@
 //! | module | endpoints |
 //! |---|---|
 //! | [`results`] | `/v1/results` (upload, list, detail, PUT, meta) |
+//! | [`compliance`] | `/v1/results/{id}/compliance` (beyond upstream) |
 //! | [`guidelines`] | `/v1/guidelines` (list, test-list query) |
 //! | [`profile`] | `/v1/profile`, `/v1/profile/pubkeys` |
 //! | [`vendors`] | `/v1/vendors` (+ action, users) |
@@ -58,6 +59,7 @@
 
 mod serde_util;
 
+pub mod compliance;
 pub mod datetime;
 pub mod error;
 pub mod guidelines;

@@ -13,6 +13,10 @@
 //! ```
 
 use crate::Timestamp;
+use crate::compliance::{
+    CapabilityReport, CapabilityStatus, ComplianceQuery, ComplianceReport, RequiredSummary,
+    StatusReport, TestReport,
+};
 use crate::error::{ErrorBody, ExceptionErrorBody, HttpErrorBody};
 use crate::guidelines::{GuidelineFile, GuidelineList, Target, TestListQuery};
 use crate::products::{
@@ -86,5 +90,12 @@ use crate::vendors::{
     ProductVersionCreateRequest,
     ProductVersionUpdateRequest,
     CreatedId,
+    ComplianceQuery,
+    ComplianceReport,
+    RequiredSummary,
+    StatusReport,
+    CapabilityReport,
+    TestReport,
+    CapabilityStatus,
 )))]
 pub struct ApiTypes;

@@ -9,7 +9,10 @@
 //!
 //! Private keys are read from PEM PKCS#1 (`BEGIN RSA PRIVATE KEY`), PEM
 //! PKCS#8 (`BEGIN PRIVATE KEY`) and the OpenSSH format `ssh-keygen` writes
-//! by default (`BEGIN OPENSSH PRIVATE KEY`, which upstream rejected).
+//! by default (`BEGIN OPENSSH PRIVATE KEY`, which upstream rejected); with
+//! a passphrase ([`PrivateKey::from_pem_with_passphrase`]), also encrypted
+//! OpenSSH keys (bcrypt-pbkdf) and encrypted PKCS#8 (`BEGIN ENCRYPTED
+//! PRIVATE KEY`, PBES2).
 //! Private-key operations run in aws-lc (constant-time, blinded); the `rsa`
 //! and `ssh-key` crates are only used to parse and convert encodings.
 
@@ -47,9 +50,12 @@ pub enum SignatureError {
     /// The private key could not be read.
     #[error("malformed private key: {0}")]
     MalformedPrivateKey(String),
-    /// The private key is protected by a passphrase.
-    #[error("encrypted private keys are not supported; remove the passphrase first")]
+    /// The private key is protected by a passphrase and none was given.
+    #[error("the private key is protected by a passphrase")]
     EncryptedPrivateKey,
+    /// The passphrase does not decrypt the private key.
+    #[error("wrong passphrase for the private key (or a damaged key)")]
+    WrongPassphrase,
     /// Signing failed inside the crypto library.
     #[error("signing failed")]
     SigningFailed,
@@ -259,9 +265,44 @@ impl PrivateKey {
     /// [`SignatureError::EncryptedPrivateKey`] or
     /// [`SignatureError::UnsupportedKeyType`]/[`SignatureError::UnsupportedKeySize`].
     pub fn from_pem(text: &str) -> Result<Self, SignatureError> {
+        Self::load(text, None)
+    }
+
+    /// [`PrivateKey::from_pem`] for a key that may be protected by
+    /// `passphrase`: an encrypted OpenSSH key (`ssh-keygen -N`) or an
+    /// encrypted PKCS#8 PEM (`BEGIN ENCRYPTED PRIVATE KEY`, PBES2). A key
+    /// without encryption is read as is, the passphrase unused. OpenSSL's
+    /// legacy PEM encryption (`Proc-Type: 4,ENCRYPTED`) is not supported.
+    ///
+    /// # Errors
+    /// [`SignatureError::WrongPassphrase`] when the passphrase does not
+    /// decrypt the key; otherwise as for [`PrivateKey::from_pem`].
+    pub fn from_pem_with_passphrase(text: &str, passphrase: &[u8]) -> Result<Self, SignatureError> {
+        Self::load(text, Some(passphrase))
+    }
+
+    fn load(text: &str, passphrase: Option<&[u8]>) -> Result<Self, SignatureError> {
         let trimmed = text.trim_start();
         if trimmed.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----") {
-            return Self::from_openssh(trimmed);
+            let key = ssh_key::PrivateKey::from_openssh(trimmed.trim()).map_err(|e| {
+                SignatureError::MalformedPrivateKey(format!("bad OpenSSH key: {e}"))
+            })?;
+            if !key.is_encrypted() {
+                return Self::from_openssh_key(&key);
+            }
+            let passphrase = passphrase.ok_or(SignatureError::EncryptedPrivateKey)?;
+            let key = key
+                .decrypt(passphrase)
+                .map_err(|_| SignatureError::WrongPassphrase)?;
+            return Self::from_openssh_key(&key);
+        }
+        if trimmed.contains("Proc-Type: 4,ENCRYPTED") {
+            return Err(SignatureError::MalformedPrivateKey(
+                "OpenSSL's legacy PEM encryption (Proc-Type: 4,ENCRYPTED) is not supported; \
+                 convert the key with `ssh-keygen -p -f KEY` (OpenSSH format, same passphrase \
+                 or a new one) or `openssl pkcs8 -topk8 -v2 aes-256-cbc`"
+                    .to_owned(),
+            ));
         }
         let (label, der) = rsa::pkcs1::der::pem::decode_vec(trimmed.as_bytes())
             .map_err(|e| SignatureError::MalformedPrivateKey(format!("bad PEM: {e}")))?;
@@ -269,7 +310,21 @@ impl PrivateKey {
         match label {
             "RSA PRIVATE KEY" => Self::from_pkcs1_der(&der),
             "PRIVATE KEY" => Self::from_pkcs8_der(&der),
-            "ENCRYPTED PRIVATE KEY" => Err(SignatureError::EncryptedPrivateKey),
+            "ENCRYPTED PRIVATE KEY" => {
+                let passphrase = passphrase.ok_or(SignatureError::EncryptedPrivateKey)?;
+                let info = rsa::pkcs8::EncryptedPrivateKeyInfo::from_der(&der).map_err(|e| {
+                    SignatureError::MalformedPrivateKey(format!("bad encrypted PKCS#8: {e}"))
+                })?;
+                let plain = info
+                    .decrypt(passphrase)
+                    .map_err(|_| SignatureError::WrongPassphrase)?;
+                // A wrong passphrase can, rarely, still end in valid padding:
+                // then what comes out is not a key.
+                Self::from_pkcs8_der(plain.as_bytes()).map_err(|e| match e {
+                    SignatureError::MalformedPrivateKey(_) => SignatureError::WrongPassphrase,
+                    other => other,
+                })
+            }
             other => Err(SignatureError::MalformedPrivateKey(format!(
                 "unsupported PEM label {other:?}"
             ))),
@@ -331,6 +386,10 @@ impl PrivateKey {
     pub fn from_openssh(text: &str) -> Result<Self, SignatureError> {
         let key = ssh_key::PrivateKey::from_openssh(text.trim())
             .map_err(|e| SignatureError::MalformedPrivateKey(format!("bad OpenSSH key: {e}")))?;
+        Self::from_openssh_key(&key)
+    }
+
+    fn from_openssh_key(key: &ssh_key::PrivateKey) -> Result<Self, SignatureError> {
         if key.is_encrypted() {
             return Err(SignatureError::EncryptedPrivateKey);
         }

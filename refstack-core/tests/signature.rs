@@ -139,3 +139,91 @@ fn malformed_keys_are_rejected() {
         Err(SignatureError::EncryptedPrivateKey | SignatureError::MalformedPrivateKey(_))
     ));
 }
+
+/// The fixture key, passphrase-protected at test time in both formats
+/// (cheap KDF settings so that debug builds stay fast).
+fn encrypted_fixtures(passphrase: &[u8]) -> [(&'static str, String); 2] {
+    let openssh = match ssh_key::PrivateKey::from_openssh(OPENSSH) {
+        Ok(k) => k,
+        Err(e) => panic!("fixture: {e}"),
+    };
+    let kdf = ssh_key::Kdf::Bcrypt {
+        salt: vec![7; 16],
+        rounds: 1,
+    };
+    let openssh = openssh
+        .encrypt_with(ssh_key::Cipher::Aes256Ctr, kdf, 0x5eed_1234, passphrase)
+        .and_then(|k| k.to_openssh(ssh_key::LineEnding::LF).map(|t| t.to_string()));
+    let Ok(openssh) = openssh else {
+        panic!("OpenSSH encryption failed");
+    };
+    let Ok((_, der)) = rsa::pkcs8::der::pem::decode_vec(PKCS8.as_bytes()) else {
+        panic!("fixture PEM");
+    };
+    let Ok(info) = rsa::pkcs8::PrivateKeyInfo::try_from(der.as_slice()) else {
+        panic!("fixture PKCS#8");
+    };
+    let Ok(params) =
+        rsa::pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(1000, &[3; 16], &[5; 16])
+    else {
+        panic!("PBES2 parameters");
+    };
+    let pkcs8 = info
+        .encrypt_with_params(params, passphrase)
+        .ok()
+        .and_then(|doc| {
+            doc.to_pem("ENCRYPTED PRIVATE KEY", rsa::pkcs8::LineEnding::LF)
+                .ok()
+                .map(|p| p.to_string())
+        });
+    let Some(pkcs8) = pkcs8 else {
+        panic!("PKCS#8 encryption failed");
+    };
+    [("openssh", openssh), ("pkcs8", pkcs8)]
+}
+
+#[test]
+fn passphrase_protected_keys_load_with_the_right_passphrase_only() {
+    let pass = b"correct horse battery";
+    for (format, text) in encrypted_fixtures(pass) {
+        assert!(
+            text.contains("OPENSSH PRIVATE KEY") || text.contains("ENCRYPTED PRIVATE KEY"),
+            "{format}"
+        );
+        assert_eq!(
+            PrivateKey::from_pem(&text).err(),
+            Some(SignatureError::EncryptedPrivateKey),
+            "{format}"
+        );
+        let k = match PrivateKey::from_pem_with_passphrase(&text, pass) {
+            Ok(k) => k,
+            Err(e) => panic!("{format}: {e}"),
+        };
+        assert_eq!(k.public_key().to_openssh(), PUBLIC_LINE, "{format}");
+        assert_eq!(
+            k.self_signature_hex().as_deref(),
+            Ok(SELF_SIGNATURE),
+            "{format}"
+        );
+        for wrong in [&b"correct horse"[..], b"", b"Correct horse battery"] {
+            assert_eq!(
+                PrivateKey::from_pem_with_passphrase(&text, wrong).err(),
+                Some(SignatureError::WrongPassphrase),
+                "{format}"
+            );
+        }
+    }
+    // A key without encryption loads with any passphrase.
+    for text in [PKCS1, PKCS8, OPENSSH] {
+        assert!(PrivateKey::from_pem_with_passphrase(text, b"unused").is_ok());
+    }
+    // OpenSSL's legacy encrypted PEM is refused with a way out.
+    let legacy = PKCS1.replace(
+        "-----BEGIN RSA PRIVATE KEY-----\n",
+        "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\n",
+    );
+    match PrivateKey::from_pem_with_passphrase(&legacy, b"x") {
+        Err(SignatureError::MalformedPrivateKey(m)) => assert!(m.contains("ssh-keygen -p"), "{m}"),
+        other => panic!("{:?}", other.err()),
+    }
+}

@@ -44,7 +44,9 @@ pub fn app(state: AppState) -> Router {
         }
     });
 
-    Router::new().fallback_service(normalized).layer(
+    // The web UI (`/`, `/config.json`, `/assets/...`) answers before the API.
+    let ui = Router::new().merge(crate::ui::router(&cfg));
+    ui.fallback_service(normalized).layer(
         ServiceBuilder::new()
             .layer(TraceLayer::new_for_http())
             .layer(CatchPanicLayer::custom(|_| {

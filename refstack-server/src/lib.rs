@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod compliance;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod profile;
 pub mod results;
 pub mod routes;
 pub mod state;
+pub mod ui;
 pub mod vendors;
 
 pub use app::{app, serve};

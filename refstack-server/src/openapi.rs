@@ -4,7 +4,7 @@
 
 use utoipa::OpenApi;
 
-use crate::{guidelines, products, profile, results, vendors};
+use crate::{compliance, guidelines, products, profile, results, vendors};
 
 /// The annotated operations.
 #[derive(OpenApi)]
@@ -28,6 +28,7 @@ use crate::{guidelines, products, profile, results, vendors};
         results::meta_get,
         results::meta_set,
         results::meta_delete,
+        compliance::compliance,
         guidelines::list,
         guidelines::file,
         guidelines::tests::test_list,

@@ -11,6 +11,7 @@ use crate::state::AppState;
 pub fn v1() -> Router<AppState> {
     Router::new()
         .merge(crate::results::router())
+        .merge(crate::compliance::router())
         .merge(crate::guidelines::router())
         .merge(crate::profile::router())
         .merge(crate::vendors::router())

@@ -15,8 +15,9 @@ async fn sqlite_app(cfg: refstack_server::Config) -> TestApp {
 #[tokio::test]
 async fn routing_errors_and_url_forms() {
     let t = sqlite_app(base_config()).await;
-    // §1.1: unknown paths and /v1 itself → 404 detail null.
-    for p in ["/v1", "/v1/nope", "/", "/api/v1/results/x/y/z/w"] {
+    // §1.1: unknown paths and /v1 itself → 404 detail null (`/` is the web
+    // UI, tests/ui_assets.rs).
+    for p in ["/v1", "/v1/nope", "/api", "/api/v1/results/x/y/z/w"] {
         t.get(p).send().await.http_error(404, None, p);
     }
     // Unsupported method → 405 detail "".

@@ -26,6 +26,7 @@ async fn openapi_document() {
         "/v1/results/{id}",
         "/v1/results/{id}/meta",
         "/v1/results/{id}/meta/{key}",
+        "/v1/results/{id}/compliance",
         "/v1/guidelines",
         "/v1/guidelines/{file}",
         "/v1/guidelines/{version}/tests",

@@ -13,6 +13,10 @@ use crate::v2::{self, Packet, PacketError, SIGNATURE};
 /// so memory stays bounded on streams that are mostly noise.
 pub(crate) const NOISE_FLUSH: usize = 64 * 1024;
 
+/// The longest packet a signature byte inside a UTF-8 character of the
+/// noise may start (longer ones there are text).
+pub(crate) const IN_TEXT_PACKET_MAX: usize = NOISE_FLUSH;
+
 /// How much input format detection looks at before it defaults to v2.
 pub(crate) const DETECT_LIMIT: usize = 64 * 1024;
 
@@ -166,6 +170,11 @@ impl V2Scanner {
         self.scanned == 0 && self.verified.is_none() && self.carry == Utf8::BOUNDARY
     }
 
+    /// True in the state a new scanner starts in.
+    pub(crate) fn is_fresh(&self) -> bool {
+        self.at_packet_boundary() && self.binary_until == 0
+    }
+
     /// Records that a packet at offset 0 was consumed via the hot path.
     #[inline]
     pub(crate) fn consumed_fast_packet(&mut self) {
@@ -217,9 +226,12 @@ impl V2Scanner {
             };
             let i = pos + k;
             // A signature byte that continues a UTF-8 character of the
-            // noise is text unless a complete, valid packet is already
-            // buffered there (a misjudged boundary must not hide a packet);
-            // it is never waited for and never reported as corruption.
+            // noise is text unless a valid packet of at most
+            // `IN_TEXT_PACKET_MAX` bytes starts there (a misjudged boundary
+            // must not hide a packet); such a packet is waited for (so the
+            // decision never depends on how the input was split into
+            // reads, and the wait is bounded), and an in-text candidate is
+            // never reported as corruption.
             let in_text = !self.is_candidate(buf, i);
             if let Some((at, len)) = self.verified
                 && at == i
@@ -233,6 +245,10 @@ impl V2Scanner {
                 }
             }
             match v2::parse_packet(&buf[i..]) {
+                Ok((_, len)) if in_text && len > IN_TEXT_PACKET_MAX => {
+                    pos = i + 1;
+                    continue;
+                }
                 Ok((packet, len)) => {
                     if i == 0 {
                         return Step::Packet { at: 0, len, packet };
@@ -241,7 +257,12 @@ impl V2Scanner {
                     self.verified = Some((i, len));
                     return Step::Noise { len: i };
                 }
-                Err(PacketError::Incomplete { .. }) if in_text => {
+                Err(PacketError::Incomplete { .. })
+                    if in_text
+                        && (eof
+                            || v2::parse_header(&buf[i..])
+                                .is_ok_and(|(_, len)| len > IN_TEXT_PACKET_MAX)) =>
+                {
                     pos = i + 1;
                     continue;
                 }
@@ -380,6 +401,28 @@ impl Decoder {
     /// (a lower bound; exact while a packet is incomplete).
     pub fn wants(&self) -> usize {
         self.wants
+    }
+
+    /// True when the decoder rests at a boundary where a new decoder, with
+    /// the format forced to [`Decoder::format`] and fed the rest of the
+    /// stream, would emit the same packets (status, test id, file content)
+    /// as this one: v2 between two packets (nothing scanned or pending);
+    /// v1 at the top level (no test open, not inside a details block, no
+    /// noise pending). A v1 decoder's `time:` and `tags:` context is the
+    /// exception: a new decoder starts without it, so its packets may lack
+    /// the timestamp and tags this one would give them.
+    ///
+    /// With it, a large stream can be cut at a guessed boundary, the parts
+    /// parsed in parallel, and the cut checked afterwards: it was a true
+    /// boundary if the decoder of the part before it, fed exactly up to the
+    /// cut without `eof`, consumed all of it ([`Decoder::offset`]) and is
+    /// at a boundary.
+    pub fn at_boundary(&self) -> bool {
+        match self.format {
+            Some(Format::V2) => self.v2.is_fresh(),
+            Some(Format::V1) => self.v1.at_rest(),
+            None => false,
+        }
     }
 
     /// Parses what it can of `buf` (the unconsumed input: it must start

@@ -12,7 +12,9 @@
 //!   [`Packets`] a zero-copy iterator over a v2 slice.
 //! * **Noise and corruption**: bytes that are not subunit come out as noise
 //!   runs (python-subunit's `stdout` file events, see [`noise_packet`]); a
-//!   `0xB3` inside a UTF-8 character of the noise never starts a packet; a
+//!   `0xB3` inside a UTF-8 character of the noise starts a packet only if a
+//!   valid packet of at most 64 KiB starts there (waited for: the outcome
+//!   never depends on how the input is split into reads); a
 //!   rejected candidate resynchronises one byte later, so a corrupt length
 //!   never swallows good packets.
 //! * **v1 text**: everything stestr repositories contain, turned into the

@@ -130,6 +130,10 @@ pub(crate) struct V1Parser {
     noise: Option<(usize, usize)>,
     /// Unconsumed bytes needed before the next feed can progress.
     want: usize,
+    /// The id buffer of the last finished test, reused for the next one.
+    spare_id: String,
+    /// Buffers of removed tags, reused for new ones.
+    spare_tags: Vec<String>,
 }
 
 impl Default for V1Parser {
@@ -141,18 +145,37 @@ impl Default for V1Parser {
             state: State::Outside,
             noise: None,
             want: 0,
+            spare_id: String::new(),
+            spare_tags: Vec::new(),
         }
     }
 }
 
 fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+    // ' ', '\t', '\n', 0x0b, 0x0c, '\r'.
+    b == b' ' || (b'\t'..=b'\r').contains(&b)
 }
 
 /// Python's `line.split(None, 1)` command recognition: the first token
 /// (no leading whitespace, something after it), trailing colons stripped.
 /// Returns the command and the label offset `len(token) + 1`.
 fn directive(line: &[u8]) -> Option<(Cmd, usize)> {
+    // The lines writers emit most: one comparison each. The token ends at
+    // the space, so the result is the general rule's.
+    let fast = match line.get(..6) {
+        Some(b"time: ") => Some((Cmd::Time, 6)),
+        Some(b"tags: ") => Some((Cmd::Tags, 6)),
+        Some(b"test: ") => Some((Cmd::Test, 6)),
+        Some(b"succes") if line.get(6..12) == Some(b"sful: ") => {
+            Some((Cmd::Outcome(Outcome::Success), 12))
+        }
+        _ => None,
+    };
+    if let Some((cmd, offset)) = fast
+        && line.get(offset).is_some_and(|&b| !is_ws(b))
+    {
+        return Some((cmd, offset));
+    }
     let first = *line.first()?;
     if is_ws(first) {
         return None;
@@ -165,23 +188,31 @@ fn directive(line: &[u8]) -> Option<(Cmd, usize)> {
     while let [rest @ .., b':'] = cmd {
         cmd = rest;
     }
-    let c = match cmd {
-        b"test" | b"testing" => Cmd::Test,
-        b"error" => Cmd::Outcome(Outcome::Error),
-        b"failure" => Cmd::Outcome(Outcome::Failure),
-        b"progress" => Cmd::Progress,
+    Some((keyword(cmd)?, tok_end + 1))
+}
+
+/// The command a (colon-stripped) token names. Dispatches on the length
+/// first, so the common keywords cost one or two comparisons.
+fn keyword(cmd: &[u8]) -> Option<Cmd> {
+    let c = match (cmd.len(), cmd) {
+        (4, b"test") => Cmd::Test,
+        (4, b"time") => Cmd::Time,
+        (4, b"tags") => Cmd::Tags,
+        (7, b"testing") => Cmd::Test,
+        (7, b"failure") => Cmd::Outcome(Outcome::Failure),
+        (7, b"success") => Cmd::Outcome(Outcome::Success),
+        (10, b"successful") => Cmd::Outcome(Outcome::Success),
+        (5, b"error") => Cmd::Outcome(Outcome::Error),
+        (5, b"xfail") => Cmd::Outcome(Outcome::ExpectedFail),
+        (8, b"progress") => Cmd::Progress,
+        (9, b"uxsuccess") => Cmd::Outcome(Outcome::UnexpectedSuccess),
         // python-subunit tests `cmd in b'skip'`: any substring matches.
-        c if c.is_empty() || b"skip".windows(c.len()).any(|w| w == c) => {
+        (0..=4, c) if c.is_empty() || b"skip".windows(c.len()).any(|w| w == c) => {
             Cmd::Outcome(Outcome::Skip)
         }
-        b"success" | b"successful" => Cmd::Outcome(Outcome::Success),
-        b"tags" => Cmd::Tags,
-        b"time" => Cmd::Time,
-        b"xfail" => Cmd::Outcome(Outcome::ExpectedFail),
-        b"uxsuccess" => Cmd::Outcome(Outcome::UnexpectedSuccess),
         _ => return None,
     };
-    Some((c, tok_end + 1))
+    Some(c)
 }
 
 /// Python's `line[offset:-1]`.
@@ -190,25 +221,149 @@ fn label(line: &[u8], offset: usize) -> &[u8] {
     line.get(offset..end).unwrap_or(&[])
 }
 
-fn update_tags(set: &mut Vec<String>, words: &[u8]) {
-    let words = words.split(|&b| is_ws(b)).filter(|w| !w.is_empty());
-    let mut gone = Vec::new();
-    for w in words {
+/// The next whitespace-separated word of `s` from `*at`, moving `*at`
+/// past it.
+fn next_word<'a>(s: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
+    let mut i = *at;
+    while i < s.len() && is_ws(s[i]) {
+        i += 1;
+    }
+    let start = i;
+    while i < s.len() && !is_ws(s[i]) {
+        i += 1;
+    }
+    *at = i;
+    (i > start).then(|| &s[start..i])
+}
+
+/// The whitespace-separated words of `s`.
+fn words(s: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut at = 0;
+    std::iter::from_fn(move || next_word(s, &mut at))
+}
+
+/// python-subunit's `(tags | added) - removed` over the UTF-8 words of
+/// a `tags:` line. Compared as bytes (the set holds only UTF-8); removed
+/// tags go to `spare` and new ones reuse its buffers, so a worker tag
+/// added and removed around every test costs no allocation.
+fn update_tags(set: &mut Vec<String>, words_line: &[u8], spare: &mut Vec<String>) {
+    for w in words(words_line) {
+        if w.first() == Some(&b'-') || set.iter().any(|t| t.as_bytes() == w) {
+            continue;
+        }
+        // A tag removed lately (a worker tag, around every test) comes back
+        // as it was: no validation, no copy.
+        if let Some(i) = spare.iter().rposition(|t| t.as_bytes() == w) {
+            set.push(spare.swap_remove(i));
+            continue;
+        }
         let Ok(w) = std::str::from_utf8(w) else {
             continue;
         };
-        if let Some(g) = w.strip_prefix('-') {
-            gone.push(g);
-        } else if !set.iter().any(|t| t == w) {
-            set.push(w.to_string());
+        let mut tag = spare.pop().unwrap_or_default();
+        tag.clear();
+        tag.push_str(w);
+        set.push(tag);
+    }
+    for w in words(words_line) {
+        if let [b'-', gone @ ..] = w {
+            while let Some(i) = set.iter().position(|t| t.as_bytes() == gone) {
+                let tag = set.remove(i);
+                if spare.len() < SPARE_TAGS {
+                    spare.push(tag);
+                }
+            }
         }
     }
-    set.retain(|t| !gone.contains(&t.as_str()));
 }
+
+/// At most this many removed tags are kept for reuse.
+const SPARE_TAGS: usize = 16;
 
 /// Parses an ISO 8601 time as python's `iso8601.parse_date` does for the
 /// forms subunit writers use: `YYYY-MM-DD[T| ]HH:MM[:SS[.f+]][Z|±HH[:MM]]`.
 pub fn parse_time(s: &[u8]) -> Option<Timestamp> {
+    match parse_time_utc(s) {
+        Some(t) => t,
+        None => parse_time_general(s),
+    }
+}
+
+/// The layout every subunit writer uses, `YYYY-MM-DD HH:MM:SS[.f+]Z`
+/// (`T` or space), read on bytes at fixed positions. `None`: not that
+/// layout, or a field out of range (the general parser decides);
+/// `Some(result)`: exactly what the general parser returns.
+fn parse_time_utc(s: &[u8]) -> Option<Option<Timestamp>> {
+    let (&b'Z', s) = s.split_last()? else {
+        return None;
+    };
+    if s.len() < 19 {
+        return None;
+    }
+    let (hd, frac) = s.split_at(19);
+    let hd: &[u8; 19] = hd.try_into().ok()?;
+    if hd[4] != b'-'
+        || hd[7] != b'-'
+        || !matches!(hd[10], b' ' | b'T')
+        || hd[13] != b':'
+        || hd[16] != b':'
+    {
+        return None;
+    }
+    let d = |i: usize| hd[i].wrapping_sub(b'0');
+    let digits = [
+        d(0),
+        d(1),
+        d(2),
+        d(3),
+        d(5),
+        d(6),
+        d(8),
+        d(9),
+        d(11),
+        d(12),
+        d(14),
+        d(15),
+        d(17),
+        d(18),
+    ];
+    if digits.iter().fold(0u8, |acc, &v| acc | u8::from(v >= 10)) != 0 {
+        return None;
+    }
+    let d2 = |i: usize| u32::from(d(i)) * 10 + u32::from(d(i + 1));
+    let y = d2(0) * 100 + d2(2);
+    let (mo, da, h, mi, sec) = (d2(5), d2(8), d2(11), d2(14), d2(17));
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut nanos = 0u32;
+    if let Some((&sep, digits)) = frac.split_first() {
+        if !matches!(sep, b'.' | b',') || digits.is_empty() {
+            return None;
+        }
+        let mut scale = 1_000_000_000u32;
+        for &b in digits {
+            let v = b.wrapping_sub(b'0');
+            if v >= 10 {
+                return None;
+            }
+            if scale > 1 {
+                scale /= 10;
+                nanos += u32::from(v) * scale;
+            }
+        }
+    }
+    let days = crate::time::days_from_civil(i64::from(y), mo, da);
+    let secs = days * 86_400 + i64::from(h * 3600 + mi * 60 + sec);
+    Some(
+        u32::try_from(secs)
+            .ok()
+            .map(|secs| Timestamp::new(secs, nanos)),
+    )
+}
+
+/// [`parse_time`] for every accepted form.
+fn parse_time_general(s: &[u8]) -> Option<Timestamp> {
     let s = std::str::from_utf8(s).ok()?.trim();
     let num = |t: &str| -> Option<u32> {
         if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
@@ -279,6 +434,11 @@ fn parse_progress(line: &[u8], offset: usize) -> Option<Progress> {
 }
 
 impl V1Parser {
+    /// At the top level: no test open, no details block, no noise pending.
+    pub(crate) fn at_rest(&self) -> bool {
+        matches!(self.state, State::Outside) && self.test.is_none() && self.noise.is_none()
+    }
+
     /// Bytes the buffer should hold next, given `left` unconsumed bytes.
     pub(crate) fn wants(&self, left: usize) -> usize {
         self.want.max(left + 1)
@@ -453,7 +613,9 @@ impl V1Parser {
         outcome: Outcome,
     ) -> Result<(), S::Error> {
         self.status(sink, offset, outcome.status())?;
-        self.test = None;
+        if let Some(test) = self.test.take() {
+            self.spare_id = test.id;
+        }
         self.state = State::Outside;
         Ok(())
     }
@@ -579,8 +741,11 @@ impl V1Parser {
                     return Ok(());
                 };
                 self.flush_noise(buf, base, sink)?;
+                let mut owned = std::mem::take(&mut self.spare_id);
+                owned.clear();
+                owned.push_str(id);
                 self.test = Some(OpenTest {
-                    id: id.to_string(),
+                    id: owned,
                     tags: None,
                 });
                 self.state = State::InTest;
@@ -621,9 +786,9 @@ impl V1Parser {
                 match &mut self.test {
                     Some(t) => {
                         let set = t.tags.get_or_insert_with(|| self.global_tags.clone());
-                        update_tags(set, words);
+                        update_tags(set, words, &mut self.spare_tags);
                     }
-                    None => update_tags(&mut self.global_tags, words),
+                    None => update_tags(&mut self.global_tags, words, &mut self.spare_tags),
                 }
                 Ok(())
             }
@@ -648,13 +813,13 @@ impl V1Parser {
 
 /// `Content-Type: type/subtype[;params]` → the MIME string.
 fn part_header(line: &[u8]) -> Option<String> {
-    let line = std::str::from_utf8(line).ok()?;
-    let line = line.strip_suffix('\n').unwrap_or(line);
-    let (_, value) = line.split_once(' ')?;
-    if value.split('/').count() != 2 {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let space = memchr::memchr(b' ', line)?;
+    if memchr::memchr_iter(b'/', &line[space + 1..]).count() != 1 {
         return None;
     }
-    Some(value.to_string())
+    let line = std::str::from_utf8(line).ok()?;
+    Some(line[space + 1..].to_string())
 }
 
 /// A chunk length line: hex digits then CRLF.
@@ -814,6 +979,26 @@ mod tests {
     }
 
     #[test]
+    fn part_headers() {
+        assert_eq!(
+            part_header(b"Content-Type: text/plain;charset=utf8\n"),
+            Some("text/plain;charset=utf8".to_string())
+        );
+        assert_eq!(part_header(b"Content-Type: a/b c\n"), Some("a/b c".into()));
+        assert_eq!(part_header(b"Content-Type: text\n"), None);
+        assert_eq!(part_header(b"Content-Type: a/b/c\n"), None);
+        assert_eq!(part_header(b"Content-Type:text/plain\n"), None);
+        assert_eq!(part_header(b"C\xff: a/b\n"), None);
+        assert_eq!(part_header(b"x  a/b"), Some(" a/b".into()));
+    }
+
+    #[test]
+    fn whitespace_is_pythons_ascii_set() {
+        let ws: Vec<u8> = (0..=255u8).filter(|&b| is_ws(b)).collect();
+        assert_eq!(ws, [b'\t', b'\n', 0x0b, 0x0c, b'\r', b' ']);
+    }
+
+    #[test]
     fn chunk_lengths_are_hex() {
         assert_eq!(chunk_len(b"A\r\n"), Some(10));
         assert_eq!(chunk_len(b"1f\r\n"), Some(31));
@@ -825,7 +1010,211 @@ mod tests {
     #[test]
     fn tag_updates() {
         let mut set = vec!["a".to_string()];
-        update_tags(&mut set, b" b -a c\n");
+        let mut spare = Vec::new();
+        update_tags(&mut set, b" b -a c\n", &mut spare);
         assert_eq!(set, ["b", "c"]);
+        // Added and removed on one line: removed (set difference last).
+        update_tags(&mut set, b"d -d b\n", &mut spare);
+        assert_eq!(set, ["b", "c"]);
+        update_tags(&mut set, b"-c \xff -\xfe -  c e\n", &mut spare);
+        assert_eq!(set, ["b", "e"]);
+        update_tags(&mut set, b"-e\n", &mut spare);
+        assert_eq!(set, ["b"]);
+        update_tags(&mut set, "\tw\u{e9} x\x0bb".as_bytes(), &mut spare);
+        assert_eq!(set, ["b", "w\u{e9}", "x"]);
+        update_tags(&mut set, b"-x\n", &mut spare);
+        assert_eq!(spare, ["x"]);
+        // A removed tag comes back from the spares.
+        update_tags(&mut set, b"x\n", &mut spare);
+        assert_eq!(set, ["b", "w\u{e9}", "x"]);
+        assert!(spare.is_empty());
+        // Spares stay few.
+        let many: String = (0..40).map(|i| format!(" t{i}")).collect();
+        update_tags(&mut set, many.as_bytes(), &mut spare);
+        let gone: String = (0..40).map(|i| format!(" -t{i}")).collect();
+        update_tags(&mut set, gone.as_bytes(), &mut spare);
+        assert_eq!(set, ["b", "w\u{e9}", "x"]);
+        assert_eq!(spare.len(), SPARE_TAGS);
+        assert_eq!(
+            words(b"  a\tbb \n c").collect::<Vec<_>>(),
+            [&b"a"[..], b"bb", b"c"]
+        );
+        assert_eq!(words(b" \n").count(), 0);
+    }
+
+    /// The keyword table before it dispatched on length.
+    fn keyword_reference(cmd: &[u8]) -> Option<Cmd> {
+        Some(match cmd {
+            b"test" | b"testing" => Cmd::Test,
+            b"error" => Cmd::Outcome(Outcome::Error),
+            b"failure" => Cmd::Outcome(Outcome::Failure),
+            b"progress" => Cmd::Progress,
+            c if c.is_empty() || b"skip".windows(c.len()).any(|w| w == c) => {
+                Cmd::Outcome(Outcome::Skip)
+            }
+            b"success" | b"successful" => Cmd::Outcome(Outcome::Success),
+            b"tags" => Cmd::Tags,
+            b"time" => Cmd::Time,
+            b"xfail" => Cmd::Outcome(Outcome::ExpectedFail),
+            b"uxsuccess" => Cmd::Outcome(Outcome::UnexpectedSuccess),
+            _ => return None,
+        })
+    }
+
+    /// The directive rule without the fast paths.
+    fn directive_reference(line: &[u8]) -> Option<(Cmd, usize)> {
+        let first = *line.first()?;
+        if is_ws(first) {
+            return None;
+        }
+        let tok_end = line.iter().position(|&b| is_ws(b)).unwrap_or(line.len());
+        if !line[tok_end..].iter().any(|&b| !is_ws(b)) {
+            return None;
+        }
+        let mut cmd = &line[..tok_end];
+        while let [rest @ .., b':'] = cmd {
+            cmd = rest;
+        }
+        Some((keyword_reference(cmd)?, tok_end + 1))
+    }
+
+    #[test]
+    fn fast_directives_equal_the_general_rule() {
+        for kw in [
+            "time",
+            "tags",
+            "test",
+            "successful",
+            "success",
+            "skip",
+            "testing",
+        ] {
+            for sep in [": ", ":", " ", ":: ", ":\t", ": \t"] {
+                for rest in ["", "x", "x\n", " \n", "\n", "a b\n", " a\n", "\u{a0}\n"] {
+                    let line = format!("{kw}{sep}{rest}");
+                    assert_eq!(
+                        directive(line.as_bytes()),
+                        directive_reference(line.as_bytes()),
+                        "{line:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn directives_equal_the_general_rule_prop(
+            head in proptest::sample::select(vec!["time: ", "tags: ", "test: ", "successful: ", "succes", "sk:", ""]),
+            rest in proptest::collection::vec(proptest::sample::select(vec![b' ', b'\t', b'\n', b':', b'a', b's', 0xC2, 0xA0]), 0..8),
+        ) {
+            let mut line = head.as_bytes().to_vec();
+            line.extend(rest);
+            proptest::prop_assert_eq!(directive(&line), directive_reference(&line));
+        }
+    }
+
+    #[test]
+    fn keywords_match_the_reference_table() {
+        let words: [&[u8]; 24] = [
+            b"",
+            b"s",
+            b"k",
+            b"i",
+            b"p",
+            b"sk",
+            b"ki",
+            b"ip",
+            b"ski",
+            b"kip",
+            b"skip",
+            b"sp",
+            b"test",
+            b"testing",
+            b"error",
+            b"failure",
+            b"progress",
+            b"success",
+            b"successful",
+            b"tags",
+            b"time",
+            b"xfail",
+            b"uxsuccess",
+            b"tests",
+        ];
+        for w in words {
+            assert_eq!(keyword(w), keyword_reference(w), "{w:?}");
+            // One byte changed or appended never matches by accident.
+            for i in 0..=w.len() {
+                let mut v = w.to_vec();
+                if i < w.len() {
+                    v[i] ^= 0x20;
+                } else {
+                    v.push(b'x');
+                }
+                assert_eq!(keyword(&v), keyword_reference(&v), "{v:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_times_equal_general_parser() {
+        for s in [
+            "2024-01-01 00:00:00.123456Z",
+            "2024-01-01T00:00:00Z",
+            "2024-01-01 00:00:00.Z",
+            "2024-01-01 00:00:00,5Z",
+            "2024-01-01 00:00:00.1234567891234Z",
+            "2024-02-30 23:59:60.999999999Z",
+            "2024-13-01 00:00:00Z",
+            "2024-00-01 00:00:00Z",
+            "2024-01-32 00:00:00Z",
+            "2024-01-01 24:00:00Z",
+            "2024-01-01 00:60:00Z",
+            "2024-01-01 00:00:61Z",
+            "0000-01-01 00:00:00Z",
+            "1969-12-31 23:59:59Z",
+            "2106-02-07 06:28:15Z",
+            "2106-02-07 06:28:16Z",
+            "9999-12-31 23:59:59Z",
+            "2024-01-01t00:00:00Z",
+            "2024-01-01 00:00:00.12a4Z",
+            "2024-01-01 00:00:0xZ",
+            "2024-01-01 00:00:00z",
+            "2024/01/01 00:00:00Z",
+        ] {
+            let fast = parse_time_utc(s.as_bytes());
+            let general = parse_time_general(s.as_bytes());
+            if let Some(fast) = fast {
+                assert_eq!(fast, general, "{s}");
+            }
+            assert_eq!(parse_time(s.as_bytes()), general, "{s}");
+        }
+        assert!(parse_time_utc(b"2024-05-01 12:00:00.377408Z").is_some());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_times_equal_general_parser_prop(
+            y in 0u32..10_000, mo in 0u32..14, d in 0u32..33, h in 0u32..26,
+            mi in 0u32..62, sec in 0u32..63,
+            sep in proptest::sample::select(vec![" ", "T", "t", "_"]),
+            frac in "([.,][0-9]{0,12})?",
+            zone in proptest::sample::select(vec!["Z", "z", "", "+01:00", "Z\n"]),
+        ) {
+            let s = format!("{y:04}-{mo:02}-{d:02}{sep}{h:02}:{mi:02}:{sec:02}{frac}{zone}");
+            let general = parse_time_general(s.as_bytes());
+            if let Some(fast) = parse_time_utc(s.as_bytes()) {
+                proptest::prop_assert_eq!(fast, general, "{}", s);
+            }
+            proptest::prop_assert_eq!(parse_time(s.as_bytes()), general, "{}", s);
+        }
+
+        #[test]
+        fn fast_times_never_disagree_on_noise(s in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)) {
+            if let Some(fast) = parse_time_utc(&s) {
+                proptest::prop_assert_eq!(fast, parse_time_general(&s));
+            }
+        }
     }
 }

@@ -45,6 +45,8 @@ pub(crate) struct NetworkArgs {
     #[arg(short = 'k', long)]
     pub(crate) insecure: bool,
     /// Path to the private RSA key to sign uploads with (PEM PKCS#1/PKCS#8 or OpenSSH format).
+    /// A passphrase-protected key (encrypted OpenSSH or PKCS#8) takes its passphrase from
+    /// REFSTACK_KEY_PASSPHRASE, or asks for it on the terminal.
     #[arg(short = 'i', long = "sign", value_name = "PRIV_KEY")]
     pub(crate) priv_key: Option<PathBuf>,
     /// Extra PEM CA bundle to trust for the RefStack API.
@@ -172,7 +174,9 @@ pub(crate) struct ListArgs {
 /// `sign`.
 #[derive(Debug, Args)]
 pub(crate) struct SignArgs {
-    /// Path to private RSA key (PEM PKCS#1/PKCS#8 or OpenSSH format).
+    /// Path to private RSA key (PEM PKCS#1/PKCS#8 or OpenSSH format). A passphrase-protected
+    /// key (encrypted OpenSSH or PKCS#8) takes its passphrase from REFSTACK_KEY_PASSPHRASE, or
+    /// asks for it on the terminal.
     pub(crate) priv_key_to_sign: PathBuf,
 }
 

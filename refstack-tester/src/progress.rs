@@ -1,10 +1,104 @@
 //! Showing how a run is going: an indicatif bar on a terminal, plain lines
 //! otherwise (CI logs), nothing when silenced.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// The bar on screen, if any, with the id of the [`Progress`] showing it:
+/// log lines hide it while they are written ([`LogWriter`]).
+static SHOWN: Mutex<Option<(u64, ProgressBar)>> = Mutex::new(None);
+
+/// Ids of [`Progress`] displays.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn shown() -> std::sync::MutexGuard<'static, Option<(u64, ProgressBar)>> {
+    SHOWN.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The log output (a `tracing_subscriber` writer) for stderr: while a
+/// progress bar is on screen, the bar is cleared before a log line is
+/// written and drawn again after it, so log lines never tear the bar.
+/// Each log event is written at once, when its writer is dropped.
+#[derive(Clone, Default)]
+pub struct LogWriter {
+    /// Where lines go instead of stderr (tests).
+    capture: Option<Capture>,
+}
+
+/// A receiver of log lines in place of stderr.
+type Capture = Arc<dyn Fn(&[u8]) + Send + Sync>;
+
+impl std::fmt::Debug for LogWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogWriter")
+            .field("captured", &self.capture.is_some())
+            .finish()
+    }
+}
+
+impl LogWriter {
+    /// Log lines to stderr.
+    pub fn stderr() -> Self {
+        Self::default()
+    }
+}
+
+/// One log event being written; see [`LogWriter`].
+pub struct LogLine {
+    buf: Vec<u8>,
+    capture: Option<Capture>,
+}
+
+impl std::fmt::Debug for LogLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogLine")
+            .field("len", &self.buf.len())
+            .finish()
+    }
+}
+
+impl Write for LogLine {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LogLine {
+    fn drop(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        let write = || match &self.capture {
+            Some(c) => c(&self.buf),
+            // A log line that cannot be written has nowhere to be reported.
+            None => drop(std::io::stderr().lock().write_all(&self.buf)),
+        };
+        let bar = shown().as_ref().map(|(_, bar)| bar.clone());
+        match bar {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogWriter {
+    type Writer = LogLine;
+
+    fn make_writer(&'a self) -> LogLine {
+        LogLine {
+            buf: Vec::new(),
+            capture: self.capture.clone(),
+        }
+    }
+}
 
 /// The outcome class of a finished test, as the progress display counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +156,7 @@ fn hms(d: Duration) -> String {
 /// A progress display for one run.
 #[derive(Debug)]
 pub struct Progress {
+    id: u64,
     mode: Mode,
     bar: Option<ProgressBar>,
     total: Option<u64>,
@@ -72,11 +167,17 @@ pub struct Progress {
 impl Progress {
     /// Start showing progress over `total` tests (if known).
     pub fn new(mode: Mode, total: Option<u64>) -> Self {
+        Self::with_target(mode, total, ProgressDrawTarget::stderr)
+    }
+
+    fn with_target(
+        mode: Mode,
+        total: Option<u64>,
+        target: impl FnOnce() -> ProgressDrawTarget,
+    ) -> Self {
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let bar = (mode == Mode::Bar).then(|| {
-            let bar = match total {
-                Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
-                None => ProgressBar::new_spinner(),
-            };
+            let bar = ProgressBar::with_draw_target(total, target());
             let template = if total.is_some() {
                 "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} ETA {eta_precise} {msg}"
             } else {
@@ -86,9 +187,11 @@ impl Progress {
                 bar.set_style(style);
             }
             bar.enable_steady_tick(Duration::from_millis(200));
+            *shown() = Some((id, bar.clone()));
             bar
         });
         Self {
+            id,
             mode,
             bar,
             total,
@@ -164,6 +267,7 @@ impl Progress {
     pub fn finish(self) -> Counts {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
+            self.hide();
         }
         if self.mode != Mode::Quiet {
             let c = self.counts;
@@ -180,9 +284,114 @@ impl Progress {
     }
 }
 
+impl Progress {
+    /// Log lines no longer need to hide this display's bar.
+    fn hide(&self) {
+        let mut shown = shown();
+        if shown.as_ref().is_some_and(|(id, _)| *id == self.id) {
+            *shown = None;
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        self.hide();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A terminal that records what is done to it, in one log shared
+    /// with the captured log lines.
+    #[derive(Debug, Clone)]
+    struct FakeTerm(Arc<Mutex<Vec<String>>>);
+
+    impl FakeTerm {
+        fn note(&self, what: String) -> std::io::Result<()> {
+            self.0.lock().unwrap().push(what);
+            Ok(())
+        }
+    }
+
+    impl indicatif::TermLike for FakeTerm {
+        fn width(&self) -> u16 {
+            80
+        }
+        fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+            self.note(format!("up {n}"))
+        }
+        fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+            self.note(format!("down {n}"))
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.note(format!("bar {s}"))
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.note(format!("bar {s}"))
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            self.note("clear".into())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn log_lines_hide_the_bar_while_written() {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let term = FakeTerm(events.clone());
+        // Lines go to the same log as the terminal's events.
+        let sink = events.clone();
+        let writer = LogWriter {
+            capture: Some(Arc::new(move |b: &[u8]| {
+                sink.lock()
+                    .unwrap()
+                    .push(format!("log {}", String::from_utf8_lossy(b)));
+            })),
+        };
+        let log = |text: &str| {
+            let mut line = tracing_subscriber::fmt::MakeWriter::make_writer(&writer);
+            line.write_all(text.as_bytes()).unwrap();
+        };
+        let mut p = Progress::with_target(Mode::Bar, Some(10), || {
+            ProgressDrawTarget::term_like_with_hz(Box::new(term.clone()), 100)
+        });
+        p.finished("t.one", Outcome::Passed);
+        std::thread::sleep(Duration::from_millis(30));
+        p.bar.as_ref().unwrap().tick();
+        events.lock().unwrap().clear();
+        log("WARN something\n");
+        let seen = events.lock().unwrap().clone();
+        let at = seen
+            .iter()
+            .position(|e| e == "log WARN something\n")
+            .unwrap();
+        // Cleared before the line, drawn again after it.
+        assert!(seen[..at].iter().any(|e| e == "clear"), "{seen:?}");
+        assert!(
+            seen[at + 1..].iter().any(|e| e.starts_with("bar ")),
+            "{seen:?}"
+        );
+        // Once finished, lines are written straight, the bar left alone.
+        let _ = p.finish();
+        assert!(shown().is_none());
+        events.lock().unwrap().clear();
+        log("INFO done\n");
+        assert_eq!(*events.lock().unwrap(), ["log INFO done\n"]);
+    }
 
     #[test]
     fn counts_and_eta() {

@@ -11,8 +11,8 @@ use std::io::Read;
 use refstack_core::payload::{PassedTest, UploadPayload};
 use refstack_core::testid::TestId;
 use refstack_subunit::{
-    DEFAULT_READ_SIZE, DecoderOptions, Fold, FoldOptions, Format, Packet, PacketStatus, ReadError,
-    Reader, Sink, TestRecord, TestStatus, detect, parse_packet, parse_slice,
+    Decoder, DecoderOptions, Fold, FoldOptions, Format, Packet, PacketStatus, ReadError, Reader,
+    Sink, TestRecord, TestStatus, detect, parse_packet, parse_slice,
 };
 
 use crate::error::Error;
@@ -151,6 +151,8 @@ pub fn payload(
 pub struct ResultsJsonWriter {
     out: Vec<u8>,
     entries: u64,
+    /// Write the `,` separator before the first entry too.
+    lead_comma: bool,
 }
 
 /// Append `s` as a JSON string literal, Python `ensure_ascii` style.
@@ -160,16 +162,34 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// True if `b` holds a byte JSON (`ensure_ascii`) must escape: a control
+/// character, `"`, `\\`, or anything outside ASCII.
+fn needs_escape(b: &[u8]) -> bool {
+    // Printable ASCII is 0x20..=0x7e.
+    let ok = |x: u8| x.wrapping_sub(0x20) < 0x5f && x != b'"' && x != b'\\';
+    // Whole 16-byte blocks, checked without an early exit, vectorise; the
+    // last block overlaps the one before instead of a byte-wise tail.
+    let block = |c: &[u8; 16]| c.iter().fold(true, |acc, &x| acc & ok(x));
+    if b.len() < 16 {
+        return !b.iter().all(|&x| ok(x));
+    }
+    let mut blocks = b.chunks_exact(16);
+    for c in &mut blocks {
+        if let Ok(c) = <&[u8; 16]>::try_from(c)
+            && !block(c)
+        {
+            return true;
+        }
+    }
+    !blocks.remainder().is_empty()
+        && <&[u8; 16]>::try_from(&b[b.len() - 16..]).is_ok_and(|c| !block(c))
+}
+
 /// Append the escaped contents of `s` (without the quotes); escaping
 /// character by character, so pieces may be appended one after the other.
 fn push_json_str_body(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    // No early exit: this reduction vectorises.
-    let escape = bytes.iter().fold(false, |acc, &b| {
-        acc | !(0x20..=0x7e).contains(&b) | (b == b'"') | (b == b'\\')
-    });
-    if !escape {
-        out.extend_from_slice(bytes);
+    if !needs_escape(s.as_bytes()) {
+        out.extend_from_slice(s.as_bytes());
     } else {
         for c in s.chars() {
             match c {
@@ -202,7 +222,11 @@ impl ResultsJsonWriter {
             format!(",\n    \"duration_seconds\": {duration_seconds},\n    \"results\": [")
                 .as_bytes(),
         );
-        Self { out, entries: 0 }
+        Self {
+            out,
+            entries: 0,
+            lead_comma: false,
+        }
     }
 
     /// A writer of entries only (no header), to be appended to a document
@@ -211,6 +235,7 @@ impl ResultsJsonWriter {
         Self {
             out: Vec::with_capacity(capacity),
             entries: 0,
+            lead_comma: false,
         }
     }
 
@@ -245,7 +270,7 @@ impl ResultsJsonWriter {
     fn push_parts(&mut self, head: &str, tail: &str, uuid: Option<&str>) {
         self.out
             .reserve(96 + head.len() + tail.len() + uuid.map_or(0, str::len));
-        if self.entries > 0 {
+        if self.entries > 0 || self.lead_comma {
             self.out.push(b',');
         }
         self.entries += 1;
@@ -265,9 +290,49 @@ impl ResultsJsonWriter {
     /// from the name, the `id-` attribute as uuid: `refstack-core`'s rules).
     pub fn push_test_id(&mut self, id: &str) {
         let b = id.as_bytes();
-        // Multi-line ids (never seen from Tempest) take refstack-core's
-        // general path; the single-line rules are restated on bytes below
-        // so that no `String` is built per test.
+        // An id that needs no JSON escaping (every Tempest id) is cut and
+        // copied as bytes; the rules are restated below so that no
+        // `String` is built per test. Others (escapes, and multi-line ids,
+        // which take refstack-core's general path) go the long way.
+        if needs_escape(b) {
+            self.push_test_id_escaped(id);
+            return;
+        }
+        let (head, tail, uuid) = match memchr::memchr(b'[', b) {
+            None => (b, &b[..0], None),
+            Some(open) => {
+                // The first bracket block's attributes: up to the next `]` or `[`.
+                let start = open + 1;
+                let end = memchr::memchr2(b']', b'[', &b[start..]).map_or(b.len(), |i| start + i);
+                let uuid = b[start..end]
+                    .split(|&c| c == b',')
+                    .find_map(|a| a.strip_prefix(b"id-"));
+                // `re.sub(r'\[.*\]', '', id)`: from the first `[` to the last `]`.
+                match memchr::memrchr(b']', b) {
+                    Some(close) if close > open => (&b[..open], &b[close + 1..], uuid),
+                    _ => (b, &b[..0], uuid),
+                }
+            }
+        };
+        let out = &mut self.out;
+        out.reserve(96 + b.len());
+        if self.entries > 0 || self.lead_comma {
+            out.push(b',');
+        }
+        self.entries += 1;
+        out.extend_from_slice(b"\n        {\n            \"name\": \"");
+        out.extend_from_slice(head);
+        out.extend_from_slice(tail);
+        if let Some(u) = uuid {
+            out.extend_from_slice(b"\",\n            \"uuid\": \"");
+            out.extend_from_slice(u);
+        }
+        out.extend_from_slice(b"\"\n        }");
+    }
+
+    /// [`ResultsJsonWriter::push_test_id`] for ids with characters to escape.
+    fn push_test_id_escaped(&mut self, id: &str) {
+        let b = id.as_bytes();
         if memchr::memchr(b'\n', b).is_some() {
             let parsed = TestId::parse(id);
             self.push(&parsed.upload_name(), parsed.uuid());
@@ -277,13 +342,11 @@ impl ResultsJsonWriter {
             self.push(id, None);
             return;
         };
-        // The first bracket block's attributes: up to the next `]` or `[`.
         let start = open + 1;
         let end = memchr::memchr2(b']', b'[', &b[start..]).map_or(b.len(), |i| start + i);
         let uuid = id[start..end]
             .split(',')
             .find_map(|a| a.strip_prefix("id-"));
-        // `re.sub(r'\[.*\]', '', id)`: from the first `[` to the last `]`.
         let (head, tail) = match memchr::memrchr(b']', b) {
             Some(close) if close > open => (&id[..open], &id[close + 1..]),
             _ => (id, ""),
@@ -335,11 +398,23 @@ pub fn results_json_text(content: &UploadRequest) -> String {
 /// results JSON fragment. A `success` status always completes a test
 /// (subunit's lifecycle), so each such packet is exactly one passed test,
 /// in the order tests finished: the same list as folding records first,
-/// without building them, and without state across packets (so a v2
-/// stream can be cut at any packet boundary).
+/// without building them. Every entry is written with its leading `,`
+/// (the document's first one is dropped when it is emitted), so fragments
+/// and pieces of fragments concatenate.
 struct PassedToJson {
     json: ResultsJsonWriter,
     test_packets: u64,
+}
+
+impl PassedToJson {
+    fn new(capacity: usize) -> Self {
+        let mut json = ResultsJsonWriter::fragment(capacity);
+        json.lead_comma = true;
+        Self {
+            json,
+            test_packets: 0,
+        }
+    }
 }
 
 impl Sink for PassedToJson {
@@ -355,12 +430,98 @@ impl Sink for PassedToJson {
     }
 }
 
-/// One part of a stream file turned into results entries.
-struct Part {
-    entries: Vec<u8>,
-    count: u64,
-    test_packets: u64,
-    bytes: u64,
+/// Size of a read, and of the output pieces written while parsing.
+const READ_SIZE: usize = 256 * 1024;
+
+/// A [`Decoder`] fed from a reader through one reusable buffer (bounded by
+/// the largest packet the decoder waits for, plus one read).
+struct Feeder {
+    decoder: Decoder,
+    buf: Vec<u8>,
+    /// Unconsumed bytes: `buf[..len]`.
+    len: usize,
+    /// Stream offset of the next byte to read.
+    read_to: u64,
+}
+
+impl Feeder {
+    /// A feeder whose first byte is at stream offset `start`.
+    fn new(format: Option<Format>, start: u64) -> Self {
+        Self {
+            decoder: Decoder::with_options(DecoderOptions { format }),
+            buf: vec![0; READ_SIZE],
+            len: 0,
+            read_to: start,
+        }
+    }
+
+    /// Reads `limit` bytes of `input` (all of it when `None`) and feeds
+    /// them to the decoder, calling `after` after each feed. With `eof`,
+    /// the end of those bytes is the end of the stream; without, bytes the
+    /// decoder cannot decide on yet stay buffered for a later call.
+    fn feed<S: Sink<Error = std::convert::Infallible>>(
+        &mut self,
+        input: &mut impl Read,
+        limit: Option<u64>,
+        eof: bool,
+        sink: &mut S,
+        mut after: impl FnMut(&mut S) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let mut left = limit;
+        loop {
+            let need = self.decoder.wants().max(self.len + 1).max(READ_SIZE);
+            if self.buf.len() < need {
+                self.buf.resize(need, 0);
+            }
+            let mut room = self.buf.len() - self.len;
+            if let Some(l) = left {
+                room = room.min(usize::try_from(l).unwrap_or(usize::MAX));
+            }
+            let n = if room == 0 {
+                0
+            } else {
+                let space = &mut self.buf[self.len..self.len + room];
+                loop {
+                    match input.read(space) {
+                        Ok(n) => break n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            return Err(std::io::Error::new(
+                                e.kind(),
+                                format!("at byte {}: {e}", self.read_to),
+                            ));
+                        }
+                    }
+                }
+            };
+            self.len += n;
+            self.read_to += n as u64;
+            if let Some(l) = &mut left {
+                *l -= n as u64;
+            }
+            let done = n == 0 || left == Some(0);
+            let used = match self.decoder.feed(&self.buf[..self.len], done && eof, sink) {
+                Ok(used) => used,
+                Err(never) => match never {},
+            };
+            self.buf.copy_within(used..self.len, 0);
+            self.len -= used;
+            after(sink)?;
+            if done {
+                return Ok(());
+            }
+        }
+    }
+
+    /// True if this feeder, fed up to `cut` without EOF, proves `cut` a
+    /// boundary where a decoder of `format` started afresh gives the same
+    /// test packets (see [`Decoder::at_boundary`]).
+    fn ends_at_boundary(&self, cut: u64, format: Format) -> bool {
+        self.len == 0
+            && self.decoder.offset() == cut
+            && self.decoder.format() == Some(format)
+            && self.decoder.at_boundary()
+    }
 }
 
 fn read_error(path: &Path, source: std::io::Error) -> Error {
@@ -371,38 +532,41 @@ fn read_error(path: &Path, source: std::io::Error) -> Error {
     }
 }
 
-/// Parse `input` into results entries.
-fn json_part(path: &Path, input: impl Read, format: Option<Format>) -> Result<Part, Error> {
-    let mut sink = PassedToJson {
-        json: ResultsJsonWriter::fragment(1 << 20),
-        test_packets: 0,
+/// A guess at a boundary of a `format` stream at or after `start` (within
+/// 1 MiB): v2, the first signature byte that starts three consecutive
+/// CRC-valid packets; v1, the start of the first `test: ` line. Only a
+/// guess: attachment content can look like either; the parse checks it.
+fn boundary_after(file: &mut std::fs::File, start: u64, len: u64, format: Format) -> Option<u64> {
+    use std::io::{Seek, SeekFrom};
+    // v1: look from the byte before, so a line starting at `start` counts.
+    let from = match format {
+        Format::V1 => start.checked_sub(1)?,
+        Format::V2 => start,
     };
-    let mut reader = Reader::with_options(input, DecoderOptions { format }, DEFAULT_READ_SIZE);
-    match reader.run(&mut sink) {
-        Ok(()) => {}
-        Err(ReadError::Io(source)) => return Err(read_error(path, source)),
-        Err(ReadError::Sink(never)) => match never {},
+    // Windows of 64 KiB, 256 KiB, 1 MiB: the first is enough for v1 and
+    // for v2 packets of ordinary size.
+    for window in [64u64 << 10, 256 << 10, 1 << 20] {
+        let window = window.min(len - from);
+        file.seek(SeekFrom::Start(from)).ok()?;
+        let mut buf = Vec::with_capacity(usize::try_from(window).ok()?);
+        file.by_ref().take(window).read_to_end(&mut buf).ok()?;
+        if let Some(at) = boundary_in(&buf, format) {
+            return Some(from + at as u64);
+        }
+        if window == len - from {
+            break;
+        }
     }
-    let count = sink.json.len();
-    Ok(Part {
-        entries: sink.json.into_fragment(),
-        count,
-        test_packets: sink.test_packets,
-        bytes: reader.offset(),
-    })
+    None
 }
 
-/// A packet boundary of a v2 file at or after `start`: the first signature
-/// byte from there on (within 1 MiB) that starts three consecutive
-/// CRC-valid packets.
-fn packet_boundary_after(file: &mut std::fs::File, start: u64, len: u64) -> Option<u64> {
-    use std::io::{Seek, SeekFrom};
-    let window = (1u64 << 20).min(len - start);
-    file.seek(SeekFrom::Start(start)).ok()?;
-    let mut buf = Vec::with_capacity(usize::try_from(window).ok()?);
-    file.by_ref().take(window).read_to_end(&mut buf).ok()?;
+/// [`boundary_after`] in a buffer.
+fn boundary_in(buf: &[u8], format: Format) -> Option<usize> {
+    if format == Format::V1 {
+        return memchr::memmem::find(buf, b"\ntest: ").map(|at| at + 1);
+    }
     let mut pos = 0;
-    while let Some(k) = memchr_b3(&buf[pos..]) {
+    while let Some(k) = memchr::memchr(refstack_subunit::v2::SIGNATURE, &buf[pos..]) {
         let at = pos + k;
         let mut next = at;
         let mut valid = 0;
@@ -416,16 +580,11 @@ fn packet_boundary_after(file: &mut std::fs::File, start: u64, len: u64) -> Opti
             }
         }
         if valid == 3 {
-            return Some(start + at as u64);
+            return Some(at);
         }
         pos = at + 1;
     }
     None
-}
-
-fn memchr_b3(buf: &[u8]) -> Option<usize> {
-    buf.iter()
-        .position(|&b| b == refstack_subunit::v2::SIGNATURE)
 }
 
 /// A file opened at `offset`.
@@ -439,122 +598,320 @@ fn file_from(path: &Path, offset: u64) -> Result<std::fs::File, Error> {
     Ok(f)
 }
 
-/// Streams at least this large are parsed by several threads when they are v2.
+/// Streams at least this large are parsed by several threads.
 const PARALLEL_THRESHOLD: u64 = 8 << 20;
 
-/// Parse `path` (`-` for stdin) into results entries, in parts. A large
-/// v2 file is cut at packet boundaries into one share per core, parsed in
-/// parallel. Errors on unreadable input, and on a non-empty input without
-/// any test packet.
-fn stream_parts(path: &Path) -> Result<Vec<Part>, Error> {
-    let parts = if path.as_os_str() == "-" {
-        vec![json_part(path, std::io::stdin().lock(), None)?]
-    } else {
-        let mut file = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
-        let len = file.metadata().map_err(|e| read_error(path, e))?.len();
-        let mut head = [0u8; 4096];
-        let n = file.read(&mut head).map_err(|e| read_error(path, e))?;
-        let is_v2 = len >= PARALLEL_THRESHOLD && detect(&head[..n], false) == Some(Format::V2);
-        // Cut points at packet boundaries near k equal shares, one share per core.
-        let mut cuts: Vec<u64> = Vec::new();
-        if is_v2 {
-            let k = std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .clamp(1, 8) as u64;
-            for i in 1..k {
-                let Some(at) = packet_boundary_after(&mut file, len * i / k, len) else {
-                    break;
-                };
-                if cuts.last().is_none_or(|&last| at > last) {
-                    cuts.push(at);
-                }
-            }
-        }
-        if cuts.is_empty() {
-            vec![json_part(path, file_from(path, 0)?, None)?]
-        } else {
-            let mut bounds = vec![0];
-            bounds.extend(&cuts);
-            bounds.push(len);
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = bounds
-                    .windows(2)
-                    .enumerate()
-                    .map(|(n, w)| {
-                        let (from, to) = (w[0], w[1]);
-                        scope.spawn(move || -> Result<Part, Error> {
-                            let format = if n == 0 { None } else { Some(Format::V2) };
-                            json_part(path, file_from(path, from)?.take(to - from), format)
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            Err(Error::Input {
-                                origin: path.display().to_string(),
-                                message: "parser thread failed".into(),
-                            })
-                        })
-                    })
-                    .collect::<Result<Vec<Part>, Error>>()
-            })?
-        }
-    };
-    let tests: u64 = parts.iter().map(|p| p.test_packets).sum();
-    let bytes: u64 = parts.iter().map(|p| p.bytes).sum();
-    if tests == 0 && bytes > 0 {
-        return Err(no_tests(path));
-    }
-    Ok(parts)
+/// The results document as it is written: the header goes out with the
+/// first entries (or at the end), so nothing is written for an input that
+/// turns out to hold no test.
+struct DocOut<'w, W: std::io::Write> {
+    out: &'w mut W,
+    header: Vec<u8>,
+    started: bool,
+    any: bool,
 }
 
-/// Write the document made of `parts` to `out`.
-fn write_document(
-    out: &mut impl std::io::Write,
+impl<W: std::io::Write> DocOut<'_, W> {
+    /// Writes `json`'s entries out and empties it.
+    fn emit(&mut self, json: &mut ResultsJsonWriter) -> std::io::Result<()> {
+        self.emit_bytes(&json.out)?;
+        json.out.clear();
+        Ok(())
+    }
+
+    /// Writes entries (each with its leading `,`) out.
+    fn emit_bytes(&mut self, mut entries: &[u8]) -> std::io::Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        if !self.started {
+            self.out.write_all(&self.header)?;
+            self.started = true;
+        }
+        if !self.any {
+            // The document's first entry has no separator.
+            entries = entries.strip_prefix(b",").unwrap_or(entries);
+            self.any = true;
+        }
+        self.out.write_all(entries)
+    }
+
+    fn finish(self) -> std::io::Result<()> {
+        if !self.started {
+            self.out.write_all(&self.header)?;
+        }
+        self.out
+            .write_all(if self.any { b"\n    ]\n}" } else { b"]\n}" })?;
+        self.out.flush()
+    }
+}
+
+/// Writes the entries out once a piece of [`READ_SIZE`] is ready.
+fn flush_full<W: std::io::Write>(
+    doc: &mut DocOut<'_, W>,
+    sink: &mut PassedToJson,
+) -> std::io::Result<()> {
+    if sink.json.out.len() >= READ_SIZE {
+        doc.emit(&mut sink.json)?;
+    }
+    Ok(())
+}
+
+/// How a stream file is cut for parallel parsing.
+#[derive(Debug, Clone, Copy)]
+struct Split {
+    /// Number of parts (threads), at most.
+    shares: u64,
+    /// Files smaller than this are parsed in one pass.
+    threshold: u64,
+}
+
+impl Split {
+    fn for_this_machine() -> Self {
+        Self {
+            shares: std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .clamp(1, 8) as u64,
+            threshold: PARALLEL_THRESHOLD,
+        }
+    }
+}
+
+/// Where to cut a stream file.
+#[derive(Debug)]
+enum Plan {
+    /// Guess cuts ([`plan_cuts`]).
+    Split(Split),
+    /// These cuts (ascending, inside the file) for a stream of this format.
+    #[cfg(test)]
+    Cuts(Format, Vec<u64>),
+}
+
+/// The format of a stream file and guessed cut points for `split`.
+fn plan_cuts(path: &Path, split: Split) -> Result<(Option<Format>, Vec<u64>), Error> {
+    let mut file = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
+    let len = file.metadata().map_err(|e| read_error(path, e))?.len();
+    if len < split.threshold || split.shares < 2 {
+        return Ok((None, Vec::new()));
+    }
+    let mut head = Vec::with_capacity(64 * 1024);
+    file.by_ref()
+        .take(64 * 1024)
+        .read_to_end(&mut head)
+        .map_err(|e| read_error(path, e))?;
+    let Some(format) = detect(&head, head.len() as u64 == len) else {
+        return Ok((None, Vec::new()));
+    };
+    let mut cuts: Vec<u64> = Vec::new();
+    for i in 1..split.shares {
+        // The first part is the smaller (by a fifth of a share): its thread
+        // also writes every part out at the end.
+        let at = (len / (5 * split.shares)) * (5 * i - 1);
+        let Some(at) = boundary_after(&mut file, at, len, format) else {
+            break;
+        };
+        if at < len && cuts.last().is_none_or(|&last| at > last) {
+            cuts.push(at);
+        }
+    }
+    Ok((Some(format), cuts))
+}
+
+/// Stream `path` (`-` for stdin) into a results JSON document written to
+/// `out`, parsing a large file in parallel parts.
+///
+/// The parts are cut at guessed boundaries ([`boundary_after`]) and
+/// parsed at the same time; the part before each cut is fed exactly up to
+/// it without EOF, and the cut is kept only if that part's decoder then
+/// rests at a boundary ([`Feeder::ends_at_boundary`]). Otherwise the part
+/// before it goes on sequentially to the end of the stream and the later
+/// parts are dropped, so the document is always the one a single pass
+/// gives. The first part's entries go out while it is parsed, in pieces
+/// of [`READ_SIZE`]; later parts are kept until their turn.
+fn convert_stream<W: std::io::Write>(
+    path: &Path,
     cpid: &str,
     duration_seconds: i64,
-    parts: &[Part],
-) -> std::io::Result<()> {
-    out.write_all(&ResultsJsonWriter::new(cpid, duration_seconds, 128).out)?;
-    let mut any = false;
-    for p in parts.iter().filter(|p| p.count > 0) {
-        if any {
-            out.write_all(b",")?;
-        }
-        out.write_all(&p.entries)?;
-        any = true;
+    out: &mut W,
+    out_name: &Path,
+    plan: Plan,
+) -> Result<(), Error> {
+    let write_error = |source| Error::Io {
+        action: "write the results",
+        path: out_name.to_path_buf(),
+        source,
+    };
+    let mut doc = DocOut {
+        out,
+        header: ResultsJsonWriter::new(cpid, duration_seconds, 128).out,
+        started: false,
+        any: false,
+    };
+    let mut failed_write: Option<std::io::Error> = None;
+    let (test_packets, bytes) = if path.as_os_str() == "-" {
+        let mut sink = PassedToJson::new(READ_SIZE * 2);
+        let mut feeder = Feeder::new(None, 0);
+        let mut stdin = std::io::stdin().lock();
+        feeder
+            .feed(&mut stdin, None, true, &mut sink, |s| {
+                flush_full(&mut doc, s).map_err(|e| {
+                    failed_write = Some(e);
+                    std::io::Error::other("write failed")
+                })
+            })
+            .map_err(|e| {
+                failed_write
+                    .take()
+                    .map_or_else(|| read_error(path, e), write_error)
+            })?;
+        doc.emit(&mut sink.json).map_err(write_error)?;
+        (sink.test_packets, feeder.read_to)
+    } else {
+        let (format, cuts) = match plan {
+            Plan::Split(split) => plan_cuts(path, split)?,
+            #[cfg(test)]
+            Plan::Cuts(format, cuts) => (Some(format), cuts),
+        };
+        let mut file0 = file_from(path, 0)?;
+        std::thread::scope(|scope| -> Result<(u64, u64), Error> {
+            // Later parts, each on its own thread. A part hands its entries
+            // over in pieces of `READ_SIZE` through a channel (the buffers
+            // come back through another, for reuse), so that once the parts
+            // before it are written, its pieces go out while it is parsed.
+            type Piece = Vec<u8>;
+            let handles: Vec<_> = cuts
+                .iter()
+                .enumerate()
+                .map(|(i, &from)| {
+                    let to = cuts.get(i + 1).copied();
+                    let (pieces, pieces_rx) = std::sync::mpsc::channel::<Piece>();
+                    let (spares_tx, spares) = std::sync::mpsc::channel::<Piece>();
+                    let handle = scope.spawn(move || -> Result<(Feeder, PassedToJson), Error> {
+                        let mut file = file_from(path, from)?;
+                        let mut feeder = Feeder::new(format, from);
+                        let mut sink = PassedToJson::new(READ_SIZE * 2);
+                        let hand_over = |s: &mut PassedToJson| {
+                            if s.json.out.len() >= READ_SIZE {
+                                let spare = spares
+                                    .try_recv()
+                                    .unwrap_or_else(|_| Vec::with_capacity(READ_SIZE * 2));
+                                // No receiver: the part was not kept.
+                                let _ = pieces.send(std::mem::replace(&mut s.json.out, spare));
+                            }
+                            Ok(())
+                        };
+                        feeder
+                            .feed(
+                                &mut file,
+                                to.map(|t| t - from),
+                                to.is_none(),
+                                &mut sink,
+                                hand_over,
+                            )
+                            .map_err(|e| read_error(path, e))?;
+                        Ok((feeder, sink))
+                    });
+                    (handle, pieces_rx, spares_tx)
+                })
+                .collect();
+            // The first part, on this thread, written out as it goes.
+            let mut feeder = Feeder::new(None, 0);
+            let mut sink = PassedToJson::new(READ_SIZE * 2);
+            let first_end = cuts.first().copied();
+            let run = |feeder: &mut Feeder,
+                       sink: &mut PassedToJson,
+                       doc: &mut DocOut<'_, W>,
+                       input: &mut std::fs::File,
+                       limit: Option<u64>,
+                       eof: bool|
+             -> Result<(), Error> {
+                let mut write_failed = None;
+                let r = feeder.feed(input, limit, eof, sink, |s| {
+                    flush_full(doc, s).map_err(|e| {
+                        write_failed = Some(e);
+                        std::io::Error::other("write failed")
+                    })
+                });
+                match (r, write_failed) {
+                    (Ok(()), _) => Ok(()),
+                    (Err(_), Some(e)) => Err(write_error(e)),
+                    (Err(e), None) => Err(read_error(path, e)),
+                }
+            };
+            run(
+                &mut feeder,
+                &mut sink,
+                &mut doc,
+                &mut file0,
+                first_end,
+                first_end.is_none(),
+            )?;
+            let mut test_packets = 0u64;
+            let mut parts = handles.into_iter();
+            for &cut in &cuts {
+                let accepted = format.is_some_and(|f| feeder.ends_at_boundary(cut, f));
+                let Some((handle, pieces, spares)) = parts.next().filter(|_| accepted) else {
+                    // Not a boundary: go on from here in one pass (the
+                    // later parts' pieces are dropped with their channels).
+                    let mut rest = file_from(path, cut)?;
+                    run(&mut feeder, &mut sink, &mut doc, &mut rest, None, true)?;
+                    break;
+                };
+                doc.emit(&mut sink.json).map_err(write_error)?;
+                test_packets += sink.test_packets;
+                // This part's pieces, as its thread makes them.
+                for mut piece in pieces.iter() {
+                    doc.emit_bytes(&piece).map_err(write_error)?;
+                    piece.clear();
+                    let _ = spares.send(piece);
+                }
+                let (next_feeder, next_sink) = handle.join().unwrap_or_else(|_| {
+                    Err(Error::Input {
+                        origin: path.display().to_string(),
+                        message: "parser thread failed".into(),
+                    })
+                })?;
+                feeder = next_feeder;
+                sink = next_sink;
+            }
+            doc.emit(&mut sink.json).map_err(write_error)?;
+            test_packets += sink.test_packets;
+            Ok((test_packets, feeder.read_to))
+        })?
+    };
+    if test_packets == 0 && bytes > 0 {
+        return Err(no_tests(path));
     }
-    out.write_all(if any { b"\n    ]\n}" } else { b"]\n}" })
+    doc.finish().map_err(write_error)
 }
 
 /// The fast path of `subunit to-json`: stream `path` (`-` for stdin) into
 /// a results JSON document, identical to [`results_json_bytes`] of
-/// [`payload`] of the records. A large v2 file is cut at packet
-/// boundaries into one share per core, parsed in parallel. Errors on
-/// unreadable input, and on a non-empty input without any test packet.
+/// [`payload`] of the records. A large file is cut into one share per
+/// core, parsed in parallel (see `convert_stream`). Errors on unreadable
+/// input (with the byte offset), and on a non-empty input without any
+/// test packet.
 pub fn results_json_from_stream_file(
     path: &Path,
     cpid: &str,
     duration_seconds: i64,
 ) -> Result<Vec<u8>, Error> {
-    let parts = stream_parts(path)?;
-    let mut doc =
-        Vec::with_capacity(160 + parts.iter().map(|p| p.entries.len() + 1).sum::<usize>());
-    match write_document(&mut doc, cpid, duration_seconds, &parts) {
-        Ok(()) => Ok(doc),
-        Err(source) => Err(Error::Io {
-            action: "write the results",
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
+    let mut doc = Vec::new();
+    convert_stream(
+        path,
+        cpid,
+        duration_seconds,
+        &mut doc,
+        Path::new("-"),
+        Plan::Split(Split::for_this_machine()),
+    )?;
+    Ok(doc)
 }
 
-/// [`results_json_from_stream_file`] written straight to `out` (no copy
-/// of the document is assembled in memory). `out_name` names the output
-/// in write errors.
+/// [`results_json_from_stream_file`] written straight to `out` while the
+/// stream is parsed (no copy of the document is assembled in memory; on a
+/// read error midway, what was written stays written). `out_name` names
+/// the output in write errors.
 pub fn write_results_json_from_stream_file(
     path: &Path,
     cpid: &str,
@@ -562,14 +919,14 @@ pub fn write_results_json_from_stream_file(
     out: &mut impl std::io::Write,
     out_name: &Path,
 ) -> Result<(), Error> {
-    let parts = stream_parts(path)?;
-    write_document(out, cpid, duration_seconds, &parts)
-        .and_then(|()| out.flush())
-        .map_err(|source| Error::Io {
-            action: "write the results",
-            path: out_name.to_path_buf(),
-            source,
-        })
+    convert_stream(
+        path,
+        cpid,
+        duration_seconds,
+        out,
+        out_name,
+        Plan::Split(Split::for_this_machine()),
+    )
 }
 
 /// Write a results JSON file.
@@ -701,11 +1058,243 @@ mod tests {
         std::fs::write(&f, &s).unwrap();
         let mut file = std::fs::File::open(&f).unwrap();
         let len = s.len() as u64;
-        let cut = packet_boundary_after(&mut file, len / 2, len).unwrap();
+        let cut = boundary_after(&mut file, len / 2, len, Format::V2).unwrap();
         assert!(cut >= len / 2 && s[usize::try_from(cut).unwrap()] == 0xB3);
         let fast = results_json_from_stream_file(&f, "cp", 1).unwrap();
         let slow = results_json_bytes(&payload(&records_from_bytes(&s, false), "cp", 1));
         assert!(fast == slow, "parallel output differs");
+    }
+
+    /// The document of `path` cut at `cuts` (a `format` stream).
+    fn with_cuts(path: &Path, format: Format, cuts: Vec<u64>) -> Vec<u8> {
+        let mut doc = Vec::new();
+        convert_stream(
+            path,
+            "cp",
+            2,
+            &mut doc,
+            Path::new("-"),
+            Plan::Cuts(format, cuts),
+        )
+        .unwrap();
+        doc
+    }
+
+    /// A v1 stream whose details hold fake directive lines, `test: `
+    /// included, in a multipart chunk and in a bracketed block.
+    fn tricky_v1() -> Vec<u8> {
+        let mut w = refstack_subunit::V1Writer::new(Vec::new());
+        let fake = "log line\ntest: fake.test\nsuccessful: fake.test\ntime: 2024-01-01 00:00:00Z\n";
+        for i in 0..6 {
+            let id = format!("t.A.test_{i}[id-{i}]");
+            w.time(refstack_subunit::Timestamp::new(1_700_000_000 + i, 0))
+                .unwrap();
+            w.tags(&["worker-0"], &[]).unwrap();
+            w.test(&id).unwrap();
+            match i % 3 {
+                0 => w
+                    .outcome(
+                        refstack_subunit::Outcome::Success,
+                        &id,
+                        Some(&[refstack_subunit::Detail {
+                            name: "pythonlogging:''",
+                            mime_type: "text/plain",
+                            content: fake.as_bytes(),
+                        }]),
+                    )
+                    .unwrap(),
+                1 => w
+                    .outcome_simple(refstack_subunit::Outcome::Failure, &id, fake)
+                    .unwrap(),
+                _ => w
+                    .outcome(refstack_subunit::Outcome::Success, &id, None)
+                    .unwrap(),
+            }
+            w.tags(&[], &["worker-0"]).unwrap();
+        }
+        // Noise, and a test left open at the end.
+        let mut s = w.into_inner();
+        s.extend_from_slice(b"stdout noise\ntest: t.A.open\n");
+        s
+    }
+
+    /// A v2 stream whose attachment holds whole valid packets.
+    fn tricky_v2() -> Vec<u8> {
+        let mut inner = Vec::new();
+        for st in [PacketStatus::InProgress, PacketStatus::Success] {
+            Packet::new(st)
+                .with_test_id("fake.test")
+                .encode(&mut inner)
+                .unwrap();
+        }
+        let mut s = Vec::new();
+        for i in 0..5 {
+            let id = format!("t.A.test_{i}[id-{i}]");
+            Packet::new(PacketStatus::InProgress)
+                .with_test_id(&id)
+                .encode(&mut s)
+                .unwrap();
+            Packet::new(PacketStatus::Undefined)
+                .with_test_id(&id)
+                .with_file("log", &inner)
+                .encode(&mut s)
+                .unwrap();
+            if i == 2 {
+                // Noise with a signature byte inside a UTF-8 character, and
+                // a lead byte right before the next packet's signature (a
+                // packet the decoder keeps, whatever the cut).
+                s.extend_from_slice(b"noise \xb3 \xc2\xb3 more noise \xc2");
+            }
+            Packet::new(PacketStatus::Success)
+                .with_test_id(&id)
+                .encode(&mut s)
+                .unwrap();
+        }
+        s
+    }
+
+    #[test]
+    fn every_cut_gives_the_single_pass_document() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, format, stream) in [
+            ("v1", Format::V1, tricky_v1()),
+            ("v2", Format::V2, tricky_v2()),
+        ] {
+            let f = dir.path().join(name);
+            std::fs::write(&f, &stream).unwrap();
+            let single = with_cuts(&f, format, Vec::new());
+            let slow = results_json_bytes(&payload(&records_from_bytes(&stream, false), "cp", 2));
+            assert_eq!(single, slow, "{name}");
+            let len = stream.len() as u64;
+            let mut accepted = 0;
+            for cut in 1..len {
+                assert_eq!(
+                    with_cuts(&f, format, vec![cut]),
+                    single,
+                    "{name} cut at {cut}"
+                );
+                // Was it taken? (Fed up to the cut without EOF, at rest.)
+                let mut feeder = Feeder::new(None, 0);
+                let mut sink = PassedToJson::new(64);
+                feeder
+                    .feed(&mut &stream[..], Some(cut), false, &mut sink, |_| Ok(()))
+                    .unwrap();
+                accepted += u64::from(feeder.ends_at_boundary(cut, format));
+            }
+            // Some cuts are true boundaries (and kept), most are not.
+            assert!(accepted >= 4 && accepted < len / 4, "{name}: {accepted}");
+            // Three parts, every pair of cuts on a sparse grid.
+            for a in (1..len).step_by(37) {
+                for b in (a + 1..len).step_by(53) {
+                    assert_eq!(with_cuts(&f, format, vec![a, b]), single, "{name} {a} {b}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parts_hand_over_many_pieces() {
+        // Enough passed tests for several output pieces per part.
+        let mut w = refstack_subunit::V1Writer::new(Vec::new());
+        for i in 0..20_000 {
+            let id = format!("tempest.api.compute.test_{i}.T.test_x[id-{i:08}-aaaa-bbbb,smoke]");
+            w.test(&id).unwrap();
+            w.outcome(refstack_subunit::Outcome::Success, &id, None)
+                .unwrap();
+        }
+        let v1 = w.into_inner();
+        let (v2, _) = crate::convert::to_v2(&v1);
+        let dir = tempfile::tempdir().unwrap();
+        for (name, format, stream) in [("v1", Format::V1, v1), ("v2", Format::V2, v2)] {
+            let f = dir.path().join(name);
+            std::fs::write(&f, &stream).unwrap();
+            let slow = results_json_bytes(&payload(&records_from_bytes(&stream, false), "cp", 2));
+            assert!(slow.len() > 8 * READ_SIZE);
+            let len = stream.len() as u64;
+            let mut file = std::fs::File::open(&f).unwrap();
+            let cuts: Vec<u64> = (1..4)
+                .filter_map(|i| boundary_after(&mut file, len * i / 4, len, format))
+                .collect();
+            assert_eq!(cuts.len(), 3, "{name}");
+            assert!(with_cuts(&f, format, cuts) == slow, "{name}");
+        }
+    }
+
+    #[test]
+    fn fake_test_lines_at_the_guessed_cut_are_not_taken() {
+        let stream = tricky_v1();
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("v1");
+        std::fs::write(&f, &stream).unwrap();
+        let single = with_cuts(&f, Format::V1, Vec::new());
+        let text = String::from_utf8_lossy(&stream);
+        let fakes: Vec<u64> = text
+            .match_indices("\ntest: fake.test")
+            .map(|(i, _)| i as u64 + 1)
+            .collect();
+        assert!(fakes.len() >= 4);
+        let mut file = std::fs::File::open(&f).unwrap();
+        for &fake in &fakes {
+            // The guess lands on the fake line...
+            let guess = boundary_after(&mut file, fake, stream.len() as u64, Format::V1);
+            assert_eq!(guess, Some(fake));
+            // ...which the first part's parser rejects, inside a detail.
+            let mut feeder = Feeder::new(None, 0);
+            let mut sink = PassedToJson::new(64);
+            feeder
+                .feed(&mut &stream[..], Some(fake), false, &mut sink, |_| Ok(()))
+                .unwrap();
+            assert!(!feeder.ends_at_boundary(fake, Format::V1));
+            assert_eq!(with_cuts(&f, Format::V1, vec![fake]), single);
+        }
+        assert!(!String::from_utf8_lossy(&single).contains("fake"));
+    }
+
+    #[test]
+    fn escapes_are_found_at_every_position() {
+        for len in 0..70 {
+            let clean = vec![b'a'; len];
+            assert!(!needs_escape(&clean));
+            for at in 0..len {
+                for bad in [0u8, 0x1f, b'"', b'\\', 0x7f, 0x80, 0xff] {
+                    let mut s = clean.clone();
+                    s[at] = bad;
+                    assert!(needs_escape(&s), "{len} {at} {bad}");
+                }
+                let mut s = clean.clone();
+                s[at] = b'~';
+                assert!(!needs_escape(&s));
+            }
+        }
+    }
+
+    #[test]
+    fn push_test_id_follows_core_rules_on_generated_ids() {
+        // Ids over an alphabet rich in the characters the rules look at.
+        let alphabet = [
+            "a", "id-", "[", "]", ",", "(", ")", ".", "-", "\"", "é", "\t", "xyz",
+        ];
+        let mut state = 0x2545_f491_u64;
+        for _ in 0..5000 {
+            let mut id = String::new();
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let len = (state >> 60) as usize + 2;
+            for _ in 0..len {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                let pick = ((state >> 33) % alphabet.len() as u64) as usize;
+                id.push_str(alphabet[pick]);
+            }
+            let parsed = TestId::parse(&id);
+            let mut fast = ResultsJsonWriter::fragment(64);
+            fast.push_test_id(&id);
+            let mut slow = ResultsJsonWriter::fragment(64);
+            slow.push(&parsed.upload_name(), parsed.uuid());
+            assert_eq!(fast.into_fragment(), slow.into_fragment(), "{id}");
+        }
     }
 
     #[test]
@@ -722,6 +1311,16 @@ mod tests {
             "t.A.test[id-5](x[y])z",
             "t.A.é[id-6]\"q\\",
             "l1[id-7]\nl2[x]",
+            "t.A.test[id-8,x]tail\"",
+            "t.A.test[x,id-9]\u{7f}",
+            "t.A.long_name_over_thirty_two_bytes_of_text_here[id-10,smoke](\u{1}x)",
+            "t.A.long_name_over_thirty_two_bytes_of_text_here[id-11,smoke](scenario)",
+            "t.A.long_name_over_thirty_two_bytes[id-13]\"",
+            "t.A.long_name_over_thirty_two_bytes[id-14]\"xxxxxxx",
+            "t.A.name_sixteen_\"",
+            "",
+            "[]",
+            "[id-12]",
         ] {
             let parsed = TestId::parse(id);
             let mut fast = ResultsJsonWriter::fragment(64);

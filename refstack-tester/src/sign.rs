@@ -2,24 +2,70 @@
 //! signing upload bodies, and the self-signature of `sign`. The maths is
 //! `refstack-core`'s; this module only reads files.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use refstack_core::signature::PrivateKey;
+use refstack_core::signature::{PrivateKey, SignatureError};
+use zeroize::Zeroizing;
 
 use crate::error::Error;
 use crate::http::SignatureHeaders;
 
-/// Read a private key file.
+/// The environment variable a private key's passphrase is read from.
+pub const PASSPHRASE_ENV: &str = "REFSTACK_KEY_PASSPHRASE";
+
+/// Read a private key file. A passphrase-protected key (encrypted
+/// OpenSSH or PKCS#8) is decrypted with the passphrase from
+/// [`PASSPHRASE_ENV`], or, when that is unset and stdin and stderr are a
+/// terminal, with one asked for there (not echoed).
 pub fn load_private_key(path: &Path) -> Result<PrivateKey, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+    load_private_key_with(path, || passphrase_from_env_or_terminal(path))
+}
+
+/// [`load_private_key`] with the passphrase, if the key needs one, from
+/// `passphrase` (an error there is the reason none can be had).
+pub fn load_private_key_with(
+    path: &Path,
+    passphrase: impl FnOnce() -> Result<Zeroizing<String>, String>,
+) -> Result<PrivateKey, Error> {
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|source| Error::Io {
         action: "read the private key",
         path: path.to_path_buf(),
         source,
-    })?;
-    PrivateKey::from_pem(&text).map_err(|e| Error::Key {
+    })?);
+    let key_error = |message: String| Error::Key {
         path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+        message,
+    };
+    match PrivateKey::from_pem(&text) {
+        Err(SignatureError::EncryptedPrivateKey) => {
+            let pass = passphrase().map_err(key_error)?;
+            PrivateKey::from_pem_with_passphrase(&text, pass.as_bytes())
+                .map_err(|e| key_error(e.to_string()))
+        }
+        other => other.map_err(|e| key_error(e.to_string())),
+    }
+}
+
+/// The passphrase from [`PASSPHRASE_ENV`], else asked on the terminal.
+fn passphrase_from_env_or_terminal(path: &Path) -> Result<Zeroizing<String>, String> {
+    if let Some(p) = std::env::var_os(PASSPHRASE_ENV) {
+        return p
+            .into_string()
+            .map(Zeroizing::new)
+            .map_err(|_| format!("{PASSPHRASE_ENV} is not valid UTF-8"));
+    }
+    let term = console::Term::stderr();
+    if !term.is_term() || !std::io::stdin().is_terminal() {
+        return Err(format!(
+            "the private key is protected by a passphrase: set {PASSPHRASE_ENV} (there is no \
+             terminal to ask for it on)"
+        ));
+    }
+    term.write_str(&format!("Passphrase for {}: ", path.display()))
+        .and_then(|()| term.read_secure_line())
+        .map(Zeroizing::new)
+        .map_err(|e| format!("cannot read the passphrase: {e}"))
 }
 
 /// The `X-Signature`/`X-Public-Key` headers for `body` (the exact bytes sent).

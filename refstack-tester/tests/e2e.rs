@@ -455,6 +455,89 @@ fn sign_pem_and_openssh() {
     }
 }
 
+/// The fixture key protected by `pass`: OpenSSH (bcrypt-pbkdf, one round
+/// to keep debug builds fast) and PKCS#8 (PBES2), made at test time.
+fn encrypted_keys(pass: &str) -> [(&'static str, String); 2] {
+    let kdf = ssh_key::Kdf::Bcrypt {
+        salt: vec![9; 16],
+        rounds: 1,
+    };
+    let openssh = ssh_key::PrivateKey::from_openssh(OPENSSH)
+        .unwrap()
+        .encrypt_with(ssh_key::Cipher::Aes256Ctr, kdf, 42, pass)
+        .unwrap()
+        .to_openssh(ssh_key::LineEnding::LF)
+        .unwrap()
+        .to_string();
+    use rsa::pkcs1::DecodeRsaPrivateKey as _;
+    use rsa::pkcs8::EncodePrivateKey as _;
+    let der = rsa::RsaPrivateKey::from_pkcs1_pem(PEM)
+        .unwrap()
+        .to_pkcs8_der()
+        .unwrap();
+    let info = rsa::pkcs8::PrivateKeyInfo::try_from(der.as_bytes()).unwrap();
+    let params =
+        rsa::pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(1000, &[1; 16], &[2; 16])
+            .unwrap();
+    let pkcs8 = info
+        .encrypt_with_params(params, pass)
+        .unwrap()
+        .to_pem("ENCRYPTED PRIVATE KEY", rsa::pkcs8::LineEnding::LF)
+        .unwrap()
+        .to_string();
+    [("openssh", openssh), ("pkcs8", pkcs8)]
+}
+
+#[test]
+fn sign_with_passphrase_protected_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in encrypted_keys("s3cret pass") {
+        let key = dir.path().join(name);
+        std::fs::write(&key, text).unwrap();
+        bin()
+            .arg("sign")
+            .arg(&key)
+            .env("REFSTACK_KEY_PASSPHRASE", "s3cret pass")
+            .assert()
+            .success()
+            .stdout(predicate::str::starts_with(format!(
+                "Public key:\n{PUBLIC_LINE_PREFIX}"
+            )))
+            .stdout(predicate::str::contains(
+                "\n\nSelf signature:\n413cb95482c65941",
+            ));
+        // Wrong passphrase: one clear line.
+        bin()
+            .arg("sign")
+            .arg(&key)
+            .env("REFSTACK_KEY_PASSPHRASE", "s3cret")
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("wrong passphrase"))
+            .stderr(predicate::function(|e: &str| {
+                e.trim_end().lines().count() == 1
+            }));
+        // None, and no terminal to ask on: says how to give it.
+        bin()
+            .arg("sign")
+            .arg(&key)
+            .env_remove("REFSTACK_KEY_PASSPHRASE")
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("protected by a passphrase"))
+            .stderr(predicate::str::contains("REFSTACK_KEY_PASSPHRASE"));
+    }
+    // A key without passphrase ignores the variable.
+    let plain = dir.path().join("plain");
+    std::fs::write(&plain, PEM).unwrap();
+    bin()
+        .arg("sign")
+        .arg(&plain)
+        .env("REFSTACK_KEY_PASSPHRASE", "unused")
+        .assert()
+        .success();
+}
+
 #[test]
 fn bad_inputs_are_one_line() {
     let dir = tempfile::tempdir().unwrap();

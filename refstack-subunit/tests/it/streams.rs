@@ -2,8 +2,8 @@
 //! read-size independence, bounded memory.
 
 use refstack_subunit::{
-    Corruption, Counts, DecoderOptions, Event, Item, MAX_PACKET_LEN, PacketError, PacketStatus,
-    Packets, Reader, noise_packet, parse_packet, parse_slice,
+    Corruption, Counts, DecoderOptions, Event, Item, MAX_PACKET_LEN, Packet, PacketError,
+    PacketStatus, Packets, Reader, noise_packet, parse_packet, parse_slice,
 };
 
 use crate::util::{encode, events, packets, test_packets};
@@ -159,6 +159,56 @@ fn truncated_tail_is_reported_and_consumed() {
         Event::Corrupt(o, _, Corruption::Packet(PacketError::Truncated { needed: 3 }))
             if *o == last.0 as u64
     )));
+}
+
+#[test]
+fn packets_after_a_lead_byte_do_not_depend_on_read_size() {
+    let clean = three_tests();
+    let mut big = Vec::new();
+    Packet::new(PacketStatus::Undefined)
+        .with_test_id("big")
+        .with_file("log", &vec![b'x'; 100_000])
+        .encode(&mut big)
+        .expect("encodes");
+    // A lead byte right before a packet: the packet is kept, and waited
+    // for when it is not all read yet.
+    let mut s = b"log \xc2".to_vec();
+    s.extend_from_slice(&clean);
+    // Two bytes of a three-byte character, then a packet too long to
+    // start inside a character: text, however it is read.
+    s.extend_from_slice(b"more \xe2\x82");
+    s.extend_from_slice(&big);
+    s.extend_from_slice(b"\n");
+    s.extend_from_slice(&clean);
+    // Packets with their offsets, and the noise byte count (long noise
+    // runs are reported in pieces that do depend on the reads).
+    let summary = |ev: &[Event]| {
+        let noise: usize = ev
+            .iter()
+            .map(|e| match e {
+                Event::Noise(_, b) => b.len(),
+                _ => 0,
+            })
+            .sum();
+        let packets: Vec<(u64, refstack_subunit::OwnedPacket)> = ev
+            .iter()
+            .filter_map(|e| match e {
+                Event::Packet(o, p) => Some((*o, p.clone())),
+                _ => None,
+            })
+            .collect();
+        (noise, packets)
+    };
+    let reference = events(&s, 1 << 20);
+    for read_size in [1, 2, 5, 64, 4096, 65_536] {
+        assert!(
+            summary(&events(&s, read_size)) == summary(&reference),
+            "read size {read_size}"
+        );
+    }
+    let kept = packets(&reference);
+    assert_eq!(kept.len(), 2 * packets(&events(&clean, 4096)).len());
+    assert!(kept.iter().all(|p| p.test_id.as_deref() != Some("big")));
 }
 
 #[test]

@@ -9,6 +9,12 @@ use crate::cli::{GlobalArgs, TestArgs};
 
 pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
     let tempest = Tempest::locate(args.tempest_dir.as_deref(), args.tempest_bin.as_deref())?;
+    // The signing key (and its passphrase) before the run, not after it.
+    let key = if args.upload {
+        super::upload::load_key(&args.net)?
+    } else {
+        None
+    };
     let config = TestRunConfig {
         conf_file: args.conf_file.clone(),
         tempest,
@@ -48,7 +54,7 @@ pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
                  to upload. Review arbitrary arguments."
             );
         }
-        super::upload::send(&args.net, &outcome.payload).await?;
+        super::upload::send_with_key(&args.net, &outcome.payload, key.as_ref()).await?;
     }
     Ok(tempest_code)
 }

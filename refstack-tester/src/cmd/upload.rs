@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result};
 use refstack_api_types::results::UploadRequest;
+use refstack_core::signature::PrivateKey;
 use refstack_tester::{http, results, sign};
 
 use crate::cli::{GlobalArgs, NetworkArgs, UploadArgs, UploadSubunitArgs};
@@ -9,12 +10,27 @@ use crate::cli::{GlobalArgs, NetworkArgs, UploadArgs, UploadSubunitArgs};
 /// Serialise `payload` once, sign those bytes when a key is given, POST
 /// them, and print the result page. Errors carry the server's message.
 pub(crate) async fn send(net: &NetworkArgs, payload: &UploadRequest) -> Result<()> {
+    let key = load_key(net)?;
+    send_with_key(net, payload, key.as_ref()).await
+}
+
+/// The signing key of `-i`, if given (asking for its passphrase if needed).
+pub(crate) fn load_key(net: &NetworkArgs) -> Result<Option<PrivateKey>> {
+    Ok(match &net.priv_key {
+        Some(path) => Some(sign::load_private_key(path)?),
+        None => None,
+    })
+}
+
+/// [`send`] with the key already loaded.
+pub(crate) async fn send_with_key(
+    net: &NetworkArgs,
+    payload: &UploadRequest,
+    key: Option<&PrivateKey>,
+) -> Result<()> {
     let body = serde_json::to_vec(payload).context("cannot serialise the results")?;
-    let headers = match &net.priv_key {
-        Some(path) => {
-            let key = sign::load_private_key(path)?;
-            Some(sign::signature_headers(&key, &body)?)
-        }
+    let headers = match key {
+        Some(key) => Some(sign::signature_headers(key, &body)?),
         None => None,
     };
     let client = http::client(&super::api_http(net))?;

@@ -1,0 +1,309 @@
+//! The public web UI: a small single-page application of plain HTML, CSS
+//! and JavaScript ES modules (no build step), embedded in the binary.
+//!
+//! Routes (outside the API, before the API's URL normalisation):
+//!
+//! * `GET /` and `/index.html`: the page, with asset URLs versioned by a
+//!   hash of every embedded asset; `Cache-Control: no-cache` plus an ETag.
+//! * `GET /config.json`: where the API is, as upstream's UI reads it
+//!   (`{"refstackApiUrl": "api/v1"}`, relative to the page, following the
+//!   configured `api_prefix`), plus a few display options.
+//! * `GET /assets/<version>/<path>`: the embedded assets, immutable for a
+//!   year (a new binary changes the version); a stale version is a 404.
+//!
+//! Every answer carries an ETag and honours `If-None-Match`. The page's
+//! Content-Security-Policy only allows resources of its own origin.
+
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use md5::{Digest, Md5};
+
+use crate::config::Config;
+
+/// One embedded file.
+struct Asset {
+    path: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+macro_rules! asset {
+    ($path:literal, $ct:expr) => {
+        Asset {
+            path: $path,
+            content_type: $ct,
+            body: include_bytes!(concat!("../../ui/", $path)),
+        }
+    };
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// Every asset below `/assets/<version>/`.
+static ASSETS: &[Asset] = &[
+    asset!("app.css", "text/css; charset=utf-8"),
+    asset!("favicon.svg", "image/svg+xml"),
+    asset!("js/errors.js", JS),
+    asset!("js/app.js", JS),
+    asset!("js/api.js", JS),
+    asset!("js/dom.js", JS),
+    asset!("js/targets.js", JS),
+    asset!("js/pages/home.js", JS),
+    asset!("js/pages/guidelines.js", JS),
+    asset!("js/pages/results.js", JS),
+    asset!("js/pages/report.js", JS),
+    asset!("js/pages/catalog.js", JS),
+];
+
+const INDEX: &str = include_str!("../../ui/index.html");
+
+/// The page's Content-Security-Policy: own origin only, no inline code.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+                   img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+                   base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+fn md5_hex(parts: &[&[u8]]) -> String {
+    let mut h = Md5::new();
+    for p in parts {
+        h.update(p);
+    }
+    hex::encode(h.finalize())
+}
+
+/// The asset version: a hash over every asset's path and content.
+pub fn asset_version() -> &'static str {
+    static V: OnceLock<String> = OnceLock::new();
+    V.get_or_init(|| {
+        let mut parts: Vec<&[u8]> = Vec::with_capacity(ASSETS.len() * 2);
+        for a in ASSETS {
+            parts.push(a.path.as_bytes());
+            parts.push(a.body);
+        }
+        md5_hex(&parts)[..12].to_owned()
+    })
+}
+
+/// The rendered `index.html` with its ETag.
+fn index() -> &'static (String, String) {
+    static I: OnceLock<(String, String)> = OnceLock::new();
+    I.get_or_init(|| {
+        let html = INDEX.replace("{{ASSETS}}", &format!("assets/{}", asset_version()));
+        let etag = format!("\"{}\"", &md5_hex(&[html.as_bytes()])[..16]);
+        (html, etag)
+    })
+}
+
+/// The ETag of an asset (computed once for all of them).
+fn asset_etag(a: &Asset) -> &'static str {
+    static TAGS: OnceLock<Vec<(&'static str, String)>> = OnceLock::new();
+    let tags = TAGS.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|a| (a.path, format!("\"{}\"", &md5_hex(&[a.body])[..16])))
+            .collect()
+    });
+    tags.iter()
+        .find(|(p, _)| *p == a.path)
+        .map_or("\"\"", |(_, t)| t.as_str())
+}
+
+/// What the UI reads from `config.json`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UiConfig {
+    /// The API root relative to the page (`api/v1`), as upstream's key.
+    refstack_api_url: String,
+    /// Page size of `GET /v1/results`.
+    results_per_page: u32,
+    /// Whether the OpenID sign-in flow is available (not on this server).
+    sign_in_available: bool,
+}
+
+/// The state of the UI routes: the generated `config.json` and its ETag.
+#[derive(Clone)]
+struct UiState {
+    config_json: std::sync::Arc<(String, String)>,
+}
+
+fn config_json(cfg: &Config) -> (String, String) {
+    let ui = UiConfig {
+        refstack_api_url: format!("{}/v1", cfg.api_prefix)
+            .trim_start_matches('/')
+            .to_owned(),
+        results_per_page: cfg.results_per_page,
+        sign_in_available: false,
+    };
+    let body = serde_json::to_string(&ui).unwrap_or_else(|_| "{}".to_owned());
+    let etag = format!("\"{}\"", &md5_hex(&[body.as_bytes()])[..16]);
+    (body, etag)
+}
+
+/// The UI routes for a configuration. Merge them before the API fallback.
+pub fn router(cfg: &Config) -> Router {
+    let state = UiState {
+        config_json: std::sync::Arc::new(config_json(cfg)),
+    };
+    Router::new()
+        .route("/", get(page))
+        .route("/index.html", get(page))
+        .route("/config.json", get(config))
+        .route("/favicon.ico", get(favicon))
+        .route("/assets/{version}/{*path}", get(asset))
+        .with_state(state)
+}
+
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+}
+
+fn respond(
+    headers: &HeaderMap,
+    etag: &str,
+    content_type: &'static str,
+    cache: &'static str,
+    body: impl IntoResponse,
+) -> Response {
+    let mut resp = if not_modified(headers, etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, content_type)], body).into_response()
+    };
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    resp
+}
+
+async fn page(headers: HeaderMap) -> Response {
+    let (html, etag) = index();
+    let mut resp = respond(
+        &headers,
+        etag,
+        "text/html; charset=utf-8",
+        "no-cache",
+        html.as_str(),
+    );
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    resp
+}
+
+async fn config(State(state): State<UiState>, headers: HeaderMap) -> Response {
+    let (body, etag) = state.config_json.as_ref();
+    respond(&headers, etag, "application/json", "no-cache", body.clone())
+}
+
+fn find(path: &str) -> Option<&'static Asset> {
+    ASSETS.iter().find(|a| a.path == path)
+}
+
+async fn asset(Path((version, path)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    match find(&path) {
+        Some(a) if version == asset_version() => respond(
+            &headers,
+            asset_etag(a),
+            a.content_type,
+            "public, max-age=31536000, immutable",
+            a.body,
+        ),
+        _ => (
+            StatusCode::NOT_FOUND,
+            [(header::CACHE_CONTROL, "no-store")],
+            "Not Found",
+        )
+            .into_response(),
+    }
+}
+
+async fn favicon(headers: HeaderMap) -> Response {
+    match find("favicon.svg") {
+        Some(a) => respond(
+            &headers,
+            asset_etag(a),
+            a.content_type,
+            "public, max-age=86400",
+            a.body,
+        ),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_references_versioned_assets_that_exist() {
+        let (html, _) = index();
+        assert!(!html.contains("{{ASSETS}}"));
+        let prefix = format!("assets/{}/", asset_version());
+        let mut refs = 0;
+        for part in html.split(&prefix).skip(1) {
+            let path = part.split('"').next().unwrap_or_default();
+            assert!(find(path).is_some(), "index.html references {path}");
+            refs += 1;
+        }
+        assert!(refs >= 3);
+    }
+
+    #[test]
+    fn every_module_import_resolves() {
+        // Relative imports of the ES modules must name embedded assets.
+        for a in ASSETS.iter().filter(|a| a.path.ends_with(".js")) {
+            let text = std::str::from_utf8(a.body).unwrap_or_default();
+            let dir = a.path.rsplit_once('/').map_or("", |(d, _)| d);
+            for line in text.lines().filter(|l| l.starts_with("import ")) {
+                let Some(spec) = line.split(['\'', '"']).nth(1) else {
+                    continue;
+                };
+                let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+                for seg in spec.split('/') {
+                    match seg {
+                        "." => {}
+                        ".." => {
+                            parts.pop();
+                        }
+                        s => parts.push(s),
+                    }
+                }
+                let resolved = parts.join("/");
+                assert!(
+                    find(&resolved).is_some(),
+                    "{}: import {spec} -> {resolved}",
+                    a.path
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn config_follows_the_prefix() {
+        let mut cfg = Config::default();
+        assert!(config_json(&cfg).0.contains(r#""refstackApiUrl":"api/v1""#));
+        cfg.api_prefix = String::new();
+        assert!(config_json(&cfg).0.contains(r#""refstackApiUrl":"v1""#));
+        cfg.api_prefix = "/x/y".into();
+        assert!(config_json(&cfg).0.contains(r#""refstackApiUrl":"x/y/v1""#));
+    }
+}

@@ -26,12 +26,15 @@ pub(crate) enum Fill {
     Populate,
 }
 
-/// The way [`map_file`] fills a map: `Sequential`, unless the environment
-/// variable `REFSTACK_MMAP_FILL` is `populate` (for measurements).
-pub(crate) fn default_fill() -> Fill {
-    match std::env::var_os("REFSTACK_MMAP_FILL") {
-        Some(v) if v == "populate" => Fill::Populate,
-        _ => Fill::Sequential,
+/// Whether large stream files are mapped, and how: the environment
+/// variable `REFSTACK_TESTER_MMAP` set to `off` reads them instead, to
+/// `populate` fills maps up front; otherwise [`Fill::Sequential`]. (For
+/// measurements, and a way out should mapping misbehave somewhere.)
+pub(crate) fn configured() -> Option<Fill> {
+    match std::env::var_os("REFSTACK_TESTER_MMAP") {
+        Some(v) if v == "off" => None,
+        Some(v) if v == "populate" => Some(Fill::Populate),
+        _ => Some(Fill::Sequential),
     }
 }
 

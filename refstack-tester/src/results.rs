@@ -893,11 +893,13 @@ fn convert_stream<W: std::io::Write>(
     } else {
         let mut file = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
         let map = match access {
-            Access::Auto => mmap::map_file(&file, mmap::MAP_THRESHOLD, mmap::default_fill()),
+            Access::Auto => {
+                mmap::configured().and_then(|fill| mmap::map_file(&file, mmap::MAP_THRESHOLD, fill))
+            }
             #[cfg(test)]
             Access::Read => None,
             #[cfg(test)]
-            Access::Map => mmap::map_file(&file, 0, mmap::default_fill()),
+            Access::Map => mmap::map_file(&file, 0, mmap::Fill::Sequential),
         };
         let (format, cuts) = match plan {
             Plan::Split(split) => plan_cuts(path, &mut file, map.as_deref(), split)?,

@@ -48,7 +48,10 @@ pub enum ConfigError {
 pub struct Config {
     /// Address to listen on (`127.0.0.1:8000`).
     pub listen: SocketAddr,
-    /// sqlx database URL: `sqlite://...`, `postgres://...`, `mysql://...`.
+    /// sqlx database URL: `sqlite://...`, `postgres://...`, `mysql://...`. On the
+    /// database's own host a Unix socket avoids TCP and TLS altogether:
+    /// `postgres://user@localhost/refstack?host=/var/run/postgresql`,
+    /// `mysql://user:pw@localhost/refstack?socket=/run/mysqld/mysqld.sock`.
     pub database_url: String,
     /// Base URL of the web UI (upstream `[DEFAULT] ui_url`): result URLs.
     pub ui_url: String,

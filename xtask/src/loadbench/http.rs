@@ -250,6 +250,9 @@ pub(crate) struct Stats {
     pub(crate) target_rate: Option<f64>,
     /// Open-loop runs: measured sends that left later than [`LATE`].
     pub(crate) late: u64,
+    /// Open-loop runs: `(scheduled send, latency)` of each successful measured
+    /// request, microseconds from the start of the measured window, in send order.
+    pub(crate) timeline_us: Vec<(u64, u64)>,
 }
 
 impl Stats {
@@ -286,6 +289,7 @@ struct WorkerLog {
     first_error: Option<String>,
     latencies_us: Vec<u64>,
     late: u64,
+    timeline_us: Vec<(u64, u64)>,
 }
 
 impl WorkerLog {
@@ -324,6 +328,7 @@ fn merge(logs: Vec<WorkerLog>, window: Duration) -> Stats {
         latencies_us: Vec::new(),
         target_rate: None,
         late: 0,
+        timeline_us: Vec::new(),
     };
     for log in logs {
         stats.ok += log.ok;
@@ -333,8 +338,10 @@ fn merge(logs: Vec<WorkerLog>, window: Duration) -> Stats {
             stats.first_error = log.first_error;
         }
         stats.latencies_us.extend(log.latencies_us);
+        stats.timeline_us.extend(log.timeline_us);
     }
     stats.latencies_us.sort_unstable();
+    stats.timeline_us.sort_unstable();
     stats
 }
 
@@ -525,7 +532,13 @@ pub(crate) fn run_rate(
                             last_done = last_done.max(done);
                             let us = u64::try_from(done.duration_since(at).as_micros())
                                 .unwrap_or(u64::MAX);
+                            let ok_before = log.ok;
                             log.record(req, expect, result, us);
+                            if log.ok > ok_before {
+                                let offset = at.saturating_duration_since(measure_from);
+                                let offset = u64::try_from(offset.as_micros()).unwrap_or(u64::MAX);
+                                log.timeline_us.push((offset, us));
+                            }
                         }
                     }
                     (log, last_done)
@@ -794,6 +807,15 @@ mod tests {
         assert_eq!(stats.ok, 20);
         assert_eq!(stats.target_rate, Some(200.0));
         assert!(stats.late <= stats.ok);
+        // One timeline entry per answered request, in schedule order, 5 ms apart.
+        assert_eq!(stats.timeline_us.len(), 20);
+        assert!(stats.timeline_us.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(
+            stats
+                .timeline_us
+                .last()
+                .is_some_and(|&(at, _)| at >= 90_000)
+        );
         // Wrong expected status: all measured requests are errors.
         let stats = run_rate(addr, &req, 201, 4, schedule)?;
         assert_eq!((stats.ok, stats.errors), (0, 20));

@@ -62,6 +62,10 @@ pub(crate) struct Options {
     postgres_query: Option<String>,
     /// Query string appended to our server's MariaDB URL (`socket=/run/mysqld/mysqld.sock`).
     mysql_query: Option<String>,
+    /// Only the two upload scenarios (no seeding, no list, no test list).
+    uploads_only: bool,
+    /// Open-loop mode: write each scenario's per-request timeline here (CSV).
+    latency_log: Option<PathBuf>,
 }
 
 /// How the open-loop rate of a scenario is chosen.
@@ -112,6 +116,9 @@ Options:
                             (default $REFSTACK_UPSTREAM_VENV or /work/upstream/venv)
   --upstream-workers N      gunicorn sync workers (default 2 x CPUs + 1)
   --keep                    keep the work directory (logs, databases)
+  --uploads-only            only the two upload scenarios (no seeding)
+  --latency-log DIR         open loop: write <server>-<scenario>.csv per scenario
+                            (scheduled send ms, latency ms) into DIR
   --postgres-query Q        append ?Q to our server's PostgreSQL URL
                             (e.g. host=/var/run/postgresql: Unix socket)
   --mysql-query Q           append ?Q to our server's MariaDB URL
@@ -159,6 +166,8 @@ impl Options {
             upstream_rate_x: None,
             postgres_query: None,
             mysql_query: None,
+            uploads_only: false,
+            latency_log: None,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -184,6 +193,8 @@ impl Options {
                     o.upstream_workers = number(&value("--upstream-workers")?)?;
                 }
                 "--keep" => o.keep = true,
+                "--uploads-only" => o.uploads_only = true,
+                "--latency-log" => o.latency_log = Some(PathBuf::from(value("--latency-log")?)),
                 "--rate" => o.rate = Some(RateMode::Fixed(positive(&value("--rate")?)?)),
                 "--rate-from-upstream-x" => {
                     o.rate = Some(RateMode::UpstreamTimes(positive(&value(
@@ -337,10 +348,43 @@ fn bench_server(
         if let Some(e) = &stats.first_error {
             eprintln!("loadbench: {label}: {scenario}: first error: {e}");
         }
+        if let Some(dir) = &o.latency_log
+            && !stats.timeline_us.is_empty()
+        {
+            write_timeline(dir, label, scenario, &stats.timeline_us)?;
+        }
         Ok(Measured { scenario, stats })
     };
     let mut out = Vec::new();
+    if !o.uploads_only {
+        seed_and_read(label, addr, w, o, &timed, &mut out)?;
+    }
 
+    // 4. and 5. Uploads.
+    let unsigned = Request::post_json(addr, "/v1/results/", &[], &w.upload);
+    out.push(timed(SCENARIOS[2], &unsigned, 201)?);
+    let signed = Request::post_json(
+        addr,
+        "/v1/results/",
+        &[
+            ("X-Signature", &w.signature),
+            ("X-Public-Key", &w.public_key),
+        ],
+        &w.upload,
+    );
+    out.push(timed(SCENARIOS[3], &signed, 201)?);
+    Ok(out)
+}
+
+/// Scenarios 1 to 3: seed the stored runs, then the list and the test list.
+fn seed_and_read(
+    label: &str,
+    addr: SocketAddr,
+    w: &Workload,
+    o: &Options,
+    timed: &dyn Fn(&'static str, &Request, u16) -> anyhow::Result<Measured>,
+    out: &mut Vec<Measured>,
+) -> anyhow::Result<()> {
     // 1. Seed.
     eprintln!("loadbench: {label}: seeding {} runs ...", o.seed_runs);
     let seed = Request::post_json(addr, "/v1/results/", &[], &w.seed);
@@ -382,21 +426,39 @@ fn bench_server(
         );
     }
     out.push(timed(SCENARIOS[1], &tests, 200)?);
+    Ok(())
+}
 
-    // 4. and 5. Uploads.
-    let unsigned = Request::post_json(addr, "/v1/results/", &[], &w.upload);
-    out.push(timed(SCENARIOS[2], &unsigned, 201)?);
-    let signed = Request::post_json(
-        addr,
-        "/v1/results/",
-        &[
-            ("X-Signature", &w.signature),
-            ("X-Public-Key", &w.public_key),
-        ],
-        &w.upload,
-    );
-    out.push(timed(SCENARIOS[3], &signed, 201)?);
-    Ok(out)
+/// Writes `(scheduled send ms, latency ms)` lines to `<dir>/<label>-<scenario>.csv`.
+fn write_timeline(
+    dir: &Path,
+    label: &str,
+    scenario: &str,
+    timeline_us: &[(u64, u64)],
+) -> anyhow::Result<()> {
+    let slug: String = format!("{label}-{scenario}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("{slug}.csv"));
+    let mut text = String::from("scheduled_ms,latency_ms\n");
+    for (at, us) in timeline_us {
+        text.push_str(&format!(
+            "{:.3},{:.3}\n",
+            *at as f64 / 1000.0,
+            *us as f64 / 1000.0
+        ));
+    }
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("loadbench: wrote {}", path.display());
+    Ok(())
 }
 
 /// `total_pages` of a results page (either JSON spacing).
@@ -733,6 +795,12 @@ mod tests {
             Some("socket=/run/mysqld/mysqld.sock")
         );
         assert!(parse(&["--upstream-rate-x", "0"]).is_err());
+        assert!(parse(&["--uploads-only"])?.uploads_only);
+        assert_eq!(
+            parse(&["--latency-log", "/tmp/x"])?.latency_log,
+            Some(PathBuf::from("/tmp/x"))
+        );
+        assert!(!parse(&[])?.uploads_only);
         Ok(())
     }
 

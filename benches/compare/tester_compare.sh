@@ -53,6 +53,10 @@ cat "$W"/synthetic_tempest.v1 "$W"/synthetic_tempest.v2 > /dev/null   # warm the
 py=$(WARM="$W/synthetic_tempest.v1" SYNC_ALSO="$W/py.json" best 3 /dev/null "$PY" "$HERE/tester_python_results.py" "$W/synthetic_tempest.v1" "$W/py.json")
 rs2=$(WARM="$W/synthetic_tempest.v2" best 10 "$W/rs2.json" "$BIN" subunit to-json "$W/synthetic_tempest.v2")
 rs1=$(WARM="$W/synthetic_tempest.v1" best 10 "$W/rs1.json" "$BIN" subunit to-json "$W/synthetic_tempest.v1")
+# The same with the input read instead of memory-mapped (the path of
+# stdin, pipes and small files; REFSTACK_TESTER_MMAP=off).
+rr2=$(REFSTACK_TESTER_MMAP=off WARM="$W/synthetic_tempest.v2" best 10 "$W/rr2.json" "$BIN" subunit to-json "$W/synthetic_tempest.v2")
+rr1=$(REFSTACK_TESTER_MMAP=off WARM="$W/synthetic_tempest.v1" best 10 "$W/rr1.json" "$BIN" subunit to-json "$W/synthetic_tempest.v1")
 
 # Same content: the Python path and ours agree test for test.
 "$PY" - "$W/py.json" "$W/rs2.json" "$W/rs1.json" <<'PYEOF'
@@ -61,10 +65,12 @@ a, b, c = (json.load(open(p))["results"] for p in sys.argv[1:4])
 assert a == b == c, "results differ"
 print(f"identical results: {len(a)} passed tests")
 PYEOF
-cmp "$W/py.json" "$W/rs2.json" && cmp "$W/py.json" "$W/rs1.json" && echo "byte-identical documents"
+for f in rs2 rs1 rr2 rr1; do cmp "$W/py.json" "$W/$f.json"; done && echo "byte-identical documents"
 printf 'python (refstack-client path, v1): %.3f s\n' "$py"
 printf 'refstack-tester subunit to-json v2: %.4f s  (%.0fx)\n' "$rs2" "$(echo "$py / $rs2" | bc -l)"
 printf 'refstack-tester subunit to-json v1: %.4f s  (%.0fx)\n' "$rs1" "$(echo "$py / $rs1" | bc -l)"
+printf '  read, not mapped:               v2: %.4f s  (%.0fx)\n' "$rr2" "$(echo "$py / $rr2" | bc -l)"
+printf '  read, not mapped:               v1: %.4f s  (%.0fx)\n' "$rr1" "$(echo "$py / $rr1" | bc -l)"
 
 # CPU time (all threads, user + system), when perf is there.
 if command -v perf >/dev/null 2>&1; then
@@ -78,7 +84,13 @@ if command -v perf >/dev/null 2>&1; then
     rc2=$(cpu 10 "$BIN" subunit to-json "$W/synthetic_tempest.v2")
     cat "$W/synthetic_tempest.v1" > /dev/null
     rc1=$(cpu 10 "$BIN" subunit to-json "$W/synthetic_tempest.v1")
+    cat "$W/synthetic_tempest.v2" > /dev/null
+    cr2=$(REFSTACK_TESTER_MMAP=off cpu 10 "$BIN" subunit to-json "$W/synthetic_tempest.v2")
+    cat "$W/synthetic_tempest.v1" > /dev/null
+    cr1=$(REFSTACK_TESTER_MMAP=off cpu 10 "$BIN" subunit to-json "$W/synthetic_tempest.v1")
     printf 'CPU (task-clock, mean): python %.0f ms; v2 %.1f ms (%.0fx); v1 %.1f ms (%.0fx)\n' \
         "$pyc" "$rc2" "$(echo "$pyc / $rc2" | bc -l)" "$rc1" "$(echo "$pyc / $rc1" | bc -l)"
+    printf '  read, not mapped: v2 %.1f ms (%.0fx); v1 %.1f ms (%.0fx)\n' \
+        "$cr2" "$(echo "$pyc / $cr2" | bc -l)" "$cr1" "$(echo "$pyc / $cr1" | bc -l)"
 fi
 uptime

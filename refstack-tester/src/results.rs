@@ -16,6 +16,7 @@ use refstack_subunit::{
 };
 
 use crate::error::Error;
+use crate::mmap;
 
 fn read_file(path: &Path, action: &'static str) -> Result<Vec<u8>, Error> {
     if path.as_os_str() == "-" {
@@ -442,6 +443,8 @@ struct Feeder {
     len: usize,
     /// Stream offset of the next byte to read.
     read_to: u64,
+    /// Stream offset of the decoder's first byte.
+    start: u64,
 }
 
 impl Feeder {
@@ -452,6 +455,40 @@ impl Feeder {
             buf: vec![0; READ_SIZE],
             len: 0,
             read_to: start,
+            start,
+        }
+    }
+
+    /// [`Feeder::feed`] from memory: `data` is the stream from where this
+    /// feeder stands (`read_to`) to the limit. It is fed in windows of
+    /// [`READ_SIZE`] (more while the decoder waits for a larger packet), so
+    /// that `after` runs as often as when reading; nothing is copied, and
+    /// bytes the decoder leaves unconsumed without `eof` stay in `data`
+    /// (`read_to` stops before them).
+    fn feed_slice<S: Sink<Error = std::convert::Infallible>>(
+        &mut self,
+        data: &[u8],
+        eof: bool,
+        sink: &mut S,
+        mut after: impl FnMut(&mut S) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        debug_assert_eq!(self.len, 0, "a feeder reads or maps, not both");
+        let mut pos = 0usize;
+        let mut end = 0usize;
+        loop {
+            let window = self.decoder.wants().max(end - pos + 1).max(READ_SIZE);
+            end = data.len().min(pos.saturating_add(window));
+            let done = end == data.len();
+            let used = match self.decoder.feed(&data[pos..end], done && eof, sink) {
+                Ok(used) => used,
+                Err(never) => match never {},
+            };
+            pos += used;
+            self.read_to += used as u64;
+            after(sink)?;
+            if done {
+                return Ok(());
+            }
         }
     }
 
@@ -518,7 +555,7 @@ impl Feeder {
     /// test packets (see [`Decoder::at_boundary`]).
     fn ends_at_boundary(&self, cut: u64, format: Format) -> bool {
         self.len == 0
-            && self.decoder.offset() == cut
+            && self.start + self.decoder.offset() == cut
             && self.decoder.format() == Some(format)
             && self.decoder.at_boundary()
     }
@@ -536,8 +573,13 @@ fn read_error(path: &Path, source: std::io::Error) -> Error {
 /// 1 MiB): v2, the first signature byte that starts three consecutive
 /// CRC-valid packets; v1, the start of the first `test: ` line. Only a
 /// guess: attachment content can look like either; the parse checks it.
-fn boundary_after(file: &mut std::fs::File, start: u64, len: u64, format: Format) -> Option<u64> {
-    use std::io::{Seek, SeekFrom};
+fn boundary_after(
+    file: &mut std::fs::File,
+    map: Option<&[u8]>,
+    start: u64,
+    len: u64,
+    format: Format,
+) -> Option<u64> {
     // v1: look from the byte before, so a line starting at `start` counts.
     let from = match format {
         Format::V1 => start.checked_sub(1)?,
@@ -547,9 +589,7 @@ fn boundary_after(file: &mut std::fs::File, start: u64, len: u64, format: Format
     // for v2 packets of ordinary size.
     for window in [64u64 << 10, 256 << 10, 1 << 20] {
         let window = window.min(len - from);
-        file.seek(SeekFrom::Start(from)).ok()?;
-        let mut buf = Vec::with_capacity(usize::try_from(window).ok()?);
-        file.by_ref().take(window).read_to_end(&mut buf).ok()?;
+        let buf = bytes_at(file, map, from, window)?;
         if let Some(at) = boundary_in(&buf, format) {
             return Some(from + at as u64);
         }
@@ -558,6 +598,27 @@ fn boundary_after(file: &mut std::fs::File, start: u64, len: u64, format: Format
         }
     }
     None
+}
+
+/// `len` bytes of a stream file from `from`: a slice of its map, or read.
+fn bytes_at<'m>(
+    file: &mut std::fs::File,
+    map: Option<&'m [u8]>,
+    from: u64,
+    len: u64,
+) -> Option<std::borrow::Cow<'m, [u8]>> {
+    use std::io::{Seek, SeekFrom};
+    if let Some(map) = map {
+        let from = usize::try_from(from).ok()?;
+        let to = from.checked_add(usize::try_from(len).ok()?)?;
+        return map
+            .get(from..to.min(map.len()))
+            .map(std::borrow::Cow::Borrowed);
+    }
+    file.seek(SeekFrom::Start(from)).ok()?;
+    let mut buf = Vec::with_capacity(usize::try_from(len).ok()?);
+    file.by_ref().take(len).read_to_end(&mut buf).ok()?;
+    Some(std::borrow::Cow::Owned(buf))
 }
 
 /// [`boundary_after`] in a buffer.
@@ -587,15 +648,66 @@ fn boundary_in(buf: &[u8], format: Format) -> Option<usize> {
     None
 }
 
-/// A file opened at `offset`.
-fn file_from(path: &Path, offset: u64) -> Result<std::fs::File, Error> {
-    use std::io::{Seek, SeekFrom};
-    let mut f = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
-    if offset > 0 {
-        f.seek(SeekFrom::Start(offset))
-            .map_err(|e| read_error(path, e))?;
+/// Where the parts of a stream file come from.
+#[derive(Debug, Clone, Copy)]
+enum Input<'a> {
+    /// The whole file, memory-mapped (see [`crate::mmap`]).
+    Mapped(&'a [u8]),
+    /// The file at this path, read with `read`.
+    File(&'a Path),
+}
+
+impl Input<'_> {
+    /// Feeds `feeder` from where it stands to stream offset `to` (the end
+    /// of the file when `None`); see [`Feeder::feed`].
+    fn feed<S: Sink<Error = std::convert::Infallible>>(
+        self,
+        feeder: &mut Feeder,
+        to: Option<u64>,
+        eof: bool,
+        sink: &mut S,
+        after: impl FnMut(&mut S) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        match self {
+            Input::Mapped(map) => {
+                let from = usize::try_from(feeder.read_to).ok();
+                let to = to.map_or(Some(map.len()), |t| usize::try_from(t).ok());
+                let data = from
+                    .zip(to)
+                    .and_then(|(from, to)| map.get(from..to))
+                    .ok_or_else(|| {
+                        std::io::Error::new(
+                            std::io::ErrorKind::InvalidInput,
+                            format!("at byte {}: outside the file", feeder.read_to),
+                        )
+                    })?;
+                feeder.feed_slice(data, eof, sink, after)
+            }
+            Input::File(path) => {
+                use std::io::{Seek, SeekFrom};
+                let mut file = std::fs::File::open(path)?;
+                if feeder.read_to > 0 {
+                    file.seek(SeekFrom::Start(feeder.read_to))?;
+                }
+                let limit = to.map(|t| t.saturating_sub(feeder.read_to));
+                feeder.feed(&mut file, limit, eof, sink, after)
+            }
+        }
     }
-    Ok(f)
+}
+
+/// Whether a stream file is memory-mapped or read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Mapped if it is a regular file of [`mmap::MAP_THRESHOLD`] bytes or
+    /// more (and mapping works), read otherwise.
+    Auto,
+    /// Read.
+    #[cfg(test)]
+    Read,
+    /// Mapped whatever its size (if mapping works).
+    #[cfg(test)]
+    Map,
 }
 
 /// Streams at least this large are parsed by several threads.
@@ -688,17 +800,22 @@ enum Plan {
 }
 
 /// The format of a stream file and guessed cut points for `split`.
-fn plan_cuts(path: &Path, split: Split) -> Result<(Option<Format>, Vec<u64>), Error> {
-    let mut file = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
-    let len = file.metadata().map_err(|e| read_error(path, e))?.len();
+fn plan_cuts(
+    path: &Path,
+    file: &mut std::fs::File,
+    map: Option<&[u8]>,
+    split: Split,
+) -> Result<(Option<Format>, Vec<u64>), Error> {
+    let len = match map {
+        Some(map) => map.len() as u64,
+        None => file.metadata().map_err(|e| read_error(path, e))?.len(),
+    };
     if len < split.threshold || split.shares < 2 {
         return Ok((None, Vec::new()));
     }
-    let mut head = Vec::with_capacity(64 * 1024);
-    file.by_ref()
-        .take(64 * 1024)
-        .read_to_end(&mut head)
-        .map_err(|e| read_error(path, e))?;
+    let Some(head) = bytes_at(file, map, 0, 64 * 1024) else {
+        return Ok((None, Vec::new()));
+    };
     let Some(format) = detect(&head, head.len() as u64 == len) else {
         return Ok((None, Vec::new()));
     };
@@ -707,7 +824,7 @@ fn plan_cuts(path: &Path, split: Split) -> Result<(Option<Format>, Vec<u64>), Er
         // The first part is the smaller (by a fifth of a share): its thread
         // also writes every part out at the end.
         let at = (len / (5 * split.shares)) * (5 * i - 1);
-        let Some(at) = boundary_after(&mut file, at, len, format) else {
+        let Some(at) = boundary_after(file, map, at, len, format) else {
             break;
         };
         if at < len && cuts.last().is_none_or(|&last| at > last) {
@@ -728,6 +845,11 @@ fn plan_cuts(path: &Path, split: Split) -> Result<(Option<Format>, Vec<u64>), Er
 /// parts are dropped, so the document is always the one a single pass
 /// gives. The first part's entries go out while it is parsed, in pieces
 /// of [`READ_SIZE`]; later parts are kept until their turn.
+///
+/// A large regular file is memory-mapped (`access`), and the parts are
+/// sub-slices of the map; otherwise (stdin, pipes, small files, or when
+/// mapping fails) they are read. Returns the number of parts that were
+/// parsed on their own (1 when every cut was dropped).
 fn convert_stream<W: std::io::Write>(
     path: &Path,
     cpid: &str,
@@ -735,7 +857,8 @@ fn convert_stream<W: std::io::Write>(
     out: &mut W,
     out_name: &Path,
     plan: Plan,
-) -> Result<(), Error> {
+    access: Access,
+) -> Result<usize, Error> {
     let write_error = |source| Error::Io {
         action: "write the results",
         path: out_name.to_path_buf(),
@@ -748,6 +871,7 @@ fn convert_stream<W: std::io::Write>(
         any: false,
     };
     let mut failed_write: Option<std::io::Error> = None;
+    let mut parts_used = 1;
     let (test_packets, bytes) = if path.as_os_str() == "-" {
         let mut sink = PassedToJson::new(READ_SIZE * 2);
         let mut feeder = Feeder::new(None, 0);
@@ -767,12 +891,26 @@ fn convert_stream<W: std::io::Write>(
         doc.emit(&mut sink.json).map_err(write_error)?;
         (sink.test_packets, feeder.read_to)
     } else {
+        let mut file = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
+        let map = match access {
+            Access::Auto => {
+                mmap::configured().and_then(|fill| mmap::map_file(&file, mmap::MAP_THRESHOLD, fill))
+            }
+            #[cfg(test)]
+            Access::Read => None,
+            #[cfg(test)]
+            Access::Map => mmap::map_file(&file, 0, mmap::Fill::Sequential),
+        };
         let (format, cuts) = match plan {
-            Plan::Split(split) => plan_cuts(path, split)?,
+            Plan::Split(split) => plan_cuts(path, &mut file, map.as_deref(), split)?,
             #[cfg(test)]
             Plan::Cuts(format, cuts) => (Some(format), cuts),
         };
-        let mut file0 = file_from(path, 0)?;
+        drop(file);
+        let input = match &map {
+            Some(map) => Input::Mapped(map),
+            None => Input::File(path),
+        };
         std::thread::scope(|scope| -> Result<(u64, u64), Error> {
             // Later parts, each on its own thread. A part hands its entries
             // over in pieces of `READ_SIZE` through a channel (the buffers
@@ -787,7 +925,6 @@ fn convert_stream<W: std::io::Write>(
                     let (pieces, pieces_rx) = std::sync::mpsc::channel::<Piece>();
                     let (spares_tx, spares) = std::sync::mpsc::channel::<Piece>();
                     let handle = scope.spawn(move || -> Result<(Feeder, PassedToJson), Error> {
-                        let mut file = file_from(path, from)?;
                         let mut feeder = Feeder::new(format, from);
                         let mut sink = PassedToJson::new(READ_SIZE * 2);
                         let hand_over = |s: &mut PassedToJson| {
@@ -800,14 +937,8 @@ fn convert_stream<W: std::io::Write>(
                             }
                             Ok(())
                         };
-                        feeder
-                            .feed(
-                                &mut file,
-                                to.map(|t| t - from),
-                                to.is_none(),
-                                &mut sink,
-                                hand_over,
-                            )
+                        input
+                            .feed(&mut feeder, to, to.is_none(), &mut sink, hand_over)
                             .map_err(|e| read_error(path, e))?;
                         Ok((feeder, sink))
                     });
@@ -821,12 +952,11 @@ fn convert_stream<W: std::io::Write>(
             let run = |feeder: &mut Feeder,
                        sink: &mut PassedToJson,
                        doc: &mut DocOut<'_, W>,
-                       input: &mut std::fs::File,
-                       limit: Option<u64>,
+                       to: Option<u64>,
                        eof: bool|
              -> Result<(), Error> {
                 let mut write_failed = None;
-                let r = feeder.feed(input, limit, eof, sink, |s| {
+                let r = input.feed(feeder, to, eof, sink, |s| {
                     flush_full(doc, s).map_err(|e| {
                         write_failed = Some(e);
                         std::io::Error::other("write failed")
@@ -842,7 +972,6 @@ fn convert_stream<W: std::io::Write>(
                 &mut feeder,
                 &mut sink,
                 &mut doc,
-                &mut file0,
                 first_end,
                 first_end.is_none(),
             )?;
@@ -853,10 +982,10 @@ fn convert_stream<W: std::io::Write>(
                 let Some((handle, pieces, spares)) = parts.next().filter(|_| accepted) else {
                     // Not a boundary: go on from here in one pass (the
                     // later parts' pieces are dropped with their channels).
-                    let mut rest = file_from(path, cut)?;
-                    run(&mut feeder, &mut sink, &mut doc, &mut rest, None, true)?;
+                    run(&mut feeder, &mut sink, &mut doc, None, true)?;
                     break;
                 };
+                parts_used += 1;
                 doc.emit(&mut sink.json).map_err(write_error)?;
                 test_packets += sink.test_packets;
                 // This part's pieces, as its thread makes them.
@@ -882,7 +1011,8 @@ fn convert_stream<W: std::io::Write>(
     if test_packets == 0 && bytes > 0 {
         return Err(no_tests(path));
     }
-    doc.finish().map_err(write_error)
+    doc.finish().map_err(write_error)?;
+    Ok(parts_used)
 }
 
 /// The fast path of `subunit to-json`: stream `path` (`-` for stdin) into
@@ -904,6 +1034,7 @@ pub fn results_json_from_stream_file(
         &mut doc,
         Path::new("-"),
         Plan::Split(Split::for_this_machine()),
+        Access::Auto,
     )?;
     Ok(doc)
 }
@@ -926,7 +1057,9 @@ pub fn write_results_json_from_stream_file(
         out,
         out_name,
         Plan::Split(Split::for_this_machine()),
+        Access::Auto,
     )
+    .map(|_| ())
 }
 
 /// Write a results JSON file.
@@ -1058,23 +1191,65 @@ mod tests {
         std::fs::write(&f, &s).unwrap();
         let mut file = std::fs::File::open(&f).unwrap();
         let len = s.len() as u64;
-        let cut = boundary_after(&mut file, len / 2, len, Format::V2).unwrap();
+        let cut = boundary_after(&mut file, None, len / 2, len, Format::V2).unwrap();
         assert!(cut >= len / 2 && s[usize::try_from(cut).unwrap()] == 0xB3);
+        assert_eq!(
+            boundary_after(&mut file, Some(&s), len / 2, len, Format::V2),
+            Some(cut)
+        );
         let fast = results_json_from_stream_file(&f, "cp", 1).unwrap();
         let slow = results_json_bytes(&payload(&records_from_bytes(&s, false), "cp", 1));
         assert!(fast == slow, "parallel output differs");
+        // Mapped (the default for a file this size) and read: the same bytes.
+        assert!(converted(&f, Access::Auto) == slow, "mapped output differs");
+        assert!(converted(&f, Access::Read) == slow, "read output differs");
     }
 
-    /// The document of `path` cut at `cuts` (a `format` stream).
+    /// The document of `path` cut at `cuts` (a `format` stream), and the
+    /// number of parts parsed on their own; the same, byte for byte,
+    /// whether the file is read or mapped.
+    fn with_cuts_parts(path: &Path, format: Format, cuts: Vec<u64>) -> (Vec<u8>, usize) {
+        let mut results = [Access::Read, Access::Map].map(|access| {
+            let mut doc = Vec::new();
+            let parts = convert_stream(
+                path,
+                "cp",
+                2,
+                &mut doc,
+                Path::new("-"),
+                Plan::Cuts(format, cuts.clone()),
+                access,
+            )
+            .unwrap();
+            (doc, parts)
+        });
+        assert!(
+            results[0] == results[1],
+            "read and mapped differ, cuts {cuts:?}"
+        );
+        std::mem::take(&mut results[0])
+    }
+
+    /// [`with_cuts_parts`]'s document.
     fn with_cuts(path: &Path, format: Format, cuts: Vec<u64>) -> Vec<u8> {
+        with_cuts_parts(path, format, cuts).0
+    }
+
+    /// The document of a whole file through `access`, cut for two cores.
+    fn converted(path: &Path, access: Access) -> Vec<u8> {
         let mut doc = Vec::new();
+        let split = Split {
+            shares: 2,
+            threshold: PARALLEL_THRESHOLD,
+        };
         convert_stream(
             path,
             "cp",
-            2,
+            1,
             &mut doc,
             Path::new("-"),
-            Plan::Cuts(format, cuts),
+            Plan::Split(split),
+            access,
         )
         .unwrap();
         doc
@@ -1213,10 +1388,17 @@ mod tests {
             let len = stream.len() as u64;
             let mut file = std::fs::File::open(&f).unwrap();
             let cuts: Vec<u64> = (1..4)
-                .filter_map(|i| boundary_after(&mut file, len * i / 4, len, format))
+                .filter_map(|i| boundary_after(&mut file, None, len * i / 4, len, format))
                 .collect();
             assert_eq!(cuts.len(), 3, "{name}");
-            assert!(with_cuts(&f, format, cuts) == slow, "{name}");
+            let mapped: Vec<u64> = (1..4)
+                .filter_map(|i| boundary_after(&mut file, Some(&stream), len * i / 4, len, format))
+                .collect();
+            assert_eq!(mapped, cuts, "{name}");
+            // Every cut is a true boundary here: four parts, all kept.
+            let (doc, parts) = with_cuts_parts(&f, format, cuts);
+            assert!(doc == slow, "{name}");
+            assert_eq!(parts, 4, "{name}");
         }
     }
 
@@ -1236,7 +1418,7 @@ mod tests {
         let mut file = std::fs::File::open(&f).unwrap();
         for &fake in &fakes {
             // The guess lands on the fake line...
-            let guess = boundary_after(&mut file, fake, stream.len() as u64, Format::V1);
+            let guess = boundary_after(&mut file, None, fake, stream.len() as u64, Format::V1);
             assert_eq!(guess, Some(fake));
             // ...which the first part's parser rejects, inside a detail.
             let mut feeder = Feeder::new(None, 0);

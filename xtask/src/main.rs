@@ -35,7 +35,8 @@ fn print_help() {
     eprintln!(
         "cargo xtask <task>\n\n\
          Tasks:\n  \
-         tidy       check crate boundaries (cargo tree) and stray todo!/unimplemented!/dbg!\n  \
+         tidy       check crate boundaries (cargo tree), stray todo!/unimplemented!/dbg!,\n             \
+         and that unsafe_code stays in refstack-tester/src/mmap.rs\n  \
          loadbench  load-test refstack-server and upstream RefStack 2.1.0 side by side\n\n\
          {}\n",
         loadbench::USAGE

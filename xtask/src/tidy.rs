@@ -1,6 +1,6 @@
 //! Architecture invariants checked with `cargo tree` and a source scan.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 
@@ -44,6 +44,7 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
         }
     }
     scan_stubs(root, &mut problems)?;
+    scan_unsafe(root, &mut problems)?;
     if problems.is_empty() {
         println!("tidy: ok");
         Ok(())
@@ -55,13 +56,10 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// Landed code has no `todo!`, `unimplemented!` or `dbg!`.
-fn scan_stubs(root: &Path, problems: &mut Vec<String>) -> anyhow::Result<()> {
-    let markers = [
-        concat!("todo", "!("),
-        concat!("unimplemented", "!("),
-        concat!("dbg", "!("),
-    ];
+/// Every `.rs` file of the workspace (not under `target` or hidden
+/// folders), with its path relative to `root`.
+fn rust_files(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    let mut files = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir)? {
@@ -73,14 +71,92 @@ fn scan_stubs(root: &Path, problems: &mut Vec<String>) -> anyhow::Result<()> {
                 }
             } else if name.ends_with(".rs") {
                 let text = std::fs::read_to_string(&path)?;
-                for (n, line) in text.lines().enumerate() {
-                    if markers.iter().any(|m| line.contains(m)) {
-                        let rel = path.strip_prefix(root).unwrap_or(&path);
-                        problems.push(format!("{}:{}: stub marker", rel.display(), n + 1));
-                    }
-                }
+                let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+                files.push((rel, text));
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Landed code has no `todo!`, `unimplemented!` or `dbg!`.
+fn scan_stubs(root: &Path, problems: &mut Vec<String>) -> anyhow::Result<()> {
+    let markers = [
+        concat!("todo", "!("),
+        concat!("unimplemented", "!("),
+        concat!("dbg", "!("),
+    ];
+    for (rel, text) in rust_files(root)? {
+        for (n, line) in text.lines().enumerate() {
+            if markers.iter().any(|m| line.contains(m)) {
+                problems.push(format!("{}:{}: stub marker", rel.display(), n + 1));
             }
         }
     }
     Ok(())
+}
+
+/// The one file allowed to hold `unsafe` code (ARCHITECTURE.md: the
+/// read-only memory map of stream files).
+const UNSAFE_ALLOWED: &str = "refstack-tester/src/mmap.rs";
+
+/// `unsafe` code (the keyword, or an `allow`/`expect` of the
+/// `unsafe_code` lint) appears only in [`UNSAFE_ALLOWED`], and every
+/// `unsafe` block there comes with a `// SAFETY:` comment. Comments are
+/// not code: text after `//` is not looked at.
+fn scan_unsafe(root: &Path, problems: &mut Vec<String>) -> anyhow::Result<()> {
+    let keyword = concat!("uns", "afe");
+    let lints = [
+        concat!("allow(uns", "afe_code"),
+        concat!("expect(uns", "afe_code"),
+    ];
+    for (rel, text) in rust_files(root)? {
+        let allowed = rel == Path::new(UNSAFE_ALLOWED);
+        let mut blocks = 0;
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            let uses = has_word(code, keyword) || lints.iter().any(|l| code.contains(l));
+            if uses && !allowed {
+                problems.push(format!(
+                    "{}:{}: `{keyword}` outside {UNSAFE_ALLOWED}",
+                    rel.display(),
+                    n + 1
+                ));
+            }
+            if allowed && has_word(code, keyword) {
+                blocks += 1;
+            }
+        }
+        if allowed && blocks > text.matches("// SAFETY:").count() {
+            problems.push(format!(
+                "{}: an `{keyword}` block without a `// SAFETY:` comment",
+                rel.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// True if `word` occurs in `text` as a whole identifier.
+fn has_word(text: &str, word: &str) -> bool {
+    let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    text.match_indices(word).any(|(at, _)| {
+        !ident(text[..at].chars().next_back()) && !ident(text[at + word.len()..].chars().next())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_whole_identifiers() {
+        let keyword = concat!("uns", "afe");
+        assert!(has_word(&format!("let m = {keyword} {{ x }};"), keyword));
+        assert!(has_word(&format!("pub {keyword} fn f()"), keyword));
+        assert!(!has_word(&format!("{keyword}_code = 1"), keyword));
+        assert!(!has_word(&format!("not_{keyword}"), keyword));
+        assert!(!has_word("safe", keyword));
+    }
 }

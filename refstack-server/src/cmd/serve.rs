@@ -72,9 +72,16 @@ pub(crate) async fn run(cfg: Config, config_file: Option<&Path>) -> anyhow::Resu
         "guideline sources"
     );
     tracing::info!(
-        "listening on http://{addr}/v1 (also under {}/v1)",
+        "listening on http://{addr}/v1 (also under {}/v1); web UI at http://{addr}/",
         state.cfg.api_prefix
     );
+    if state.cfg.ui_url == Config::default().ui_url {
+        tracing::warn!(
+            ui_url = %state.cfg.ui_url,
+            "result links in upload answers use upstream's default ui_url; \
+             set REFSTACK_UI_URL (e.g. http://{addr}) to point them at this server"
+        );
+    }
     let app = refstack_server::app(state);
     refstack_server::serve(listener, app, refstack_server::app::shutdown_signal()).await?;
     db.close().await;

@@ -507,6 +507,11 @@ fn json_string_field(json: &str, key: &str) -> Option<String> {
 
 /// Entry point of `cargo xtask loadbench`.
 pub(crate) fn run<I: IntoIterator<Item = String>>(root: &Path, args: I) -> anyhow::Result<()> {
+    let args: Vec<String> = args.into_iter().collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        print!("{USAGE}");
+        return Ok(());
+    }
     let o = Options::parse(args)?;
     if cfg!(debug_assertions) {
         eprintln!(

@@ -3,8 +3,9 @@
 //! alone; `cargo xtask tidy` rejects `unsafe` in any other file).
 //!
 //! Parsing a large subunit stream straight from a map saves copying it out
-//! of the page cache with `read` (about half the CPU time of `subunit
-//! to-json` on an 81 MB stream). Like ripgrep, we map only a regular file
+//! of the page cache with `read`; on the 81 MB benchmark stream that is
+//! offset by page-table work, so the gain is within the noise there (see
+//! BENCHMARKS.md). Like ripgrep, we map only a regular file
 //! the user named, at least [`MAP_THRESHOLD`] bytes long; never stdin, a
 //! pipe or another special file. Callers fall back to reading when
 //! [`map_file`] returns `None`.
@@ -15,41 +16,25 @@ use std::fs::File;
 /// more than copying a small file).
 pub(crate) const MAP_THRESHOLD: u64 = 1 << 20;
 
-/// How the pages of a map are brought in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Fill {
-    /// On first access, with the kernel told the access is sequential
-    /// (`MADV_SEQUENTIAL`: larger read-ahead, pages behind dropped early).
-    Sequential,
-    /// All at once when the map is made (`MAP_POPULATE`), no page faults
-    /// afterwards.
-    Populate,
+/// Whether large stream files are mapped: not when the environment
+/// variable `REFSTACK_TESTER_MMAP` is `off` (for measurements, and a way
+/// out should mapping misbehave somewhere).
+pub(crate) fn enabled() -> bool {
+    std::env::var_os("REFSTACK_TESTER_MMAP").is_none_or(|v| v != "off")
 }
 
-/// Whether large stream files are mapped, and how: the environment
-/// variable `REFSTACK_TESTER_MMAP` set to `off` reads them instead, to
-/// `populate` fills maps up front; otherwise [`Fill::Sequential`]. (For
-/// measurements, and a way out should mapping misbehave somewhere.)
-pub(crate) fn configured() -> Option<Fill> {
-    match std::env::var_os("REFSTACK_TESTER_MMAP") {
-        Some(v) if v == "off" => None,
-        Some(v) if v == "populate" => Some(Fill::Populate),
-        _ => Some(Fill::Sequential),
-    }
-}
-
-/// A read-only map of all of `file`, or `None` if `file` is not a regular
-/// file of at least `min_len` bytes, or if mapping it fails (the caller
-/// then reads the file instead).
-pub(crate) fn map_file(file: &File, min_len: u64, fill: Fill) -> Option<memmap2::Mmap> {
+/// A read-only map of all of `file`, its pages brought in on first access
+/// with the kernel told the access is sequential (`MADV_SEQUENTIAL`), or
+/// `None` if `file` is not a regular file of at least `min_len` bytes, or
+/// if mapping it fails (the caller then reads the file instead).
+/// (`MAP_POPULATE` was measured slower: one thread then faults in the whole
+/// file before the parallel parts start.)
+pub(crate) fn map_file(file: &File, min_len: u64) -> Option<memmap2::Mmap> {
     let meta = file.metadata().ok()?;
     if !meta.is_file() || meta.len() < min_len.max(1) {
         return None;
     }
-    let mut options = memmap2::MmapOptions::new();
-    if fill == Fill::Populate {
-        options.populate();
-    }
+    let options = memmap2::MmapOptions::new();
     // SAFETY: `Mmap` hands out the mapped bytes as a `&[u8]`, which Rust
     // assumes immutable for its lifetime; the map is read-only and
     // private to this process, so only another process could break that,
@@ -61,11 +46,9 @@ pub(crate) fn map_file(file: &File, min_len: u64, fill: Fill) -> Option<memmap2:
     // are never mapped (checked above: regular files only, `min_len`).
     #[allow(unsafe_code)]
     let map = unsafe { options.map(file) }.ok()?;
-    if fill == Fill::Sequential {
-        // Advice only; a kernel that ignores it changes nothing.
-        #[cfg(unix)]
-        let _ = map.advise(memmap2::Advice::Sequential);
-    }
+    // Advice only; a kernel that ignores it changes nothing.
+    #[cfg(unix)]
+    let _ = map.advise(memmap2::Advice::Sequential);
     Some(map)
 }
 
@@ -84,15 +67,13 @@ mod tests {
             .write_all(&bytes)
             .unwrap();
         let file = File::open(&path).unwrap();
-        for fill in [Fill::Sequential, Fill::Populate] {
-            let map = map_file(&file, 4096, fill).unwrap();
-            assert_eq!(&map[..], &bytes[..]);
-        }
-        assert!(map_file(&file, 5001, Fill::Sequential).is_none());
+        let map = map_file(&file, 4096).unwrap();
+        assert_eq!(&map[..], &bytes[..]);
+        assert!(map_file(&file, 5001).is_none());
         let empty = dir.path().join("e");
         std::fs::write(&empty, b"").unwrap();
-        assert!(map_file(&File::open(&empty).unwrap(), 0, Fill::Sequential).is_none());
+        assert!(map_file(&File::open(&empty).unwrap(), 0).is_none());
         // A directory is not a regular file.
-        assert!(map_file(&File::open(dir.path()).unwrap(), 0, Fill::Sequential).is_none());
+        assert!(map_file(&File::open(dir.path()).unwrap(), 0).is_none());
     }
 }

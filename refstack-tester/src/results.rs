@@ -893,13 +893,13 @@ fn convert_stream<W: std::io::Write>(
     } else {
         let mut file = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
         let map = match access {
-            Access::Auto => {
-                mmap::configured().and_then(|fill| mmap::map_file(&file, mmap::MAP_THRESHOLD, fill))
-            }
+            Access::Auto => mmap::enabled()
+                .then(|| mmap::map_file(&file, mmap::MAP_THRESHOLD))
+                .flatten(),
             #[cfg(test)]
             Access::Read => None,
             #[cfg(test)]
-            Access::Map => mmap::map_file(&file, 0, mmap::Fill::Sequential),
+            Access::Map => mmap::map_file(&file, 0),
         };
         let (format, cuts) = match plan {
             Plan::Split(split) => plan_cuts(path, &mut file, map.as_deref(), split)?,

@@ -14,7 +14,7 @@ use refstack_api_types::compliance::{
 use refstack_api_types::guidelines::Target as WireTarget;
 use refstack_api_types::{ErrorBody, HttpErrorBody};
 use refstack_core::score::{self, Match, Results};
-use refstack_core::{Guideline, Target};
+use refstack_core::{Guideline, Status, Target};
 
 use crate::auth::{Caller, denied, run_role};
 use crate::db::{self, DbError};
@@ -78,12 +78,14 @@ async fn choose_file(
         })
 }
 
+/// The wire status of one of core's scored status names
+/// ([`Status::SCORED`]).
 fn to_status(s: &str) -> CapabilityStatus {
-    match s {
-        "required" => CapabilityStatus::Required,
-        "advisory" => CapabilityStatus::Advisory,
-        "deprecated" => CapabilityStatus::Deprecated,
-        _ => CapabilityStatus::Removed,
+    match Status::parse(s) {
+        Status::Required => CapabilityStatus::Required,
+        Status::Advisory => CapabilityStatus::Advisory,
+        Status::Deprecated => CapabilityStatus::Deprecated,
+        Status::Removed | Status::Other(_) => CapabilityStatus::Removed,
     }
 }
 

@@ -48,8 +48,9 @@
 //!
 //! # Conventions
 //!
-//! * Ids of tests, pubkeys, groups, organizations, products and versions are uuid4 strings
-//!   generated here (upstream's `VARCHAR(36)` ids).
+//! * Ids of tests, pubkeys, groups, organizations, products and versions are UUID strings
+//!   generated here (upstream's `VARCHAR(36)` ids): UUIDv7 since the write-path change
+//!   (time-ordered, see `new_id`), uuid4 in rows stored before; both are accepted.
 //! * Timestamps are naive UTC [`time::PrimitiveDateTime`] with microsecond precision; the
 //!   HTTP layer formats them (`YYYY-MM-DD HH:MM:SS`).
 //! * String comparisons are exact (case-sensitive) on all backends (MySQL tables use
@@ -667,9 +668,16 @@ pub(crate) fn now() -> PrimitiveDateTime {
     PrimitiveDateTime::new(now.date(), now.time())
 }
 
-/// A new uuid4 id string.
+/// A new id string: a UUIDv7 (RFC 9562) in the canonical lowercase hyphenated form.
+///
+/// Its leading 48 bits are the Unix time in milliseconds and the uuid crate keeps ids made
+/// by one process strictly increasing, so ids sort by creation: index inserts on `test.id`
+/// and `results.test_id` land at the right edge of the b-trees instead of on a random page
+/// (no page splits in the middle, fewer pages dirtied and written per upload). Ids are
+/// opaque elsewhere: ids of older rows (uuid4) and ids in URLs are accepted whatever their
+/// version.
 pub(crate) fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// Fails with [`DbError::Invalid`] when `value` has more than `max` characters.

@@ -19,7 +19,7 @@ row_struct! {
     /// One product.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Product {
-        /// uuid4 string.
+        /// UUID string: a time-ordered UUIDv7 for new rows (older rows may hold uuid4 ids).
         pub id: String,
         /// Name.
         pub name: String,

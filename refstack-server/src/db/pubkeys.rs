@@ -16,7 +16,7 @@ row_struct! {
     /// One stored public key.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Pubkey {
-        /// uuid4 string.
+        /// UUID string: a time-ordered UUIDv7 for new rows (older rows may hold uuid4 ids).
         pub id: String,
         /// Owner's openid.
         pub openid: String,

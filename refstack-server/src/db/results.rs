@@ -32,7 +32,7 @@ row_struct! {
     /// One stored test run (a row of `test`).
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct TestRun {
-        /// uuid4 string.
+        /// UUID string: a time-ordered UUIDv7 for new rows (older rows may hold uuid4 ids).
         pub id: String,
         /// Cloud provider id sent by the client.
         pub cpid: String,
@@ -320,9 +320,16 @@ fn first_duplicate(results: &[NewResult]) -> Option<&str> {
 /// duration; [`DbError::Conflict`] when two results share a name (nothing is stored).
 pub async fn store_upload(db: &Db, run: &NewTestRun) -> DbResult<TestRun> {
     let duration = validate(run)?;
+    // Checked here, before anything is written: `results` has no unique index on
+    // (test_id, name) since migration 0002 (it made every row's write dearer).
+    if let Some(name) = first_duplicate(&run.results) {
+        return Err(DbError::Conflict(format!(
+            "results contain the test name {name:?} more than once"
+        )));
+    }
     let id = new_id();
     let created_at = now();
-    let outcome: DbResult<Option<String>> = async {
+    let product_version_id: Option<String> = async {
         with_db_write!(db, |pool, DB| {
             let mut tx = DB::begin_write(pool).await?;
             let mut version_id: Option<String> = None;
@@ -380,17 +387,7 @@ pub async fn store_upload(db: &Db, run: &NewTestRun) -> DbResult<TestRun> {
             Ok::<_, DbError>(version_id)
         })
     }
-    .await;
-    let product_version_id = match outcome {
-        Ok(version) => version,
-        Err(DbError::Conflict(message)) => {
-            return Err(DbError::Conflict(match first_duplicate(&run.results) {
-                Some(name) => format!("results contain the test name {name:?} more than once"),
-                None => message,
-            }));
-        }
-        Err(e) => return Err(e),
-    };
+    .await?;
     Ok(TestRun {
         id,
         cpid: run.cpid.clone(),
@@ -642,17 +639,27 @@ pub async fn set_verification_status(db: &Db, id: &str, status: i32) -> DbResult
     })
 }
 
-/// Deletes a run with its results and meta. [`DbError::NotFound`] if it does not exist.
+/// Deletes a run with its results and meta, in one transaction. [`DbError::NotFound`] if
+/// it does not exist.
+///
+/// `meta` rows go by their foreign key's cascade; `results` has no foreign key (migration
+/// 0002 dropped it to make uploads cheaper), so its rows are deleted here explicitly.
 pub async fn delete_run(db: &Db, id: &str) -> DbResult<()> {
-    let affected = with_db_write!(db, |pool, DB| {
-        sqlx::query(q::<DB>("DELETE FROM test WHERE id = $1"))
+    with_db_write!(db, |pool, DB| {
+        let mut tx = DB::begin_write(pool).await?;
+        let affected = sqlx::query(q::<DB>("DELETE FROM test WHERE id = $1"))
             .bind(id)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected()
-    });
-    if affected == 0 {
-        return Err(DbError::not_found("test run", id));
-    }
-    Ok(())
+            .rows_affected();
+        if affected == 0 {
+            return Err(DbError::not_found("test run", id));
+        }
+        sqlx::query(q::<DB>("DELETE FROM results WHERE test_id = $1"))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    })
 }

@@ -117,14 +117,44 @@ impl Drop for TestDb {
 
 /// Fresh migrated databases: SQLite always, PostgreSQL and MariaDB when configured.
 pub async fn databases() -> Vec<TestDb> {
-    let mut all = vec![sqlite().await];
-    if let Some(db) = postgres().await {
-        all.push(db);
+    databases_up_to(None).await
+}
+
+/// Like [`databases`], but with only the migrations up to `version` applied (e.g. `1`: the
+/// initial schema), to test what a later migration does to existing rows. Call
+/// [`Db::migrate`] to apply the rest.
+pub async fn databases_at(version: i64) -> Vec<TestDb> {
+    databases_up_to(Some(version)).await
+}
+
+async fn databases_up_to(version: Option<i64>) -> Vec<TestDb> {
+    let mut all = vec![sqlite_up_to(version).await];
+    if let Some(admin) = admin_url(POSTGRES_ENV, &PG_WARNED) {
+        all.push(server_database(Backend::Postgres, admin, &PG_SWEPT, version).await);
     }
-    if let Some(db) = mysql().await {
-        all.push(db);
+    if let Some(admin) = admin_url(MYSQL_ENV, &MYSQL_WARNED) {
+        all.push(server_database(Backend::MySql, admin, &MYSQL_SWEPT, version).await);
     }
     all
+}
+
+/// Applies the migrations of `db`'s dialect up to `version` (all of them for `None`).
+async fn migrate_up_to(db: &Db, version: Option<i64>) -> Result<(), super::DbError> {
+    let Some(version) = version else {
+        return db.migrate().await;
+    };
+    let migrations = super::migrator(db.backend())
+        .iter()
+        .filter(|m| m.version <= version)
+        .cloned()
+        .collect();
+    let migrator = sqlx::migrate::Migrator::with_migrations(migrations);
+    match &db.pool {
+        super::Pool::Sqlite(p) => migrator.run(db.sqlite_writer.as_ref().unwrap_or(p)).await?,
+        super::Pool::Postgres(p) => migrator.run(p).await?,
+        super::Pool::MySql(p) => migrator.run(p).await?,
+    }
+    Ok(())
 }
 
 fn unique_suffix() -> String {
@@ -141,12 +171,16 @@ fn unique_suffix() -> String {
 
 /// A fresh migrated SQLite database in a temp file.
 pub async fn sqlite() -> TestDb {
+    sqlite_up_to(None).await
+}
+
+async fn sqlite_up_to(version: Option<i64>) -> TestDb {
     let path = std::env::temp_dir().join(format!("refstack_test_{}.sqlite", unique_suffix()));
     let url = format!("sqlite:{}", path.display());
     let db = Db::connect(&url)
         .await
         .unwrap_or_else(|e| panic!("cannot open test database {url}: {e}"));
-    db.migrate()
+    migrate_up_to(&db, version)
         .await
         .unwrap_or_else(|e| panic!("cannot migrate test database {url}: {e}"));
     TestDb {
@@ -174,16 +208,21 @@ fn admin_url(var: &str, warned: &AtomicBool) -> Option<String> {
 /// A fresh migrated PostgreSQL database, or `None` when `REFSTACK_TEST_POSTGRES_URL` is unset.
 pub async fn postgres() -> Option<TestDb> {
     let admin = admin_url(POSTGRES_ENV, &PG_WARNED)?;
-    Some(server_database(Backend::Postgres, admin, &PG_SWEPT).await)
+    Some(server_database(Backend::Postgres, admin, &PG_SWEPT, None).await)
 }
 
 /// A fresh migrated MariaDB/MySQL database, or `None` when `REFSTACK_TEST_MYSQL_URL` is unset.
 pub async fn mysql() -> Option<TestDb> {
     let admin = admin_url(MYSQL_ENV, &MYSQL_WARNED)?;
-    Some(server_database(Backend::MySql, admin, &MYSQL_SWEPT).await)
+    Some(server_database(Backend::MySql, admin, &MYSQL_SWEPT, None).await)
 }
 
-async fn server_database(backend: Backend, admin_url: String, swept: &AtomicBool) -> TestDb {
+async fn server_database(
+    backend: Backend,
+    admin_url: String,
+    swept: &AtomicBool,
+    version: Option<i64>,
+) -> TestDb {
     if !swept.swap(true, Ordering::Relaxed)
         && let Err(e) = sweep_stale(backend, &admin_url).await
     {
@@ -219,9 +258,7 @@ async fn server_database(backend: Backend, admin_url: String, swept: &AtomicBool
         label: format!("{backend} ({name})"),
         cleanup,
     };
-    test_db
-        .db
-        .migrate()
+    migrate_up_to(&test_db.db, version)
         .await
         .unwrap_or_else(|e| panic!("cannot migrate {backend} test database {name}: {e}"));
     test_db
@@ -381,6 +418,114 @@ pub async fn columns(db: &Db, table: &str) -> Vec<String> {
     let mut names = fetched.unwrap_or_else(|e| panic!("cannot read the columns of {table}: {e}"));
     names.sort();
     names
+}
+
+/// Runs one SQL statement given verbatim (no placeholders; write it in the dialect of
+/// `db`), for tests that inspect or prepare rows directly. Panics on failure.
+pub async fn execute(db: &Db, sql: &str) -> u64 {
+    let text = sqlx::AssertSqlSafe(sql.to_owned());
+    let done = match &db.pool {
+        super::Pool::Sqlite(p) => {
+            let p = db.sqlite_writer.as_ref().unwrap_or(p);
+            p.execute(text).await.map(|r| r.rows_affected())
+        }
+        super::Pool::Postgres(p) => p.execute(text).await.map(|r| r.rows_affected()),
+        super::Pool::MySql(p) => p.execute(text).await.map(|r| r.rows_affected()),
+    };
+    done.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// The first column of the first row of a query returning one integer (e.g. a `COUNT(*)`),
+/// given verbatim as for [`execute`]. Panics on failure.
+pub async fn scalar_i64(db: &Db, sql: &str) -> i64 {
+    let text = sqlx::AssertSqlSafe(sql.to_owned());
+    let fetched: Result<i64, sqlx::Error> = match &db.pool {
+        super::Pool::Sqlite(p) => sqlx::query_scalar(text).fetch_one(p).await,
+        super::Pool::Postgres(p) => sqlx::query_scalar(text).fetch_one(p).await,
+        super::Pool::MySql(p) => sqlx::query_scalar(text).fetch_one(p).await,
+    };
+    fetched.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// The name of each index on `table` with the columns it covers (in index order) and
+/// whether it is unique, sorted by name; primary keys are left out.
+pub async fn indexes(db: &Db, table: &str) -> Vec<(String, Vec<String>, bool)> {
+    let fetched: Result<Vec<(String, String, bool)>, sqlx::Error> = match &db.pool {
+        super::Pool::Sqlite(pool) => {
+            sqlx::query_as(
+                "SELECT il.name, group_concat(ii.name, ','), il.\"unique\" \
+                 FROM pragma_index_list($1) il, pragma_index_info(il.name) ii \
+                 WHERE il.origin <> 'pk' GROUP BY il.name ORDER BY il.name",
+            )
+            .bind(table)
+            .fetch_all(pool)
+            .await
+        }
+        super::Pool::Postgres(pool) => {
+            sqlx::query_as(
+                "SELECT c.relname::text, string_agg(a.attname::text, ',' ORDER BY k.n), \
+                 i.indisunique FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+                 CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) \
+                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+                 WHERE i.indrelid = $1::regclass AND NOT i.indisprimary \
+                 GROUP BY c.relname, i.indisunique ORDER BY c.relname",
+            )
+            .bind(format!("\"{table}\""))
+            .fetch_all(pool)
+            .await
+        }
+        super::Pool::MySql(pool) => {
+            sqlx::query_as(
+                "SELECT CAST(index_name AS CHAR), \
+                 CAST(GROUP_CONCAT(column_name ORDER BY seq_in_index) AS CHAR), \
+                 MIN(non_unique) = 0 FROM information_schema.statistics \
+                 WHERE table_schema = DATABASE() AND table_name = ? \
+                 AND index_name <> 'PRIMARY' GROUP BY index_name ORDER BY index_name",
+            )
+            .bind(table)
+            .fetch_all(pool)
+            .await
+        }
+    };
+    fetched
+        .unwrap_or_else(|e| panic!("cannot read the indexes of {table}: {e}"))
+        .into_iter()
+        .map(|(name, columns, unique)| {
+            (
+                name,
+                columns.split(',').map(str::to_owned).collect(),
+                unique,
+            )
+        })
+        .collect()
+}
+
+/// How many foreign keys `table` declares (read from the database's catalog).
+pub async fn foreign_keys(db: &Db, table: &str) -> i64 {
+    let fetched: Result<i64, sqlx::Error> = match &db.pool {
+        super::Pool::Sqlite(pool) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM pragma_foreign_key_list($1)")
+                .bind(table)
+                .fetch_one(pool)
+                .await
+        }
+        super::Pool::Postgres(pool) => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = $1::regclass",
+        )
+        .bind(format!("\"{table}\""))
+        .fetch_one(pool)
+        .await,
+        super::Pool::MySql(pool) => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM information_schema.referential_constraints \
+                 WHERE constraint_schema = DATABASE() AND table_name = ?",
+            )
+            .bind(table)
+            .fetch_one(pool)
+            .await
+        }
+    };
+    fetched.unwrap_or_else(|e| panic!("cannot read the foreign keys of {table}: {e}"))
 }
 
 #[cfg(test)]

@@ -65,7 +65,7 @@ row_struct! {
     /// One organization.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Organization {
-        /// uuid4 string.
+        /// UUID string: a time-ordered UUIDv7 for new rows (older rows may hold uuid4 ids).
         pub id: String,
         /// The type code (column `type`), see [`OrgType`] and [`Organization::org_type`].
         pub kind: i32,

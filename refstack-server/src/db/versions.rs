@@ -17,7 +17,7 @@ row_struct! {
     /// One product version.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct ProductVersion {
-        /// uuid4 string.
+        /// UUID string: a time-ordered UUIDv7 for new rows (older rows may hold uuid4 ids).
         pub id: String,
         /// The product.
         pub product_id: String,

@@ -10,8 +10,10 @@
 --   unique index repeated the test name (~100 bytes) and was inserted at a random place
 --   under uuid4 run ids.
 --
--- Measured with 1,000 sequential 300-test uploads (BENCHMARKS.md, "refstack-server",
--- "Write volume per upload"): see the figures there.
+-- Measured with 1,000 sequential 300-test uploads (298 rows each) on MariaDB 10.11, per
+-- upload, before -> after (this migration plus time-ordered UUIDv7 run ids): redo
+-- (Innodb_os_log_written) 95 -> 75 KB, results.ibd growth 127 -> 83 KB, mariadbd CPU
+-- 2.1-2.4 -> 1.8-2.0 ms. Details: BENCHMARKS.md, refstack-server, "Write volume per upload".
 
 ALTER TABLE results DROP FOREIGN KEY fk_results_test_id;
 ALTER TABLE results ADD INDEX ix_results_test_id (test_id), DROP INDEX results_test_id_name_uq;

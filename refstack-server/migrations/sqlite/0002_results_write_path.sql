@@ -13,8 +13,10 @@
 -- same AUTOINCREMENT counter, so ids of deleted rows are still never reused). Nothing
 -- references `results`, so dropping the old table triggers no foreign-key action.
 --
--- Measured with 1,000 sequential 300-test uploads (BENCHMARKS.md, "refstack-server",
--- "Write volume per upload"): see the figures there.
+-- Measured with 1,000 sequential 300-test uploads (298 rows each), per upload, before ->
+-- after (this migration plus time-ordered UUIDv7 run ids): file growth 103 -> 70 KB (the
+-- unique index was 49 MB next to 56 MB of rows). Details: BENCHMARKS.md, refstack-server,
+-- "Write volume per upload".
 
 CREATE TABLE results_new (
     _id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -16,7 +16,6 @@ use refstack_subunit::{
 };
 
 use crate::error::Error;
-use crate::mmap;
 
 fn read_file(path: &Path, action: &'static str) -> Result<Vec<u8>, Error> {
     if path.as_os_str() == "-" {
@@ -450,45 +449,19 @@ struct Feeder {
 impl Feeder {
     /// A feeder whose first byte is at stream offset `start`.
     fn new(format: Option<Format>, start: u64) -> Self {
+        Self::with_buffer(format, start, Vec::new())
+    }
+
+    /// [`Feeder::new`] reading into `buf` (its contents do not matter): a
+    /// buffer another feeder used, whose pages are already in place.
+    fn with_buffer(format: Option<Format>, start: u64, mut buf: Vec<u8>) -> Self {
+        buf.resize(READ_SIZE.max(buf.len()), 0);
         Self {
             decoder: Decoder::with_options(DecoderOptions { format }),
-            buf: vec![0; READ_SIZE],
+            buf,
             len: 0,
             read_to: start,
             start,
-        }
-    }
-
-    /// [`Feeder::feed`] from memory: `data` is the stream from where this
-    /// feeder stands (`read_to`) to the limit. It is fed in windows of
-    /// [`READ_SIZE`] (more while the decoder waits for a larger packet), so
-    /// that `after` runs as often as when reading; nothing is copied, and
-    /// bytes the decoder leaves unconsumed without `eof` stay in `data`
-    /// (`read_to` stops before them).
-    fn feed_slice<S: Sink<Error = std::convert::Infallible>>(
-        &mut self,
-        data: &[u8],
-        eof: bool,
-        sink: &mut S,
-        mut after: impl FnMut(&mut S) -> std::io::Result<()>,
-    ) -> std::io::Result<()> {
-        debug_assert_eq!(self.len, 0, "a feeder reads or maps, not both");
-        let mut pos = 0usize;
-        let mut end = 0usize;
-        loop {
-            let window = self.decoder.wants().max(end - pos + 1).max(READ_SIZE);
-            end = data.len().min(pos.saturating_add(window));
-            let done = end == data.len();
-            let used = match self.decoder.feed(&data[pos..end], done && eof, sink) {
-                Ok(used) => used,
-                Err(never) => match never {},
-            };
-            pos += used;
-            self.read_to += used as u64;
-            after(sink)?;
-            if done {
-                return Ok(());
-            }
         }
     }
 
@@ -573,13 +546,7 @@ fn read_error(path: &Path, source: std::io::Error) -> Error {
 /// 1 MiB): v2, the first signature byte that starts three consecutive
 /// CRC-valid packets; v1, the start of the first `test: ` line. Only a
 /// guess: attachment content can look like either; the parse checks it.
-fn boundary_after(
-    file: &mut std::fs::File,
-    map: Option<&[u8]>,
-    start: u64,
-    len: u64,
-    format: Format,
-) -> Option<u64> {
+fn boundary_after(file: &mut std::fs::File, start: u64, len: u64, format: Format) -> Option<u64> {
     // v1: look from the byte before, so a line starting at `start` counts.
     let from = match format {
         Format::V1 => start.checked_sub(1)?,
@@ -589,7 +556,7 @@ fn boundary_after(
     // for v2 packets of ordinary size.
     for window in [64u64 << 10, 256 << 10, 1 << 20] {
         let window = window.min(len - from);
-        let buf = bytes_at(file, map, from, window)?;
+        let buf = bytes_at(file, from, window)?;
         if let Some(at) = boundary_in(&buf, format) {
             return Some(from + at as u64);
         }
@@ -600,25 +567,13 @@ fn boundary_after(
     None
 }
 
-/// `len` bytes of a stream file from `from`: a slice of its map, or read.
-fn bytes_at<'m>(
-    file: &mut std::fs::File,
-    map: Option<&'m [u8]>,
-    from: u64,
-    len: u64,
-) -> Option<std::borrow::Cow<'m, [u8]>> {
+/// `len` bytes of a stream file from `from` (fewer at its end).
+fn bytes_at(file: &mut std::fs::File, from: u64, len: u64) -> Option<Vec<u8>> {
     use std::io::{Seek, SeekFrom};
-    if let Some(map) = map {
-        let from = usize::try_from(from).ok()?;
-        let to = from.checked_add(usize::try_from(len).ok()?)?;
-        return map
-            .get(from..to.min(map.len()))
-            .map(std::borrow::Cow::Borrowed);
-    }
     file.seek(SeekFrom::Start(from)).ok()?;
     let mut buf = Vec::with_capacity(usize::try_from(len).ok()?);
     file.by_ref().take(len).read_to_end(&mut buf).ok()?;
-    Some(std::borrow::Cow::Owned(buf))
+    Some(buf)
 }
 
 /// [`boundary_after`] in a buffer.
@@ -648,14 +603,12 @@ fn boundary_in(buf: &[u8], format: Format) -> Option<usize> {
     None
 }
 
-/// Where the parts of a stream file come from.
+/// The stream file the parts are read from: each part opens it and
+/// reads its own range, through its own buffer. (Reading measured faster
+/// than memory-mapping the file here: the map's page-table set-up and
+/// tear-down cost more than the copy, see BENCHMARKS.md.)
 #[derive(Debug, Clone, Copy)]
-enum Input<'a> {
-    /// The whole file, memory-mapped (see [`crate::mmap`]).
-    Mapped(&'a [u8]),
-    /// The file at this path, read with `read`.
-    File(&'a Path),
-}
+struct Input<'a>(&'a Path);
 
 impl Input<'_> {
     /// Feeds `feeder` from where it stands to stream offset `to` (the end
@@ -668,46 +621,14 @@ impl Input<'_> {
         sink: &mut S,
         after: impl FnMut(&mut S) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
-        match self {
-            Input::Mapped(map) => {
-                let from = usize::try_from(feeder.read_to).ok();
-                let to = to.map_or(Some(map.len()), |t| usize::try_from(t).ok());
-                let data = from
-                    .zip(to)
-                    .and_then(|(from, to)| map.get(from..to))
-                    .ok_or_else(|| {
-                        std::io::Error::new(
-                            std::io::ErrorKind::InvalidInput,
-                            format!("at byte {}: outside the file", feeder.read_to),
-                        )
-                    })?;
-                feeder.feed_slice(data, eof, sink, after)
-            }
-            Input::File(path) => {
-                use std::io::{Seek, SeekFrom};
-                let mut file = std::fs::File::open(path)?;
-                if feeder.read_to > 0 {
-                    file.seek(SeekFrom::Start(feeder.read_to))?;
-                }
-                let limit = to.map(|t| t.saturating_sub(feeder.read_to));
-                feeder.feed(&mut file, limit, eof, sink, after)
-            }
+        use std::io::{Seek, SeekFrom};
+        let mut file = std::fs::File::open(self.0)?;
+        if feeder.read_to > 0 {
+            file.seek(SeekFrom::Start(feeder.read_to))?;
         }
+        let limit = to.map(|t| t.saturating_sub(feeder.read_to));
+        feeder.feed(&mut file, limit, eof, sink, after)
     }
-}
-
-/// Whether a stream file is memory-mapped or read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
-    /// Mapped if it is a regular file of [`mmap::MAP_THRESHOLD`] bytes or
-    /// more (and mapping works), read otherwise.
-    Auto,
-    /// Read.
-    #[cfg(test)]
-    Read,
-    /// Mapped whatever its size (if mapping works).
-    #[cfg(test)]
-    Map,
 }
 
 /// Streams at least this large are parsed by several threads.
@@ -772,8 +693,8 @@ fn flush_full<W: std::io::Write>(
 /// How a stream file is cut for parallel parsing.
 #[derive(Debug, Clone, Copy)]
 struct Split {
-    /// Number of parts (threads), at most.
-    shares: u64,
+    /// Number of threads, at most.
+    threads: usize,
     /// Files smaller than this are parsed in one pass.
     threshold: u64,
 }
@@ -781,20 +702,27 @@ struct Split {
 impl Split {
     fn for_this_machine() -> Self {
         Self {
-            shares: std::thread::available_parallelism()
+            threads: std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
-                .clamp(1, 8) as u64,
+                .clamp(1, 8),
             threshold: PARALLEL_THRESHOLD,
         }
     }
 }
+
+/// Target size of a part: small enough that the threads finish close
+/// together whatever share of the CPU each gets (parts are handed out as
+/// threads become free), large enough that guessing the cuts costs
+/// nothing next to parsing.
+const PART_SIZE: u64 = 4 << 20;
 
 /// Where to cut a stream file.
 #[derive(Debug)]
 enum Plan {
     /// Guess cuts ([`plan_cuts`]).
     Split(Split),
-    /// These cuts (ascending, inside the file) for a stream of this format.
+    /// These cuts (ascending, inside the file) for a stream of this format,
+    /// parsed by two threads.
     #[cfg(test)]
     Cuts(Format, Vec<u64>),
 }
@@ -803,28 +731,22 @@ enum Plan {
 fn plan_cuts(
     path: &Path,
     file: &mut std::fs::File,
-    map: Option<&[u8]>,
     split: Split,
 ) -> Result<(Option<Format>, Vec<u64>), Error> {
-    let len = match map {
-        Some(map) => map.len() as u64,
-        None => file.metadata().map_err(|e| read_error(path, e))?.len(),
-    };
-    if len < split.threshold || split.shares < 2 {
+    let len = file.metadata().map_err(|e| read_error(path, e))?.len();
+    if len < split.threshold || split.threads < 2 {
         return Ok((None, Vec::new()));
     }
-    let Some(head) = bytes_at(file, map, 0, 64 * 1024) else {
+    let Some(head) = bytes_at(file, 0, 64 * 1024) else {
         return Ok((None, Vec::new()));
     };
     let Some(format) = detect(&head, head.len() as u64 == len) else {
         return Ok((None, Vec::new()));
     };
+    let parts = (len / PART_SIZE).clamp(split.threads as u64, 16 * split.threads as u64);
     let mut cuts: Vec<u64> = Vec::new();
-    for i in 1..split.shares {
-        // The first part is the smaller (by a fifth of a share): its thread
-        // also writes every part out at the end.
-        let at = (len / (5 * split.shares)) * (5 * i - 1);
-        let Some(at) = boundary_after(file, map, at, len, format) else {
+    for i in 1..parts {
+        let Some(at) = boundary_after(file, len / parts * i, len, format) else {
             break;
         };
         if at < len && cuts.last().is_none_or(|&last| at > last) {
@@ -834,22 +756,123 @@ fn plan_cuts(
     Ok((Some(format), cuts))
 }
 
+/// A part parsed on its own: its entries, and its feeder stopped at the
+/// part's end (to prove the next cut, or to go on from).
+struct Parsed {
+    feeder: Feeder,
+    sink: PassedToJson,
+}
+
+/// The parts of a cut stream file, handed out to threads as they become
+/// free, and their parses, collected by index for the writing thread.
+struct Parts<'a> {
+    input: Input<'a>,
+    format: Option<Format>,
+    /// Stream offset where each part starts (`starts[0] == 0`).
+    starts: Vec<u64>,
+    /// Index of the next part nobody has taken.
+    next: std::sync::atomic::AtomicUsize,
+    /// Set when a cut turned out wrong: parsers stop early.
+    stop: std::sync::atomic::AtomicBool,
+    done: std::sync::Mutex<Vec<Option<std::io::Result<Parsed>>>>,
+    ready: std::sync::Condvar,
+    /// Read and output buffers of parts already written, for reuse: fresh
+    /// memory costs a page fault per page, and freeing it costs the other
+    /// threads a TLB flush.
+    spare_reads: std::sync::Mutex<Vec<Vec<u8>>>,
+    spare_outputs: std::sync::Mutex<Vec<Vec<u8>>>,
+}
+
+impl Parts<'_> {
+    /// Takes the next part, if any is left and the parse goes on.
+    fn take(&self) -> Option<usize> {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.stop.load(Relaxed) {
+            return None;
+        }
+        let k = self.next.fetch_add(1, Relaxed);
+        (k < self.starts.len()).then_some(k)
+    }
+
+    /// Parses part `k` and files the result.
+    fn parse(&self, k: usize) {
+        let from = self.starts[k];
+        let to = self.starts.get(k + 1).copied();
+        let spare = |pool: &std::sync::Mutex<Vec<Vec<u8>>>| {
+            pool.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop()
+                .unwrap_or_default()
+        };
+        // The first part detects the format, as a single pass would.
+        let format = if k == 0 { None } else { self.format };
+        let mut feeder = Feeder::with_buffer(format, from, spare(&self.spare_reads));
+        let mut sink = PassedToJson::new(0);
+        sink.json.out = spare(&self.spare_outputs);
+        sink.json.out.clear();
+        let result = self
+            .input
+            .feed(&mut feeder, to, to.is_none(), &mut sink, |_| {
+                if self.stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    Err(std::io::Error::other("stopped: an earlier cut was wrong"))
+                } else {
+                    Ok(())
+                }
+            })
+            .map(|()| Parsed { feeder, sink });
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        done[k] = Some(result);
+        self.ready.notify_all();
+    }
+
+    /// Parses parts until none is left.
+    fn work(&self) {
+        while let Some(k) = self.take() {
+            self.parse(k);
+        }
+    }
+
+    /// Part `k`'s parse once it is filed; `help` first parses parts
+    /// nobody has taken yet, instead of waiting idle.
+    fn wait_for(&self, k: usize, help: bool) -> std::io::Result<Parsed> {
+        loop {
+            {
+                let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(result) = done[k].take() {
+                    return result;
+                }
+                if !help
+                    || self.next.load(std::sync::atomic::Ordering::Relaxed) >= self.starts.len()
+                {
+                    while done[k].is_none() {
+                        done = self.ready.wait(done).unwrap_or_else(|e| e.into_inner());
+                    }
+                    if let Some(result) = done[k].take() {
+                        return result;
+                    }
+                }
+            }
+            if let Some(j) = self.take() {
+                self.parse(j);
+            }
+        }
+    }
+}
+
 /// Stream `path` (`-` for stdin) into a results JSON document written to
 /// `out`, parsing a large file in parallel parts.
 ///
-/// The parts are cut at guessed boundaries ([`boundary_after`]) and
-/// parsed at the same time; the part before each cut is fed exactly up to
-/// it without EOF, and the cut is kept only if that part's decoder then
-/// rests at a boundary ([`Feeder::ends_at_boundary`]). Otherwise the part
-/// before it goes on sequentially to the end of the stream and the later
+/// The file is cut at guessed boundaries ([`boundary_after`]) into parts
+/// of about [`PART_SIZE`], which the threads (this one included) take in
+/// turn as they become free. Each part is fed exactly up to the next cut
+/// without EOF; the next part is kept only if that part's decoder then
+/// rests at a boundary ([`Feeder::ends_at_boundary`]). Otherwise the parse
+/// goes on from there sequentially to the end of the stream and the later
 /// parts are dropped, so the document is always the one a single pass
-/// gives. The first part's entries go out while it is parsed, in pieces
-/// of [`READ_SIZE`]; later parts are kept until their turn.
+/// gives. This thread writes the parts out in order as they are ready.
 ///
-/// A large regular file is memory-mapped (`access`), and the parts are
-/// sub-slices of the map; otherwise (stdin, pipes, small files, or when
-/// mapping fails) they are read. Returns the number of parts that were
-/// parsed on their own (1 when every cut was dropped).
+/// Returns the number of parts that were
+/// parsed on their own and kept (1 when every cut was dropped).
 fn convert_stream<W: std::io::Write>(
     path: &Path,
     cpid: &str,
@@ -857,7 +880,6 @@ fn convert_stream<W: std::io::Write>(
     out: &mut W,
     out_name: &Path,
     plan: Plan,
-    access: Access,
 ) -> Result<usize, Error> {
     let write_error = |source| Error::Io {
         action: "write the results",
@@ -872,141 +894,118 @@ fn convert_stream<W: std::io::Write>(
     };
     let mut failed_write: Option<std::io::Error> = None;
     let mut parts_used = 1;
+    // Feeds `feeder` on to `to` (EOF with `eof`), writing entries out as
+    // they come.
+    let mut run = |feeder: &mut Feeder,
+                   sink: &mut PassedToJson,
+                   doc: &mut DocOut<'_, W>,
+                   input: Option<Input<'_>>,
+                   to: Option<u64>,
+                   eof: bool|
+     -> Result<(), Error> {
+        let after = |s: &mut PassedToJson| {
+            flush_full(doc, s).map_err(|e| {
+                failed_write = Some(e);
+                std::io::Error::other("write failed")
+            })
+        };
+        let r = match input {
+            Some(input) => input.feed(feeder, to, eof, sink, after),
+            None => feeder.feed(&mut std::io::stdin().lock(), to, eof, sink, after),
+        };
+        match (r, failed_write.take()) {
+            (Ok(()), _) => Ok(()),
+            (Err(_), Some(e)) => Err(write_error(e)),
+            (Err(e), None) => Err(read_error(path, e)),
+        }
+    };
     let (test_packets, bytes) = if path.as_os_str() == "-" {
         let mut sink = PassedToJson::new(READ_SIZE * 2);
         let mut feeder = Feeder::new(None, 0);
-        let mut stdin = std::io::stdin().lock();
-        feeder
-            .feed(&mut stdin, None, true, &mut sink, |s| {
-                flush_full(&mut doc, s).map_err(|e| {
-                    failed_write = Some(e);
-                    std::io::Error::other("write failed")
-                })
-            })
-            .map_err(|e| {
-                failed_write
-                    .take()
-                    .map_or_else(|| read_error(path, e), write_error)
-            })?;
+        run(&mut feeder, &mut sink, &mut doc, None, None, true)?;
         doc.emit(&mut sink.json).map_err(write_error)?;
         (sink.test_packets, feeder.read_to)
     } else {
         let mut file = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
-        let map = match access {
-            Access::Auto => mmap::enabled()
-                .then(|| mmap::map_file(&file, mmap::MAP_THRESHOLD))
-                .flatten(),
+        let (format, cuts, threads) = match plan {
+            Plan::Split(split) => {
+                let (format, cuts) = plan_cuts(path, &mut file, split)?;
+                (format, cuts, split.threads)
+            }
             #[cfg(test)]
-            Access::Read => None,
-            #[cfg(test)]
-            Access::Map => mmap::map_file(&file, 0),
-        };
-        let (format, cuts) = match plan {
-            Plan::Split(split) => plan_cuts(path, &mut file, map.as_deref(), split)?,
-            #[cfg(test)]
-            Plan::Cuts(format, cuts) => (Some(format), cuts),
+            Plan::Cuts(format, cuts) => (Some(format), cuts, 2),
         };
         drop(file);
-        let input = match &map {
-            Some(map) => Input::Mapped(map),
-            None => Input::File(path),
+        let input = Input(path);
+        let mut starts = Vec::with_capacity(cuts.len() + 1);
+        starts.push(0);
+        starts.extend_from_slice(&cuts);
+        let parts = Parts {
+            input,
+            format,
+            next: std::sync::atomic::AtomicUsize::new(0),
+            stop: std::sync::atomic::AtomicBool::new(false),
+            done: std::sync::Mutex::new(starts.iter().map(|_| None).collect()),
+            ready: std::sync::Condvar::new(),
+            spare_reads: std::sync::Mutex::default(),
+            spare_outputs: std::sync::Mutex::default(),
+            starts,
         };
-        std::thread::scope(|scope| -> Result<(u64, u64), Error> {
-            // Later parts, each on its own thread. A part hands its entries
-            // over in pieces of `READ_SIZE` through a channel (the buffers
-            // come back through another, for reuse), so that once the parts
-            // before it are written, its pieces go out while it is parsed.
-            type Piece = Vec<u8>;
-            let handles: Vec<_> = cuts
-                .iter()
-                .enumerate()
-                .map(|(i, &from)| {
-                    let to = cuts.get(i + 1).copied();
-                    let (pieces, pieces_rx) = std::sync::mpsc::channel::<Piece>();
-                    let (spares_tx, spares) = std::sync::mpsc::channel::<Piece>();
-                    let handle = scope.spawn(move || -> Result<(Feeder, PassedToJson), Error> {
-                        let mut feeder = Feeder::new(format, from);
-                        let mut sink = PassedToJson::new(READ_SIZE * 2);
-                        let hand_over = |s: &mut PassedToJson| {
-                            if s.json.out.len() >= READ_SIZE {
-                                let spare = spares
-                                    .try_recv()
-                                    .unwrap_or_else(|_| Vec::with_capacity(READ_SIZE * 2));
-                                // No receiver: the part was not kept.
-                                let _ = pieces.send(std::mem::replace(&mut s.json.out, spare));
-                            }
-                            Ok(())
-                        };
-                        input
-                            .feed(&mut feeder, to, to.is_none(), &mut sink, hand_over)
-                            .map_err(|e| read_error(path, e))?;
-                        Ok((feeder, sink))
-                    });
-                    (handle, pieces_rx, spares_tx)
-                })
-                .collect();
-            // The first part, on this thread, written out as it goes.
+        let count = parts.starts.len();
+        if count == 1 {
+            // One part: written out as it is parsed.
             let mut feeder = Feeder::new(None, 0);
             let mut sink = PassedToJson::new(READ_SIZE * 2);
-            let first_end = cuts.first().copied();
-            let run = |feeder: &mut Feeder,
-                       sink: &mut PassedToJson,
-                       doc: &mut DocOut<'_, W>,
-                       to: Option<u64>,
-                       eof: bool|
-             -> Result<(), Error> {
-                let mut write_failed = None;
-                let r = input.feed(feeder, to, eof, sink, |s| {
-                    flush_full(doc, s).map_err(|e| {
-                        write_failed = Some(e);
-                        std::io::Error::other("write failed")
-                    })
-                });
-                match (r, write_failed) {
-                    (Ok(()), _) => Ok(()),
-                    (Err(_), Some(e)) => Err(write_error(e)),
-                    (Err(e), None) => Err(read_error(path, e)),
-                }
-            };
-            run(
-                &mut feeder,
-                &mut sink,
-                &mut doc,
-                first_end,
-                first_end.is_none(),
-            )?;
+            run(&mut feeder, &mut sink, &mut doc, Some(input), None, true)?;
+            doc.emit(&mut sink.json).map_err(write_error)?;
+            (sink.test_packets, feeder.read_to)
+        } else {
             let mut test_packets = 0u64;
-            let mut parts = handles.into_iter();
-            for &cut in &cuts {
-                let accepted = format.is_some_and(|f| feeder.ends_at_boundary(cut, f));
-                let Some((handle, pieces, spares)) = parts.next().filter(|_| accepted) else {
-                    // Not a boundary: go on from here in one pass (the
-                    // later parts' pieces are dropped with their channels).
-                    run(&mut feeder, &mut sink, &mut doc, None, true)?;
-                    break;
-                };
-                parts_used += 1;
+            // The last kept part's feeder and sink, and whether the cut after
+            // it was wrong (then the parse goes on from there).
+            let (mut feeder, mut sink, cut_failed) = std::thread::scope(|scope| {
+                for _ in 1..threads.min(count) {
+                    scope.spawn(|| parts.work());
+                }
+                let mut k = 0;
+                loop {
+                    let Parsed { feeder, mut sink } = match parts.wait_for(k, true) {
+                        Ok(parsed) => parsed,
+                        Err(e) => {
+                            parts.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                            return Err(read_error(path, e));
+                        }
+                    };
+                    test_packets += std::mem::take(&mut sink.test_packets);
+                    if let Err(e) = doc.emit(&mut sink.json) {
+                        parts.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                        return Err(write_error(e));
+                    }
+                    k += 1;
+                    if k == count {
+                        return Ok((feeder, sink, false));
+                    }
+                    let ok = format.is_some_and(|f| feeder.ends_at_boundary(parts.starts[k], f));
+                    if !ok {
+                        // Not a boundary: the later parts are dropped.
+                        parts.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                        return Ok((feeder, sink, true));
+                    }
+                    parts_used += 1;
+                    let recycle = |pool: &std::sync::Mutex<Vec<Vec<u8>>>, buf| {
+                        pool.lock().unwrap_or_else(|e| e.into_inner()).push(buf);
+                    };
+                    recycle(&parts.spare_reads, feeder.buf);
+                    recycle(&parts.spare_outputs, sink.json.out);
+                }
+            })?;
+            if cut_failed {
+                run(&mut feeder, &mut sink, &mut doc, Some(input), None, true)?;
                 doc.emit(&mut sink.json).map_err(write_error)?;
                 test_packets += sink.test_packets;
-                // This part's pieces, as its thread makes them.
-                for mut piece in pieces.iter() {
-                    doc.emit_bytes(&piece).map_err(write_error)?;
-                    piece.clear();
-                    let _ = spares.send(piece);
-                }
-                let (next_feeder, next_sink) = handle.join().unwrap_or_else(|_| {
-                    Err(Error::Input {
-                        origin: path.display().to_string(),
-                        message: "parser thread failed".into(),
-                    })
-                })?;
-                feeder = next_feeder;
-                sink = next_sink;
             }
-            doc.emit(&mut sink.json).map_err(write_error)?;
-            test_packets += sink.test_packets;
-            Ok((test_packets, feeder.read_to))
-        })?
+            (test_packets, feeder.read_to)
+        }
     };
     if test_packets == 0 && bytes > 0 {
         return Err(no_tests(path));
@@ -1034,7 +1033,6 @@ pub fn results_json_from_stream_file(
         &mut doc,
         Path::new("-"),
         Plan::Split(Split::for_this_machine()),
-        Access::Auto,
     )?;
     Ok(doc)
 }
@@ -1057,7 +1055,6 @@ pub fn write_results_json_from_stream_file(
         out,
         out_name,
         Plan::Split(Split::for_this_machine()),
-        Access::Auto,
     )
     .map(|_| ())
 }
@@ -1191,68 +1188,42 @@ mod tests {
         std::fs::write(&f, &s).unwrap();
         let mut file = std::fs::File::open(&f).unwrap();
         let len = s.len() as u64;
-        let cut = boundary_after(&mut file, None, len / 2, len, Format::V2).unwrap();
+        let cut = boundary_after(&mut file, len / 2, len, Format::V2).unwrap();
         assert!(cut >= len / 2 && s[usize::try_from(cut).unwrap()] == 0xB3);
-        assert_eq!(
-            boundary_after(&mut file, Some(&s), len / 2, len, Format::V2),
-            Some(cut)
-        );
         let fast = results_json_from_stream_file(&f, "cp", 1).unwrap();
         let slow = results_json_bytes(&payload(&records_from_bytes(&s, false), "cp", 1));
         assert!(fast == slow, "parallel output differs");
-        // Mapped (the default for a file this size) and read: the same bytes.
-        assert!(converted(&f, Access::Auto) == slow, "mapped output differs");
-        assert!(converted(&f, Access::Read) == slow, "read output differs");
+        // Cut into parts of about PART_SIZE, more parts than threads, all kept.
+        let split = Split {
+            threads: 2,
+            threshold: PARALLEL_THRESHOLD,
+        };
+        let mut doc = Vec::new();
+        let parts =
+            convert_stream(&f, "cp", 1, &mut doc, Path::new("-"), Plan::Split(split)).unwrap();
+        assert!(doc == slow);
+        assert_eq!(parts as u64, len / PART_SIZE);
     }
 
     /// The document of `path` cut at `cuts` (a `format` stream), and the
-    /// number of parts parsed on their own; the same, byte for byte,
-    /// whether the file is read or mapped.
+    /// number of parts parsed on their own and kept.
     fn with_cuts_parts(path: &Path, format: Format, cuts: Vec<u64>) -> (Vec<u8>, usize) {
-        let mut results = [Access::Read, Access::Map].map(|access| {
-            let mut doc = Vec::new();
-            let parts = convert_stream(
-                path,
-                "cp",
-                2,
-                &mut doc,
-                Path::new("-"),
-                Plan::Cuts(format, cuts.clone()),
-                access,
-            )
-            .unwrap();
-            (doc, parts)
-        });
-        assert!(
-            results[0] == results[1],
-            "read and mapped differ, cuts {cuts:?}"
-        );
-        std::mem::take(&mut results[0])
+        let mut doc = Vec::new();
+        let parts = convert_stream(
+            path,
+            "cp",
+            2,
+            &mut doc,
+            Path::new("-"),
+            Plan::Cuts(format, cuts),
+        )
+        .unwrap();
+        (doc, parts)
     }
 
     /// [`with_cuts_parts`]'s document.
     fn with_cuts(path: &Path, format: Format, cuts: Vec<u64>) -> Vec<u8> {
         with_cuts_parts(path, format, cuts).0
-    }
-
-    /// The document of a whole file through `access`, cut for two cores.
-    fn converted(path: &Path, access: Access) -> Vec<u8> {
-        let mut doc = Vec::new();
-        let split = Split {
-            shares: 2,
-            threshold: PARALLEL_THRESHOLD,
-        };
-        convert_stream(
-            path,
-            "cp",
-            1,
-            &mut doc,
-            Path::new("-"),
-            Plan::Split(split),
-            access,
-        )
-        .unwrap();
-        doc
     }
 
     /// A v1 stream whose details hold fake directive lines, `test: `
@@ -1368,7 +1339,7 @@ mod tests {
     }
 
     #[test]
-    fn parts_hand_over_many_pieces() {
+    fn more_parts_than_threads_are_all_kept() {
         // Enough passed tests for several output pieces per part.
         let mut w = refstack_subunit::V1Writer::new(Vec::new());
         for i in 0..20_000 {
@@ -1388,14 +1359,11 @@ mod tests {
             let len = stream.len() as u64;
             let mut file = std::fs::File::open(&f).unwrap();
             let cuts: Vec<u64> = (1..4)
-                .filter_map(|i| boundary_after(&mut file, None, len * i / 4, len, format))
+                .filter_map(|i| boundary_after(&mut file, len * i / 4, len, format))
                 .collect();
             assert_eq!(cuts.len(), 3, "{name}");
-            let mapped: Vec<u64> = (1..4)
-                .filter_map(|i| boundary_after(&mut file, Some(&stream), len * i / 4, len, format))
-                .collect();
-            assert_eq!(mapped, cuts, "{name}");
-            // Every cut is a true boundary here: four parts, all kept.
+            // Every cut is a true boundary here: four parts on two
+            // threads, all kept.
             let (doc, parts) = with_cuts_parts(&f, format, cuts);
             assert!(doc == slow, "{name}");
             assert_eq!(parts, 4, "{name}");
@@ -1418,7 +1386,7 @@ mod tests {
         let mut file = std::fs::File::open(&f).unwrap();
         for &fake in &fakes {
             // The guess lands on the fake line...
-            let guess = boundary_after(&mut file, None, fake, stream.len() as u64, Format::V1);
+            let guess = boundary_after(&mut file, fake, stream.len() as u64, Format::V1);
             assert_eq!(guess, Some(fake));
             // ...which the first part's parser rejects, inside a detail.
             let mut feeder = Feeder::new(None, 0);

@@ -719,7 +719,7 @@ const PART_SIZE: u64 = 4 << 20;
 /// Where to cut a stream file.
 #[derive(Debug)]
 enum Plan {
-    /// Guess cuts ([`plan_cuts`]).
+    /// Guess cuts ([`Cuts::guess`]).
     Split(Split),
     /// These cuts (ascending, inside the file) for a stream of this format,
     /// parsed by two threads.
@@ -727,33 +727,94 @@ enum Plan {
     Cuts(Format, Vec<u64>),
 }
 
-/// The format of a stream file and guessed cut points for `split`.
-fn plan_cuts(
-    path: &Path,
-    file: &mut std::fs::File,
-    split: Split,
-) -> Result<(Option<Format>, Vec<u64>), Error> {
-    let len = file.metadata().map_err(|e| read_error(path, e))?.len();
-    if len < split.threshold || split.threads < 2 {
-        return Ok((None, Vec::new()));
-    }
-    let Some(head) = bytes_at(file, 0, 64 * 1024) else {
-        return Ok((None, Vec::new()));
-    };
-    let Some(format) = detect(&head, head.len() as u64 == len) else {
-        return Ok((None, Vec::new()));
-    };
-    let parts = (len / PART_SIZE).clamp(split.threads as u64, 16 * split.threads as u64);
-    let mut cuts: Vec<u64> = Vec::new();
-    for i in 1..parts {
-        let Some(at) = boundary_after(file, len / parts * i, len, format) else {
-            break;
+/// The cuts of a stream file into parts: the first one known at once, so
+/// that the first part can start, the others worked out on demand (by the
+/// first thread to need them, while the first part is being parsed).
+#[derive(Debug)]
+enum Cuts {
+    /// Boundaries guessed after `parts - 1` evenly spaced offsets of a
+    /// file of `len` bytes; `first` is the one after the first offset.
+    Guessed {
+        len: u64,
+        format: Format,
+        parts: u64,
+        first: u64,
+    },
+    /// Given (ascending, inside the file, not empty).
+    #[cfg(test)]
+    Given(Format, Vec<u64>),
+}
+
+impl Cuts {
+    /// Cuts of a `split` file, or `None` to parse it in one pass (too
+    /// small, one core, format not recognised, no boundary found).
+    fn guess(path: &Path, file: &mut std::fs::File, split: Split) -> Result<Option<Self>, Error> {
+        let len = file.metadata().map_err(|e| read_error(path, e))?.len();
+        if len < split.threshold || split.threads < 2 {
+            return Ok(None);
+        }
+        let Some(head) = bytes_at(file, 0, 64 * 1024) else {
+            return Ok(None);
         };
-        if at < len && cuts.last().is_none_or(|&last| at > last) {
-            cuts.push(at);
+        let Some(format) = detect(&head, head.len() as u64 == len) else {
+            return Ok(None);
+        };
+        let parts = (len / PART_SIZE).clamp(split.threads as u64, 16 * split.threads as u64);
+        Ok(boundary_after(file, len / parts, len, format)
+            .filter(|&first| first < len)
+            .map(|first| Cuts::Guessed {
+                len,
+                format,
+                parts,
+                first,
+            }))
+    }
+
+    fn format(&self) -> Format {
+        match self {
+            Cuts::Guessed { format, .. } => *format,
+            #[cfg(test)]
+            Cuts::Given(format, _) => *format,
         }
     }
-    Ok((Some(format), cuts))
+
+    /// The end of the first part.
+    fn first(&self) -> u64 {
+        match self {
+            Cuts::Guessed { first, .. } => *first,
+            #[cfg(test)]
+            Cuts::Given(_, cuts) => cuts.first().copied().unwrap_or_default(),
+        }
+    }
+
+    /// Where every part starts (0, the first cut, then the others found;
+    /// a guess that finds no boundary ends the list).
+    fn starts(&self, path: &Path) -> Vec<u64> {
+        match self {
+            &Cuts::Guessed {
+                len,
+                format,
+                parts,
+                first,
+            } => {
+                let mut starts = vec![0, first];
+                if let Ok(mut file) = std::fs::File::open(path) {
+                    for i in 2..parts {
+                        let Some(at) = boundary_after(&mut file, len / parts * i, len, format)
+                        else {
+                            break;
+                        };
+                        if at < len && starts.last().is_some_and(|&last| at > last) {
+                            starts.push(at);
+                        }
+                    }
+                }
+                starts
+            }
+            #[cfg(test)]
+            Cuts::Given(_, cuts) => std::iter::once(0).chain(cuts.iter().copied()).collect(),
+        }
+    }
 }
 
 /// A part parsed on its own: its entries, and its feeder stopped at the
@@ -763,27 +824,63 @@ struct Parsed {
     sink: PassedToJson,
 }
 
+/// A pool of buffers.
+type Spares = std::sync::Mutex<Vec<Vec<u8>>>;
+
+/// The parsed parts, by index, as they are filed.
+type Filed = Vec<Option<std::io::Result<Parsed>>>;
+
 /// The parts of a cut stream file, handed out to threads as they become
 /// free, and their parses, collected by index for the writing thread.
 struct Parts<'a> {
     input: Input<'a>,
-    format: Option<Format>,
-    /// Stream offset where each part starts (`starts[0] == 0`).
-    starts: Vec<u64>,
-    /// Index of the next part nobody has taken.
+    cuts: Cuts,
+    /// Stream offset where each part starts (`starts[0] == 0`), from
+    /// [`Cuts::starts`] once a thread needs it.
+    starts: std::sync::OnceLock<Vec<u64>>,
+    /// Index of the next part nobody has taken (part 0 belongs to the
+    /// writing thread).
     next: std::sync::atomic::AtomicUsize,
-    /// Set when a cut turned out wrong: parsers stop early.
+    /// Set when a cut turned out wrong, or the writing thread gave up:
+    /// parsers stop early.
     stop: std::sync::atomic::AtomicBool,
-    done: std::sync::Mutex<Vec<Option<std::io::Result<Parsed>>>>,
+    done: std::sync::Mutex<Filed>,
     ready: std::sync::Condvar,
     /// Read and output buffers of parts already written, for reuse: fresh
     /// memory costs a page fault per page, and freeing it costs the other
     /// threads a TLB flush.
-    spare_reads: std::sync::Mutex<Vec<Vec<u8>>>,
-    spare_outputs: std::sync::Mutex<Vec<Vec<u8>>>,
+    spare_reads: Spares,
+    spare_outputs: Spares,
 }
 
-impl Parts<'_> {
+impl<'a> Parts<'a> {
+    fn new(input: Input<'a>, cuts: Cuts) -> Self {
+        Self {
+            input,
+            cuts,
+            starts: std::sync::OnceLock::new(),
+            next: std::sync::atomic::AtomicUsize::new(1),
+            stop: std::sync::atomic::AtomicBool::new(false),
+            done: std::sync::Mutex::default(),
+            ready: std::sync::Condvar::new(),
+            spare_reads: Spares::default(),
+            spare_outputs: Spares::default(),
+        }
+    }
+
+    fn starts(&self) -> &[u64] {
+        self.starts.get_or_init(|| self.cuts.starts(self.input.0))
+    }
+
+    fn count(&self) -> usize {
+        self.starts().len()
+    }
+
+    /// Stops the parsers (at their next read).
+    fn stop(&self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Takes the next part, if any is left and the parse goes on.
     fn take(&self) -> Option<usize> {
         use std::sync::atomic::Ordering::Relaxed;
@@ -791,21 +888,25 @@ impl Parts<'_> {
             return None;
         }
         let k = self.next.fetch_add(1, Relaxed);
-        (k < self.starts.len()).then_some(k)
+        (k < self.count()).then_some(k)
     }
 
     /// Parses part `k` and files the result.
     fn parse(&self, k: usize) {
-        let from = self.starts[k];
-        let to = self.starts.get(k + 1).copied();
-        let spare = |pool: &std::sync::Mutex<Vec<Vec<u8>>>| {
+        let (from, to) = if k == 0 {
+            (0, Some(self.cuts.first()))
+        } else {
+            let starts = self.starts();
+            (starts[k], starts.get(k + 1).copied())
+        };
+        let spare = |pool: &Spares| {
             pool.lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .pop()
                 .unwrap_or_default()
         };
         // The first part detects the format, as a single pass would.
-        let format = if k == 0 { None } else { self.format };
+        let format = (k > 0).then(|| self.cuts.format());
         let mut feeder = Feeder::with_buffer(format, from, spare(&self.spare_reads));
         let mut sink = PassedToJson::new(0);
         sink.json.out = spare(&self.spare_outputs);
@@ -814,13 +915,16 @@ impl Parts<'_> {
             .input
             .feed(&mut feeder, to, to.is_none(), &mut sink, |_| {
                 if self.stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    Err(std::io::Error::other("stopped: an earlier cut was wrong"))
+                    Err(std::io::Error::other("stopped"))
                 } else {
                     Ok(())
                 }
             })
             .map(|()| Parsed { feeder, sink });
         let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        if done.len() <= k {
+            done.resize_with(k + 1, || None);
+        }
         done[k] = Some(result);
         self.ready.notify_all();
     }
@@ -832,23 +936,23 @@ impl Parts<'_> {
         }
     }
 
-    /// Part `k`'s parse once it is filed; `help` first parses parts
-    /// nobody has taken yet, instead of waiting idle.
-    fn wait_for(&self, k: usize, help: bool) -> std::io::Result<Parsed> {
+    /// Part `k`'s parse once it is filed; meanwhile this thread parses
+    /// parts nobody has taken yet rather than wait idle.
+    fn wait_for(&self, k: usize) -> std::io::Result<Parsed> {
+        let filed = |done: &mut Filed| done.get_mut(k).and_then(Option::take);
+        let count = self.count();
         loop {
             {
                 let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(result) = done[k].take() {
+                if let Some(result) = filed(&mut done) {
                     return result;
                 }
-                if !help
-                    || self.next.load(std::sync::atomic::Ordering::Relaxed) >= self.starts.len()
-                {
-                    while done[k].is_none() {
+                if self.next.load(std::sync::atomic::Ordering::Relaxed) >= count {
+                    loop {
+                        if let Some(result) = filed(&mut done) {
+                            return result;
+                        }
                         done = self.ready.wait(done).unwrap_or_else(|e| e.into_inner());
-                    }
-                    if let Some(result) = done[k].take() {
-                        return result;
                     }
                 }
             }
@@ -856,6 +960,13 @@ impl Parts<'_> {
                 self.parse(j);
             }
         }
+    }
+
+    /// Gives a written part's buffers back for reuse.
+    fn recycle(&self, parsed: Parsed) {
+        let give = |pool: &Spares, buf| pool.lock().unwrap_or_else(|e| e.into_inner()).push(buf);
+        give(&self.spare_reads, parsed.feeder.buf);
+        give(&self.spare_outputs, parsed.sink.json.out);
     }
 }
 
@@ -869,10 +980,12 @@ impl Parts<'_> {
 /// rests at a boundary ([`Feeder::ends_at_boundary`]). Otherwise the parse
 /// goes on from there sequentially to the end of the stream and the later
 /// parts are dropped, so the document is always the one a single pass
-/// gives. This thread writes the parts out in order as they are ready.
+/// gives. This thread parses the first part while the others start (and
+/// work out the later cuts, [`Cuts`]), then writes the parts out in order
+/// as they are ready, parsing untaken parts while it waits.
 ///
-/// Returns the number of parts that were
-/// parsed on their own and kept (1 when every cut was dropped).
+/// Returns the number of parts that were parsed on their own and kept (1
+/// when every cut was dropped).
 fn convert_stream<W: std::io::Write>(
     path: &Path,
     cpid: &str,
@@ -926,85 +1039,75 @@ fn convert_stream<W: std::io::Write>(
         doc.emit(&mut sink.json).map_err(write_error)?;
         (sink.test_packets, feeder.read_to)
     } else {
+        let input = Input(path);
         let mut file = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
-        let (format, cuts, threads) = match plan {
+        let cuts = match plan {
             Plan::Split(split) => {
-                let (format, cuts) = plan_cuts(path, &mut file, split)?;
-                (format, cuts, split.threads)
+                Cuts::guess(path, &mut file, split)?.map(|cuts| (cuts, split.threads))
             }
             #[cfg(test)]
-            Plan::Cuts(format, cuts) => (Some(format), cuts, 2),
+            Plan::Cuts(format, cuts) => {
+                (!cuts.is_empty()).then_some((Cuts::Given(format, cuts), 2))
+            }
         };
         drop(file);
-        let input = Input(path);
-        let mut starts = Vec::with_capacity(cuts.len() + 1);
-        starts.push(0);
-        starts.extend_from_slice(&cuts);
-        let parts = Parts {
-            input,
-            format,
-            next: std::sync::atomic::AtomicUsize::new(0),
-            stop: std::sync::atomic::AtomicBool::new(false),
-            done: std::sync::Mutex::new(starts.iter().map(|_| None).collect()),
-            ready: std::sync::Condvar::new(),
-            spare_reads: std::sync::Mutex::default(),
-            spare_outputs: std::sync::Mutex::default(),
-            starts,
-        };
-        let count = parts.starts.len();
-        if count == 1 {
-            // One part: written out as it is parsed.
-            let mut feeder = Feeder::new(None, 0);
-            let mut sink = PassedToJson::new(READ_SIZE * 2);
-            run(&mut feeder, &mut sink, &mut doc, Some(input), None, true)?;
-            doc.emit(&mut sink.json).map_err(write_error)?;
-            (sink.test_packets, feeder.read_to)
-        } else {
-            let mut test_packets = 0u64;
-            // The last kept part's feeder and sink, and whether the cut after
-            // it was wrong (then the parse goes on from there).
-            let (mut feeder, mut sink, cut_failed) = std::thread::scope(|scope| {
-                for _ in 1..threads.min(count) {
-                    scope.spawn(|| parts.work());
-                }
-                let mut k = 0;
-                loop {
-                    let Parsed { feeder, mut sink } = match parts.wait_for(k, true) {
-                        Ok(parsed) => parsed,
-                        Err(e) => {
-                            parts.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                            return Err(read_error(path, e));
-                        }
-                    };
-                    test_packets += std::mem::take(&mut sink.test_packets);
-                    if let Err(e) = doc.emit(&mut sink.json) {
-                        parts.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                        return Err(write_error(e));
-                    }
-                    k += 1;
-                    if k == count {
-                        return Ok((feeder, sink, false));
-                    }
-                    let ok = format.is_some_and(|f| feeder.ends_at_boundary(parts.starts[k], f));
-                    if !ok {
-                        // Not a boundary: the later parts are dropped.
-                        parts.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                        return Ok((feeder, sink, true));
-                    }
-                    parts_used += 1;
-                    let recycle = |pool: &std::sync::Mutex<Vec<Vec<u8>>>, buf| {
-                        pool.lock().unwrap_or_else(|e| e.into_inner()).push(buf);
-                    };
-                    recycle(&parts.spare_reads, feeder.buf);
-                    recycle(&parts.spare_outputs, sink.json.out);
-                }
-            })?;
-            if cut_failed {
+        match cuts {
+            None => {
+                // One part: written out as it is parsed.
+                let mut feeder = Feeder::new(None, 0);
+                let mut sink = PassedToJson::new(READ_SIZE * 2);
                 run(&mut feeder, &mut sink, &mut doc, Some(input), None, true)?;
                 doc.emit(&mut sink.json).map_err(write_error)?;
-                test_packets += sink.test_packets;
+                (sink.test_packets, feeder.read_to)
             }
-            (test_packets, feeder.read_to)
+            Some((cuts, threads)) => {
+                let parts = Parts::new(input, cuts);
+                let mut test_packets = 0u64;
+                // The last kept part's feeder and sink, and whether the cut
+                // after it was wrong (then the parse goes on from there).
+                let (mut feeder, mut sink, cut_failed) = std::thread::scope(|scope| {
+                    // The other threads start at once: the first of them
+                    // works out the cuts after the first while this one
+                    // parses the first part.
+                    for _ in 1..threads {
+                        scope.spawn(|| parts.work());
+                    }
+                    parts.parse(0);
+                    let mut k = 0;
+                    loop {
+                        let mut parsed = match parts.wait_for(k) {
+                            Ok(parsed) => parsed,
+                            Err(e) => {
+                                parts.stop();
+                                return Err(read_error(path, e));
+                            }
+                        };
+                        test_packets += std::mem::take(&mut parsed.sink.test_packets);
+                        if let Err(e) = doc.emit(&mut parsed.sink.json) {
+                            parts.stop();
+                            return Err(write_error(e));
+                        }
+                        k += 1;
+                        let next = parts.starts().get(k).copied();
+                        let Some(next) = next else {
+                            return Ok((parsed.feeder, parsed.sink, false));
+                        };
+                        if !parsed.feeder.ends_at_boundary(next, parts.cuts.format()) {
+                            // Not a boundary: the later parts are dropped.
+                            parts.stop();
+                            return Ok((parsed.feeder, parsed.sink, true));
+                        }
+                        parts_used += 1;
+                        parts.recycle(parsed);
+                    }
+                })?;
+                if cut_failed {
+                    run(&mut feeder, &mut sink, &mut doc, Some(input), None, true)?;
+                    doc.emit(&mut sink.json).map_err(write_error)?;
+                    test_packets += sink.test_packets;
+                }
+                (test_packets, feeder.read_to)
+            }
         }
     };
     if test_packets == 0 && bytes > 0 {

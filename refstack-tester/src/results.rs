@@ -546,7 +546,7 @@ fn read_error(path: &Path, source: std::io::Error) -> Error {
 /// 1 MiB): v2, the first signature byte that starts three consecutive
 /// CRC-valid packets; v1, the start of the first `test: ` line. Only a
 /// guess: attachment content can look like either; the parse checks it.
-fn boundary_after(file: &mut std::fs::File, start: u64, len: u64, format: Format) -> Option<u64> {
+fn boundary_after(file: &std::fs::File, start: u64, len: u64, format: Format) -> Option<u64> {
     // v1: look from the byte before, so a line starting at `start` counts.
     let from = match format {
         Format::V1 => start.checked_sub(1)?,
@@ -568,12 +568,36 @@ fn boundary_after(file: &mut std::fs::File, start: u64, len: u64, format: Format
 }
 
 /// `len` bytes of a stream file from `from` (fewer at its end).
-fn bytes_at(file: &mut std::fs::File, from: u64, len: u64) -> Option<Vec<u8>> {
-    use std::io::{Seek, SeekFrom};
-    file.seek(SeekFrom::Start(from)).ok()?;
+fn bytes_at(file: &std::fs::File, from: u64, len: u64) -> Option<Vec<u8>> {
     let mut buf = Vec::with_capacity(usize::try_from(len).ok()?);
-    file.by_ref().take(len).read_to_end(&mut buf).ok()?;
+    ReadAt { file, pos: from }
+        .take(len)
+        .read_to_end(&mut buf)
+        .ok()?;
     Some(buf)
+}
+
+/// Reads a file from its own position with positioned reads (`pread`),
+/// so that several threads read their parts of one open file.
+struct ReadAt<'f> {
+    file: &'f std::fs::File,
+    pos: u64,
+}
+
+impl Read for ReadAt<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(self.file, buf, self.pos)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(self.file, buf, self.pos)?;
+        #[cfg(not(any(unix, windows)))]
+        let n = {
+            let _ = buf;
+            return Err(std::io::ErrorKind::Unsupported.into());
+        };
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
 
 /// [`boundary_after`] in a buffer.
@@ -603,12 +627,12 @@ fn boundary_in(buf: &[u8], format: Format) -> Option<usize> {
     None
 }
 
-/// The stream file the parts are read from: each part opens it and
-/// reads its own range, through its own buffer. (Reading measured faster
+/// The stream file the parts are read from: each part reads its own range
+/// with positioned reads, through its own buffer. (Reading measured faster
 /// than memory-mapping the file here: the map's page-table set-up and
 /// tear-down cost more than the copy, see BENCHMARKS.md.)
 #[derive(Debug, Clone, Copy)]
-struct Input<'a>(&'a Path);
+struct Input<'a>(&'a std::fs::File);
 
 impl Input<'_> {
     /// Feeds `feeder` from where it stands to stream offset `to` (the end
@@ -621,11 +645,10 @@ impl Input<'_> {
         sink: &mut S,
         after: impl FnMut(&mut S) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
-        use std::io::{Seek, SeekFrom};
-        let mut file = std::fs::File::open(self.0)?;
-        if feeder.read_to > 0 {
-            file.seek(SeekFrom::Start(feeder.read_to))?;
-        }
+        let mut file = ReadAt {
+            file: self.0,
+            pos: feeder.read_to,
+        };
         let limit = to.map(|t| t.saturating_sub(feeder.read_to));
         feeder.feed(&mut file, limit, eof, sink, after)
     }
@@ -748,7 +771,7 @@ enum Cuts {
 impl Cuts {
     /// Cuts of a `split` file, or `None` to parse it in one pass (too
     /// small, one core, format not recognised, no boundary found).
-    fn guess(path: &Path, file: &mut std::fs::File, split: Split) -> Result<Option<Self>, Error> {
+    fn guess(path: &Path, file: &std::fs::File, split: Split) -> Result<Option<Self>, Error> {
         let len = file.metadata().map_err(|e| read_error(path, e))?.len();
         if len < split.threshold || split.threads < 2 {
             return Ok(None);
@@ -789,7 +812,7 @@ impl Cuts {
 
     /// Where every part starts (0, the first cut, then the others found;
     /// a guess that finds no boundary ends the list).
-    fn starts(&self, path: &Path) -> Vec<u64> {
+    fn starts(&self, file: &std::fs::File) -> Vec<u64> {
         match self {
             &Cuts::Guessed {
                 len,
@@ -798,15 +821,12 @@ impl Cuts {
                 first,
             } => {
                 let mut starts = vec![0, first];
-                if let Ok(mut file) = std::fs::File::open(path) {
-                    for i in 2..parts {
-                        let Some(at) = boundary_after(&mut file, len / parts * i, len, format)
-                        else {
-                            break;
-                        };
-                        if at < len && starts.last().is_some_and(|&last| at > last) {
-                            starts.push(at);
-                        }
+                for i in 2..parts {
+                    let Some(at) = boundary_after(file, len / parts * i, len, format) else {
+                        break;
+                    };
+                    if at < len && starts.last().is_some_and(|&last| at > last) {
+                        starts.push(at);
                     }
                 }
                 starts
@@ -1039,18 +1059,17 @@ fn convert_stream<W: std::io::Write>(
         doc.emit(&mut sink.json).map_err(write_error)?;
         (sink.test_packets, feeder.read_to)
     } else {
-        let input = Input(path);
-        let mut file = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
+        let file = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
+        let input = Input(&file);
         let cuts = match plan {
             Plan::Split(split) => {
-                Cuts::guess(path, &mut file, split)?.map(|cuts| (cuts, split.threads))
+                Cuts::guess(path, &file, split)?.map(|cuts| (cuts, split.threads))
             }
             #[cfg(test)]
             Plan::Cuts(format, cuts) => {
                 (!cuts.is_empty()).then_some((Cuts::Given(format, cuts), 2))
             }
         };
-        drop(file);
         match cuts {
             None => {
                 // One part: written out as it is parsed.
@@ -1289,9 +1308,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("big.v2");
         std::fs::write(&f, &s).unwrap();
-        let mut file = std::fs::File::open(&f).unwrap();
+        let file = std::fs::File::open(&f).unwrap();
         let len = s.len() as u64;
-        let cut = boundary_after(&mut file, len / 2, len, Format::V2).unwrap();
+        let cut = boundary_after(&file, len / 2, len, Format::V2).unwrap();
         assert!(cut >= len / 2 && s[usize::try_from(cut).unwrap()] == 0xB3);
         let fast = results_json_from_stream_file(&f, "cp", 1).unwrap();
         let slow = results_json_bytes(&payload(&records_from_bytes(&s, false), "cp", 1));
@@ -1460,9 +1479,9 @@ mod tests {
             let slow = results_json_bytes(&payload(&records_from_bytes(&stream, false), "cp", 2));
             assert!(slow.len() > 8 * READ_SIZE);
             let len = stream.len() as u64;
-            let mut file = std::fs::File::open(&f).unwrap();
+            let file = std::fs::File::open(&f).unwrap();
             let cuts: Vec<u64> = (1..4)
-                .filter_map(|i| boundary_after(&mut file, len * i / 4, len, format))
+                .filter_map(|i| boundary_after(&file, len * i / 4, len, format))
                 .collect();
             assert_eq!(cuts.len(), 3, "{name}");
             // Every cut is a true boundary here: four parts on two
@@ -1486,10 +1505,10 @@ mod tests {
             .map(|(i, _)| i as u64 + 1)
             .collect();
         assert!(fakes.len() >= 4);
-        let mut file = std::fs::File::open(&f).unwrap();
+        let file = std::fs::File::open(&f).unwrap();
         for &fake in &fakes {
             // The guess lands on the fake line...
-            let guess = boundary_after(&mut file, fake, stream.len() as u64, Format::V1);
+            let guess = boundary_after(&file, fake, stream.len() as u64, Format::V1);
             assert_eq!(guess, Some(fake));
             // ...which the first part's parser rejects, inside a detail.
             let mut feeder = Feeder::new(None, 0);

@@ -106,3 +106,55 @@ async fn config_without_prefix() {
     assert_eq!(r.json()["refstackApiUrl"], "v1");
     assert_eq!(r.json()["resultsPerPage"], 7);
 }
+
+#[tokio::test]
+async fn page_and_assets_are_gzipped_for_clients_that_accept_it() {
+    use std::io::Read;
+    let t = TestApp::new(refstack_server::db::testing::sqlite().await, base_config()).await;
+    let plain = t.get("/").send().await.expect(200, "page");
+    assert!(plain.headers.get("content-encoding").is_none());
+    assert_eq!(plain.headers["vary"], "accept-encoding");
+    let html = plain.text();
+    let mut paths = vec!["/".to_owned()];
+    paths.extend(asset_refs(&html).iter().map(|p| format!("/{p}")));
+    for path in &paths {
+        let plain = t.get(path).send().await.expect(200, path);
+        let r = t
+            .get(path)
+            .header("accept-encoding", "br, gzip")
+            .send()
+            .await
+            .expect(200, path);
+        if path.ends_with(".svg") && r.headers.get("content-encoding").is_none() {
+            continue; // kept plain when gzip would not be smaller
+        }
+        assert_eq!(r.headers["content-encoding"], "gzip", "{path}");
+        assert_eq!(r.headers["vary"], "accept-encoding", "{path}");
+        assert!(r.body.len() < plain.body.len(), "{path}");
+        let mut inflated = Vec::new();
+        flate2::read::GzDecoder::new(r.body.as_slice())
+            .read_to_end(&mut inflated)
+            .expect("gzip body");
+        assert_eq!(inflated, plain.body, "{path}");
+        // Each encoding has its own ETag, and revalidates with it.
+        let etag = r.headers["etag"].to_str().unwrap_or("").to_owned();
+        assert_ne!(etag, plain.headers["etag"].to_str().unwrap_or(""), "{path}");
+        let r = t
+            .get(path)
+            .header("accept-encoding", "gzip")
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .expect(304, path);
+        assert!(r.headers.get("content-encoding").is_none(), "{path}");
+        // A client that refuses gzip gets the plain bytes.
+        let r = t
+            .get(path)
+            .header("accept-encoding", "gzip;q=0, identity")
+            .send()
+            .await
+            .expect(200, path);
+        assert!(r.headers.get("content-encoding").is_none(), "{path}");
+        assert_eq!(r.body, plain.body, "{path}");
+    }
+}

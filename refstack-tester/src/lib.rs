@@ -16,7 +16,6 @@ pub mod cpid;
 pub mod error;
 pub mod guideline;
 pub mod http;
-mod mmap;
 pub mod progress;
 pub mod report;
 pub mod results;

@@ -16,7 +16,6 @@ use refstack_subunit::{
 };
 
 use crate::error::Error;
-use crate::mmap;
 
 fn read_file(path: &Path, action: &'static str) -> Result<Vec<u8>, Error> {
     if path.as_os_str() == "-" {
@@ -450,45 +449,19 @@ struct Feeder {
 impl Feeder {
     /// A feeder whose first byte is at stream offset `start`.
     fn new(format: Option<Format>, start: u64) -> Self {
+        Self::with_buffer(format, start, Vec::new())
+    }
+
+    /// [`Feeder::new`] reading into `buf` (its contents do not matter): a
+    /// buffer another feeder used, whose pages are already in place.
+    fn with_buffer(format: Option<Format>, start: u64, mut buf: Vec<u8>) -> Self {
+        buf.resize(READ_SIZE.max(buf.len()), 0);
         Self {
             decoder: Decoder::with_options(DecoderOptions { format }),
-            buf: vec![0; READ_SIZE],
+            buf,
             len: 0,
             read_to: start,
             start,
-        }
-    }
-
-    /// [`Feeder::feed`] from memory: `data` is the stream from where this
-    /// feeder stands (`read_to`) to the limit. It is fed in windows of
-    /// [`READ_SIZE`] (more while the decoder waits for a larger packet), so
-    /// that `after` runs as often as when reading; nothing is copied, and
-    /// bytes the decoder leaves unconsumed without `eof` stay in `data`
-    /// (`read_to` stops before them).
-    fn feed_slice<S: Sink<Error = std::convert::Infallible>>(
-        &mut self,
-        data: &[u8],
-        eof: bool,
-        sink: &mut S,
-        mut after: impl FnMut(&mut S) -> std::io::Result<()>,
-    ) -> std::io::Result<()> {
-        debug_assert_eq!(self.len, 0, "a feeder reads or maps, not both");
-        let mut pos = 0usize;
-        let mut end = 0usize;
-        loop {
-            let window = self.decoder.wants().max(end - pos + 1).max(READ_SIZE);
-            end = data.len().min(pos.saturating_add(window));
-            let done = end == data.len();
-            let used = match self.decoder.feed(&data[pos..end], done && eof, sink) {
-                Ok(used) => used,
-                Err(never) => match never {},
-            };
-            pos += used;
-            self.read_to += used as u64;
-            after(sink)?;
-            if done {
-                return Ok(());
-            }
         }
     }
 
@@ -573,13 +546,7 @@ fn read_error(path: &Path, source: std::io::Error) -> Error {
 /// 1 MiB): v2, the first signature byte that starts three consecutive
 /// CRC-valid packets; v1, the start of the first `test: ` line. Only a
 /// guess: attachment content can look like either; the parse checks it.
-fn boundary_after(
-    file: &mut std::fs::File,
-    map: Option<&[u8]>,
-    start: u64,
-    len: u64,
-    format: Format,
-) -> Option<u64> {
+fn boundary_after(file: &std::fs::File, start: u64, len: u64, format: Format) -> Option<u64> {
     // v1: look from the byte before, so a line starting at `start` counts.
     let from = match format {
         Format::V1 => start.checked_sub(1)?,
@@ -589,7 +556,7 @@ fn boundary_after(
     // for v2 packets of ordinary size.
     for window in [64u64 << 10, 256 << 10, 1 << 20] {
         let window = window.min(len - from);
-        let buf = bytes_at(file, map, from, window)?;
+        let buf = bytes_at(file, from, window)?;
         if let Some(at) = boundary_in(&buf, format) {
             return Some(from + at as u64);
         }
@@ -600,25 +567,37 @@ fn boundary_after(
     None
 }
 
-/// `len` bytes of a stream file from `from`: a slice of its map, or read.
-fn bytes_at<'m>(
-    file: &mut std::fs::File,
-    map: Option<&'m [u8]>,
-    from: u64,
-    len: u64,
-) -> Option<std::borrow::Cow<'m, [u8]>> {
-    use std::io::{Seek, SeekFrom};
-    if let Some(map) = map {
-        let from = usize::try_from(from).ok()?;
-        let to = from.checked_add(usize::try_from(len).ok()?)?;
-        return map
-            .get(from..to.min(map.len()))
-            .map(std::borrow::Cow::Borrowed);
-    }
-    file.seek(SeekFrom::Start(from)).ok()?;
+/// `len` bytes of a stream file from `from` (fewer at its end).
+fn bytes_at(file: &std::fs::File, from: u64, len: u64) -> Option<Vec<u8>> {
     let mut buf = Vec::with_capacity(usize::try_from(len).ok()?);
-    file.by_ref().take(len).read_to_end(&mut buf).ok()?;
-    Some(std::borrow::Cow::Owned(buf))
+    ReadAt { file, pos: from }
+        .take(len)
+        .read_to_end(&mut buf)
+        .ok()?;
+    Some(buf)
+}
+
+/// Reads a file from its own position with positioned reads (`pread`),
+/// so that several threads read their parts of one open file.
+struct ReadAt<'f> {
+    file: &'f std::fs::File,
+    pos: u64,
+}
+
+impl Read for ReadAt<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(self.file, buf, self.pos)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(self.file, buf, self.pos)?;
+        #[cfg(not(any(unix, windows)))]
+        let n = {
+            let _ = buf;
+            return Err(std::io::ErrorKind::Unsupported.into());
+        };
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
 
 /// [`boundary_after`] in a buffer.
@@ -648,14 +627,12 @@ fn boundary_in(buf: &[u8], format: Format) -> Option<usize> {
     None
 }
 
-/// Where the parts of a stream file come from.
+/// The stream file the parts are read from: each part reads its own range
+/// with positioned reads, through its own buffer. (Reading measured faster
+/// than memory-mapping the file here: the map's page-table set-up and
+/// tear-down cost more than the copy, see BENCHMARKS.md.)
 #[derive(Debug, Clone, Copy)]
-enum Input<'a> {
-    /// The whole file, memory-mapped (see [`crate::mmap`]).
-    Mapped(&'a [u8]),
-    /// The file at this path, read with `read`.
-    File(&'a Path),
-}
+struct Input<'a>(&'a std::fs::File);
 
 impl Input<'_> {
     /// Feeds `feeder` from where it stands to stream offset `to` (the end
@@ -668,46 +645,13 @@ impl Input<'_> {
         sink: &mut S,
         after: impl FnMut(&mut S) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
-        match self {
-            Input::Mapped(map) => {
-                let from = usize::try_from(feeder.read_to).ok();
-                let to = to.map_or(Some(map.len()), |t| usize::try_from(t).ok());
-                let data = from
-                    .zip(to)
-                    .and_then(|(from, to)| map.get(from..to))
-                    .ok_or_else(|| {
-                        std::io::Error::new(
-                            std::io::ErrorKind::InvalidInput,
-                            format!("at byte {}: outside the file", feeder.read_to),
-                        )
-                    })?;
-                feeder.feed_slice(data, eof, sink, after)
-            }
-            Input::File(path) => {
-                use std::io::{Seek, SeekFrom};
-                let mut file = std::fs::File::open(path)?;
-                if feeder.read_to > 0 {
-                    file.seek(SeekFrom::Start(feeder.read_to))?;
-                }
-                let limit = to.map(|t| t.saturating_sub(feeder.read_to));
-                feeder.feed(&mut file, limit, eof, sink, after)
-            }
-        }
+        let mut file = ReadAt {
+            file: self.0,
+            pos: feeder.read_to,
+        };
+        let limit = to.map(|t| t.saturating_sub(feeder.read_to));
+        feeder.feed(&mut file, limit, eof, sink, after)
     }
-}
-
-/// Whether a stream file is memory-mapped or read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
-    /// Mapped if it is a regular file of [`mmap::MAP_THRESHOLD`] bytes or
-    /// more (and mapping works), read otherwise.
-    Auto,
-    /// Read.
-    #[cfg(test)]
-    Read,
-    /// Mapped whatever its size (if mapping works).
-    #[cfg(test)]
-    Map,
 }
 
 /// Streams at least this large are parsed by several threads.
@@ -772,8 +716,8 @@ fn flush_full<W: std::io::Write>(
 /// How a stream file is cut for parallel parsing.
 #[derive(Debug, Clone, Copy)]
 struct Split {
-    /// Number of parts (threads), at most.
-    shares: u64,
+    /// Number of threads, at most.
+    threads: usize,
     /// Files smaller than this are parsed in one pass.
     threshold: u64,
 }
@@ -781,75 +725,287 @@ struct Split {
 impl Split {
     fn for_this_machine() -> Self {
         Self {
-            shares: std::thread::available_parallelism()
+            threads: std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
-                .clamp(1, 8) as u64,
+                .clamp(1, 8),
             threshold: PARALLEL_THRESHOLD,
         }
     }
 }
 
+/// Target size of a part: small enough that the threads finish close
+/// together whatever share of the CPU each gets (parts are handed out as
+/// threads become free), large enough that guessing the cuts costs
+/// nothing next to parsing.
+const PART_SIZE: u64 = 4 << 20;
+
 /// Where to cut a stream file.
 #[derive(Debug)]
 enum Plan {
-    /// Guess cuts ([`plan_cuts`]).
+    /// Guess cuts ([`Cuts::guess`]).
     Split(Split),
-    /// These cuts (ascending, inside the file) for a stream of this format.
+    /// These cuts (ascending, inside the file) for a stream of this format,
+    /// parsed by two threads.
     #[cfg(test)]
     Cuts(Format, Vec<u64>),
 }
 
-/// The format of a stream file and guessed cut points for `split`.
-fn plan_cuts(
-    path: &Path,
-    file: &mut std::fs::File,
-    map: Option<&[u8]>,
-    split: Split,
-) -> Result<(Option<Format>, Vec<u64>), Error> {
-    let len = match map {
-        Some(map) => map.len() as u64,
-        None => file.metadata().map_err(|e| read_error(path, e))?.len(),
-    };
-    if len < split.threshold || split.shares < 2 {
-        return Ok((None, Vec::new()));
-    }
-    let Some(head) = bytes_at(file, map, 0, 64 * 1024) else {
-        return Ok((None, Vec::new()));
-    };
-    let Some(format) = detect(&head, head.len() as u64 == len) else {
-        return Ok((None, Vec::new()));
-    };
-    let mut cuts: Vec<u64> = Vec::new();
-    for i in 1..split.shares {
-        // The first part is the smaller (by a fifth of a share): its thread
-        // also writes every part out at the end.
-        let at = (len / (5 * split.shares)) * (5 * i - 1);
-        let Some(at) = boundary_after(file, map, at, len, format) else {
-            break;
+/// The cuts of a stream file into parts: the first one known at once, so
+/// that the first part can start, the others worked out on demand (by the
+/// first thread to need them, while the first part is being parsed).
+#[derive(Debug)]
+enum Cuts {
+    /// Boundaries guessed after `parts - 1` evenly spaced offsets of a
+    /// file of `len` bytes; `first` is the one after the first offset.
+    Guessed {
+        len: u64,
+        format: Format,
+        parts: u64,
+        first: u64,
+    },
+    /// Given (ascending, inside the file, not empty).
+    #[cfg(test)]
+    Given(Format, Vec<u64>),
+}
+
+impl Cuts {
+    /// Cuts of a `split` file, or `None` to parse it in one pass (too
+    /// small, one core, format not recognised, no boundary found).
+    fn guess(path: &Path, file: &std::fs::File, split: Split) -> Result<Option<Self>, Error> {
+        let len = file.metadata().map_err(|e| read_error(path, e))?.len();
+        if len < split.threshold || split.threads < 2 {
+            return Ok(None);
+        }
+        let Some(head) = bytes_at(file, 0, 64 * 1024) else {
+            return Ok(None);
         };
-        if at < len && cuts.last().is_none_or(|&last| at > last) {
-            cuts.push(at);
+        let Some(format) = detect(&head, head.len() as u64 == len) else {
+            return Ok(None);
+        };
+        let parts = (len / PART_SIZE).clamp(split.threads as u64, 16 * split.threads as u64);
+        Ok(boundary_after(file, len / parts, len, format)
+            .filter(|&first| first < len)
+            .map(|first| Cuts::Guessed {
+                len,
+                format,
+                parts,
+                first,
+            }))
+    }
+
+    fn format(&self) -> Format {
+        match self {
+            Cuts::Guessed { format, .. } => *format,
+            #[cfg(test)]
+            Cuts::Given(format, _) => *format,
         }
     }
-    Ok((Some(format), cuts))
+
+    /// The end of the first part.
+    fn first(&self) -> u64 {
+        match self {
+            Cuts::Guessed { first, .. } => *first,
+            #[cfg(test)]
+            Cuts::Given(_, cuts) => cuts.first().copied().unwrap_or_default(),
+        }
+    }
+
+    /// Where every part starts (0, the first cut, then the others found;
+    /// a guess that finds no boundary ends the list).
+    fn starts(&self, file: &std::fs::File) -> Vec<u64> {
+        match self {
+            &Cuts::Guessed {
+                len,
+                format,
+                parts,
+                first,
+            } => {
+                let mut starts = vec![0, first];
+                for i in 2..parts {
+                    let Some(at) = boundary_after(file, len / parts * i, len, format) else {
+                        break;
+                    };
+                    if at < len && starts.last().is_some_and(|&last| at > last) {
+                        starts.push(at);
+                    }
+                }
+                starts
+            }
+            #[cfg(test)]
+            Cuts::Given(_, cuts) => std::iter::once(0).chain(cuts.iter().copied()).collect(),
+        }
+    }
+}
+
+/// A part parsed on its own: its entries, and its feeder stopped at the
+/// part's end (to prove the next cut, or to go on from).
+struct Parsed {
+    feeder: Feeder,
+    sink: PassedToJson,
+}
+
+/// A pool of buffers.
+type Spares = std::sync::Mutex<Vec<Vec<u8>>>;
+
+/// The parsed parts, by index, as they are filed.
+type Filed = Vec<Option<std::io::Result<Parsed>>>;
+
+/// The parts of a cut stream file, handed out to threads as they become
+/// free, and their parses, collected by index for the writing thread.
+struct Parts<'a> {
+    input: Input<'a>,
+    cuts: Cuts,
+    /// Stream offset where each part starts (`starts[0] == 0`), from
+    /// [`Cuts::starts`] once a thread needs it.
+    starts: std::sync::OnceLock<Vec<u64>>,
+    /// Index of the next part nobody has taken (part 0 belongs to the
+    /// writing thread).
+    next: std::sync::atomic::AtomicUsize,
+    /// Set when a cut turned out wrong, or the writing thread gave up:
+    /// parsers stop early.
+    stop: std::sync::atomic::AtomicBool,
+    done: std::sync::Mutex<Filed>,
+    ready: std::sync::Condvar,
+    /// Read and output buffers of parts already written, for reuse: fresh
+    /// memory costs a page fault per page, and freeing it costs the other
+    /// threads a TLB flush.
+    spare_reads: Spares,
+    spare_outputs: Spares,
+}
+
+impl<'a> Parts<'a> {
+    fn new(input: Input<'a>, cuts: Cuts) -> Self {
+        Self {
+            input,
+            cuts,
+            starts: std::sync::OnceLock::new(),
+            next: std::sync::atomic::AtomicUsize::new(1),
+            stop: std::sync::atomic::AtomicBool::new(false),
+            done: std::sync::Mutex::default(),
+            ready: std::sync::Condvar::new(),
+            spare_reads: Spares::default(),
+            spare_outputs: Spares::default(),
+        }
+    }
+
+    fn starts(&self) -> &[u64] {
+        self.starts.get_or_init(|| self.cuts.starts(self.input.0))
+    }
+
+    fn count(&self) -> usize {
+        self.starts().len()
+    }
+
+    /// Stops the parsers (at their next read).
+    fn stop(&self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Takes the next part, if any is left and the parse goes on.
+    fn take(&self) -> Option<usize> {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.stop.load(Relaxed) {
+            return None;
+        }
+        let k = self.next.fetch_add(1, Relaxed);
+        (k < self.count()).then_some(k)
+    }
+
+    /// Parses part `k` and files the result.
+    fn parse(&self, k: usize) {
+        let (from, to) = if k == 0 {
+            (0, Some(self.cuts.first()))
+        } else {
+            let starts = self.starts();
+            (starts[k], starts.get(k + 1).copied())
+        };
+        let spare = |pool: &Spares| {
+            pool.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop()
+                .unwrap_or_default()
+        };
+        // The first part detects the format, as a single pass would.
+        let format = (k > 0).then(|| self.cuts.format());
+        let mut feeder = Feeder::with_buffer(format, from, spare(&self.spare_reads));
+        let mut sink = PassedToJson::new(0);
+        sink.json.out = spare(&self.spare_outputs);
+        sink.json.out.clear();
+        let result = self
+            .input
+            .feed(&mut feeder, to, to.is_none(), &mut sink, |_| {
+                if self.stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    Err(std::io::Error::other("stopped"))
+                } else {
+                    Ok(())
+                }
+            })
+            .map(|()| Parsed { feeder, sink });
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        if done.len() <= k {
+            done.resize_with(k + 1, || None);
+        }
+        done[k] = Some(result);
+        self.ready.notify_all();
+    }
+
+    /// Parses parts until none is left.
+    fn work(&self) {
+        while let Some(k) = self.take() {
+            self.parse(k);
+        }
+    }
+
+    /// Part `k`'s parse once it is filed; meanwhile this thread parses
+    /// parts nobody has taken yet rather than wait idle.
+    fn wait_for(&self, k: usize) -> std::io::Result<Parsed> {
+        let filed = |done: &mut Filed| done.get_mut(k).and_then(Option::take);
+        let count = self.count();
+        loop {
+            {
+                let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(result) = filed(&mut done) {
+                    return result;
+                }
+                if self.next.load(std::sync::atomic::Ordering::Relaxed) >= count {
+                    loop {
+                        if let Some(result) = filed(&mut done) {
+                            return result;
+                        }
+                        done = self.ready.wait(done).unwrap_or_else(|e| e.into_inner());
+                    }
+                }
+            }
+            if let Some(j) = self.take() {
+                self.parse(j);
+            }
+        }
+    }
+
+    /// Gives a written part's buffers back for reuse.
+    fn recycle(&self, parsed: Parsed) {
+        let give = |pool: &Spares, buf| pool.lock().unwrap_or_else(|e| e.into_inner()).push(buf);
+        give(&self.spare_reads, parsed.feeder.buf);
+        give(&self.spare_outputs, parsed.sink.json.out);
+    }
 }
 
 /// Stream `path` (`-` for stdin) into a results JSON document written to
 /// `out`, parsing a large file in parallel parts.
 ///
-/// The parts are cut at guessed boundaries ([`boundary_after`]) and
-/// parsed at the same time; the part before each cut is fed exactly up to
-/// it without EOF, and the cut is kept only if that part's decoder then
-/// rests at a boundary ([`Feeder::ends_at_boundary`]). Otherwise the part
-/// before it goes on sequentially to the end of the stream and the later
+/// The file is cut at guessed boundaries ([`boundary_after`]) into parts
+/// of about [`PART_SIZE`], which the threads (this one included) take in
+/// turn as they become free. Each part is fed exactly up to the next cut
+/// without EOF; the next part is kept only if that part's decoder then
+/// rests at a boundary ([`Feeder::ends_at_boundary`]). Otherwise the parse
+/// goes on from there sequentially to the end of the stream and the later
 /// parts are dropped, so the document is always the one a single pass
-/// gives. The first part's entries go out while it is parsed, in pieces
-/// of [`READ_SIZE`]; later parts are kept until their turn.
+/// gives. This thread parses the first part while the others start (and
+/// work out the later cuts, [`Cuts`]), then writes the parts out in order
+/// as they are ready, parsing untaken parts while it waits.
 ///
-/// A large regular file is memory-mapped (`access`), and the parts are
-/// sub-slices of the map; otherwise (stdin, pipes, small files, or when
-/// mapping fails) they are read. Returns the number of parts that were
-/// parsed on their own (1 when every cut was dropped).
+/// Returns the number of parts that were parsed on their own and kept (1
+/// when every cut was dropped).
 fn convert_stream<W: std::io::Write>(
     path: &Path,
     cpid: &str,
@@ -857,7 +1013,6 @@ fn convert_stream<W: std::io::Write>(
     out: &mut W,
     out_name: &Path,
     plan: Plan,
-    access: Access,
 ) -> Result<usize, Error> {
     let write_error = |source| Error::Io {
         action: "write the results",
@@ -872,141 +1027,107 @@ fn convert_stream<W: std::io::Write>(
     };
     let mut failed_write: Option<std::io::Error> = None;
     let mut parts_used = 1;
+    // Feeds `feeder` on to `to` (EOF with `eof`), writing entries out as
+    // they come.
+    let mut run = |feeder: &mut Feeder,
+                   sink: &mut PassedToJson,
+                   doc: &mut DocOut<'_, W>,
+                   input: Option<Input<'_>>,
+                   to: Option<u64>,
+                   eof: bool|
+     -> Result<(), Error> {
+        let after = |s: &mut PassedToJson| {
+            flush_full(doc, s).map_err(|e| {
+                failed_write = Some(e);
+                std::io::Error::other("write failed")
+            })
+        };
+        let r = match input {
+            Some(input) => input.feed(feeder, to, eof, sink, after),
+            None => feeder.feed(&mut std::io::stdin().lock(), to, eof, sink, after),
+        };
+        match (r, failed_write.take()) {
+            (Ok(()), _) => Ok(()),
+            (Err(_), Some(e)) => Err(write_error(e)),
+            (Err(e), None) => Err(read_error(path, e)),
+        }
+    };
     let (test_packets, bytes) = if path.as_os_str() == "-" {
         let mut sink = PassedToJson::new(READ_SIZE * 2);
         let mut feeder = Feeder::new(None, 0);
-        let mut stdin = std::io::stdin().lock();
-        feeder
-            .feed(&mut stdin, None, true, &mut sink, |s| {
-                flush_full(&mut doc, s).map_err(|e| {
-                    failed_write = Some(e);
-                    std::io::Error::other("write failed")
-                })
-            })
-            .map_err(|e| {
-                failed_write
-                    .take()
-                    .map_or_else(|| read_error(path, e), write_error)
-            })?;
+        run(&mut feeder, &mut sink, &mut doc, None, None, true)?;
         doc.emit(&mut sink.json).map_err(write_error)?;
         (sink.test_packets, feeder.read_to)
     } else {
-        let mut file = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
-        let map = match access {
-            Access::Auto => mmap::enabled()
-                .then(|| mmap::map_file(&file, mmap::MAP_THRESHOLD))
-                .flatten(),
-            #[cfg(test)]
-            Access::Read => None,
-            #[cfg(test)]
-            Access::Map => mmap::map_file(&file, 0),
-        };
-        let (format, cuts) = match plan {
-            Plan::Split(split) => plan_cuts(path, &mut file, map.as_deref(), split)?,
-            #[cfg(test)]
-            Plan::Cuts(format, cuts) => (Some(format), cuts),
-        };
-        drop(file);
-        let input = match &map {
-            Some(map) => Input::Mapped(map),
-            None => Input::File(path),
-        };
-        std::thread::scope(|scope| -> Result<(u64, u64), Error> {
-            // Later parts, each on its own thread. A part hands its entries
-            // over in pieces of `READ_SIZE` through a channel (the buffers
-            // come back through another, for reuse), so that once the parts
-            // before it are written, its pieces go out while it is parsed.
-            type Piece = Vec<u8>;
-            let handles: Vec<_> = cuts
-                .iter()
-                .enumerate()
-                .map(|(i, &from)| {
-                    let to = cuts.get(i + 1).copied();
-                    let (pieces, pieces_rx) = std::sync::mpsc::channel::<Piece>();
-                    let (spares_tx, spares) = std::sync::mpsc::channel::<Piece>();
-                    let handle = scope.spawn(move || -> Result<(Feeder, PassedToJson), Error> {
-                        let mut feeder = Feeder::new(format, from);
-                        let mut sink = PassedToJson::new(READ_SIZE * 2);
-                        let hand_over = |s: &mut PassedToJson| {
-                            if s.json.out.len() >= READ_SIZE {
-                                let spare = spares
-                                    .try_recv()
-                                    .unwrap_or_else(|_| Vec::with_capacity(READ_SIZE * 2));
-                                // No receiver: the part was not kept.
-                                let _ = pieces.send(std::mem::replace(&mut s.json.out, spare));
-                            }
-                            Ok(())
-                        };
-                        input
-                            .feed(&mut feeder, to, to.is_none(), &mut sink, hand_over)
-                            .map_err(|e| read_error(path, e))?;
-                        Ok((feeder, sink))
-                    });
-                    (handle, pieces_rx, spares_tx)
-                })
-                .collect();
-            // The first part, on this thread, written out as it goes.
-            let mut feeder = Feeder::new(None, 0);
-            let mut sink = PassedToJson::new(READ_SIZE * 2);
-            let first_end = cuts.first().copied();
-            let run = |feeder: &mut Feeder,
-                       sink: &mut PassedToJson,
-                       doc: &mut DocOut<'_, W>,
-                       to: Option<u64>,
-                       eof: bool|
-             -> Result<(), Error> {
-                let mut write_failed = None;
-                let r = input.feed(feeder, to, eof, sink, |s| {
-                    flush_full(doc, s).map_err(|e| {
-                        write_failed = Some(e);
-                        std::io::Error::other("write failed")
-                    })
-                });
-                match (r, write_failed) {
-                    (Ok(()), _) => Ok(()),
-                    (Err(_), Some(e)) => Err(write_error(e)),
-                    (Err(e), None) => Err(read_error(path, e)),
-                }
-            };
-            run(
-                &mut feeder,
-                &mut sink,
-                &mut doc,
-                first_end,
-                first_end.is_none(),
-            )?;
-            let mut test_packets = 0u64;
-            let mut parts = handles.into_iter();
-            for &cut in &cuts {
-                let accepted = format.is_some_and(|f| feeder.ends_at_boundary(cut, f));
-                let Some((handle, pieces, spares)) = parts.next().filter(|_| accepted) else {
-                    // Not a boundary: go on from here in one pass (the
-                    // later parts' pieces are dropped with their channels).
-                    run(&mut feeder, &mut sink, &mut doc, None, true)?;
-                    break;
-                };
-                parts_used += 1;
-                doc.emit(&mut sink.json).map_err(write_error)?;
-                test_packets += sink.test_packets;
-                // This part's pieces, as its thread makes them.
-                for mut piece in pieces.iter() {
-                    doc.emit_bytes(&piece).map_err(write_error)?;
-                    piece.clear();
-                    let _ = spares.send(piece);
-                }
-                let (next_feeder, next_sink) = handle.join().unwrap_or_else(|_| {
-                    Err(Error::Input {
-                        origin: path.display().to_string(),
-                        message: "parser thread failed".into(),
-                    })
-                })?;
-                feeder = next_feeder;
-                sink = next_sink;
+        let file = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
+        let input = Input(&file);
+        let cuts = match plan {
+            Plan::Split(split) => {
+                Cuts::guess(path, &file, split)?.map(|cuts| (cuts, split.threads))
             }
-            doc.emit(&mut sink.json).map_err(write_error)?;
-            test_packets += sink.test_packets;
-            Ok((test_packets, feeder.read_to))
-        })?
+            #[cfg(test)]
+            Plan::Cuts(format, cuts) => {
+                (!cuts.is_empty()).then_some((Cuts::Given(format, cuts), 2))
+            }
+        };
+        match cuts {
+            None => {
+                // One part: written out as it is parsed.
+                let mut feeder = Feeder::new(None, 0);
+                let mut sink = PassedToJson::new(READ_SIZE * 2);
+                run(&mut feeder, &mut sink, &mut doc, Some(input), None, true)?;
+                doc.emit(&mut sink.json).map_err(write_error)?;
+                (sink.test_packets, feeder.read_to)
+            }
+            Some((cuts, threads)) => {
+                let parts = Parts::new(input, cuts);
+                let mut test_packets = 0u64;
+                // The last kept part's feeder and sink, and whether the cut
+                // after it was wrong (then the parse goes on from there).
+                let (mut feeder, mut sink, cut_failed) = std::thread::scope(|scope| {
+                    // The other threads start at once: the first of them
+                    // works out the cuts after the first while this one
+                    // parses the first part.
+                    for _ in 1..threads {
+                        scope.spawn(|| parts.work());
+                    }
+                    parts.parse(0);
+                    let mut k = 0;
+                    loop {
+                        let mut parsed = match parts.wait_for(k) {
+                            Ok(parsed) => parsed,
+                            Err(e) => {
+                                parts.stop();
+                                return Err(read_error(path, e));
+                            }
+                        };
+                        test_packets += std::mem::take(&mut parsed.sink.test_packets);
+                        if let Err(e) = doc.emit(&mut parsed.sink.json) {
+                            parts.stop();
+                            return Err(write_error(e));
+                        }
+                        k += 1;
+                        let next = parts.starts().get(k).copied();
+                        let Some(next) = next else {
+                            return Ok((parsed.feeder, parsed.sink, false));
+                        };
+                        if !parsed.feeder.ends_at_boundary(next, parts.cuts.format()) {
+                            // Not a boundary: the later parts are dropped.
+                            parts.stop();
+                            return Ok((parsed.feeder, parsed.sink, true));
+                        }
+                        parts_used += 1;
+                        parts.recycle(parsed);
+                    }
+                })?;
+                if cut_failed {
+                    run(&mut feeder, &mut sink, &mut doc, Some(input), None, true)?;
+                    doc.emit(&mut sink.json).map_err(write_error)?;
+                    test_packets += sink.test_packets;
+                }
+                (test_packets, feeder.read_to)
+            }
+        }
     };
     if test_packets == 0 && bytes > 0 {
         return Err(no_tests(path));
@@ -1034,7 +1155,6 @@ pub fn results_json_from_stream_file(
         &mut doc,
         Path::new("-"),
         Plan::Split(Split::for_this_machine()),
-        Access::Auto,
     )?;
     Ok(doc)
 }
@@ -1057,7 +1177,6 @@ pub fn write_results_json_from_stream_file(
         out,
         out_name,
         Plan::Split(Split::for_this_machine()),
-        Access::Auto,
     )
     .map(|_| ())
 }
@@ -1189,70 +1308,44 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("big.v2");
         std::fs::write(&f, &s).unwrap();
-        let mut file = std::fs::File::open(&f).unwrap();
+        let file = std::fs::File::open(&f).unwrap();
         let len = s.len() as u64;
-        let cut = boundary_after(&mut file, None, len / 2, len, Format::V2).unwrap();
+        let cut = boundary_after(&file, len / 2, len, Format::V2).unwrap();
         assert!(cut >= len / 2 && s[usize::try_from(cut).unwrap()] == 0xB3);
-        assert_eq!(
-            boundary_after(&mut file, Some(&s), len / 2, len, Format::V2),
-            Some(cut)
-        );
         let fast = results_json_from_stream_file(&f, "cp", 1).unwrap();
         let slow = results_json_bytes(&payload(&records_from_bytes(&s, false), "cp", 1));
         assert!(fast == slow, "parallel output differs");
-        // Mapped (the default for a file this size) and read: the same bytes.
-        assert!(converted(&f, Access::Auto) == slow, "mapped output differs");
-        assert!(converted(&f, Access::Read) == slow, "read output differs");
+        // Cut into parts of about PART_SIZE, more parts than threads, all kept.
+        let split = Split {
+            threads: 2,
+            threshold: PARALLEL_THRESHOLD,
+        };
+        let mut doc = Vec::new();
+        let parts =
+            convert_stream(&f, "cp", 1, &mut doc, Path::new("-"), Plan::Split(split)).unwrap();
+        assert!(doc == slow);
+        assert_eq!(parts as u64, len / PART_SIZE);
     }
 
     /// The document of `path` cut at `cuts` (a `format` stream), and the
-    /// number of parts parsed on their own; the same, byte for byte,
-    /// whether the file is read or mapped.
+    /// number of parts parsed on their own and kept.
     fn with_cuts_parts(path: &Path, format: Format, cuts: Vec<u64>) -> (Vec<u8>, usize) {
-        let mut results = [Access::Read, Access::Map].map(|access| {
-            let mut doc = Vec::new();
-            let parts = convert_stream(
-                path,
-                "cp",
-                2,
-                &mut doc,
-                Path::new("-"),
-                Plan::Cuts(format, cuts.clone()),
-                access,
-            )
-            .unwrap();
-            (doc, parts)
-        });
-        assert!(
-            results[0] == results[1],
-            "read and mapped differ, cuts {cuts:?}"
-        );
-        std::mem::take(&mut results[0])
+        let mut doc = Vec::new();
+        let parts = convert_stream(
+            path,
+            "cp",
+            2,
+            &mut doc,
+            Path::new("-"),
+            Plan::Cuts(format, cuts),
+        )
+        .unwrap();
+        (doc, parts)
     }
 
     /// [`with_cuts_parts`]'s document.
     fn with_cuts(path: &Path, format: Format, cuts: Vec<u64>) -> Vec<u8> {
         with_cuts_parts(path, format, cuts).0
-    }
-
-    /// The document of a whole file through `access`, cut for two cores.
-    fn converted(path: &Path, access: Access) -> Vec<u8> {
-        let mut doc = Vec::new();
-        let split = Split {
-            shares: 2,
-            threshold: PARALLEL_THRESHOLD,
-        };
-        convert_stream(
-            path,
-            "cp",
-            1,
-            &mut doc,
-            Path::new("-"),
-            Plan::Split(split),
-            access,
-        )
-        .unwrap();
-        doc
     }
 
     /// A v1 stream whose details hold fake directive lines, `test: `
@@ -1368,7 +1461,7 @@ mod tests {
     }
 
     #[test]
-    fn parts_hand_over_many_pieces() {
+    fn more_parts_than_threads_are_all_kept() {
         // Enough passed tests for several output pieces per part.
         let mut w = refstack_subunit::V1Writer::new(Vec::new());
         for i in 0..20_000 {
@@ -1386,16 +1479,13 @@ mod tests {
             let slow = results_json_bytes(&payload(&records_from_bytes(&stream, false), "cp", 2));
             assert!(slow.len() > 8 * READ_SIZE);
             let len = stream.len() as u64;
-            let mut file = std::fs::File::open(&f).unwrap();
+            let file = std::fs::File::open(&f).unwrap();
             let cuts: Vec<u64> = (1..4)
-                .filter_map(|i| boundary_after(&mut file, None, len * i / 4, len, format))
+                .filter_map(|i| boundary_after(&file, len * i / 4, len, format))
                 .collect();
             assert_eq!(cuts.len(), 3, "{name}");
-            let mapped: Vec<u64> = (1..4)
-                .filter_map(|i| boundary_after(&mut file, Some(&stream), len * i / 4, len, format))
-                .collect();
-            assert_eq!(mapped, cuts, "{name}");
-            // Every cut is a true boundary here: four parts, all kept.
+            // Every cut is a true boundary here: four parts on two
+            // threads, all kept.
             let (doc, parts) = with_cuts_parts(&f, format, cuts);
             assert!(doc == slow, "{name}");
             assert_eq!(parts, 4, "{name}");
@@ -1415,10 +1505,10 @@ mod tests {
             .map(|(i, _)| i as u64 + 1)
             .collect();
         assert!(fakes.len() >= 4);
-        let mut file = std::fs::File::open(&f).unwrap();
+        let file = std::fs::File::open(&f).unwrap();
         for &fake in &fakes {
             // The guess lands on the fake line...
-            let guess = boundary_after(&mut file, None, fake, stream.len() as u64, Format::V1);
+            let guess = boundary_after(&file, fake, stream.len() as u64, Format::V1);
             assert_eq!(guess, Some(fake));
             // ...which the first part's parser rejects, inside a detail.
             let mut feeder = Feeder::new(None, 0);

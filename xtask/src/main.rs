@@ -36,7 +36,7 @@ fn print_help() {
         "cargo xtask <task>\n\n\
          Tasks:\n  \
          tidy       check crate boundaries (cargo tree), stray todo!/unimplemented!/dbg!,\n             \
-         and that unsafe_code stays in refstack-tester/src/mmap.rs\n  \
+         and that nothing opts out of the unsafe_code ban\n  \
          loadbench  load-test refstack-server and upstream RefStack 2.1.0 side by side\n\n\
          {}\n",
         loadbench::USAGE

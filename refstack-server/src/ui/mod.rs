@@ -11,7 +11,10 @@
 //! * `GET /assets/<version>/<path>`: the embedded assets, immutable for a
 //!   year (a new binary changes the version); a stale version is a 404.
 //!
-//! Every answer carries an ETag and honours `If-None-Match`. The page's
+//! Every answer carries an ETag and honours `If-None-Match`. The page and
+//! the assets are compressed once, at first use: a client that accepts
+//! gzip gets those bytes (`Content-Encoding: gzip`, its own ETag), the
+//! others the plain ones (`Vary: Accept-Encoding` either way). The page's
 //! Content-Security-Policy only allows resources of its own origin.
 
 use std::sync::OnceLock;
@@ -88,28 +91,85 @@ pub fn asset_version() -> &'static str {
     })
 }
 
-/// The rendered `index.html` with its ETag.
-fn index() -> &'static (String, String) {
-    static I: OnceLock<(String, String)> = OnceLock::new();
-    I.get_or_init(|| {
-        let html = INDEX.replace("{{ASSETS}}", &format!("assets/{}", asset_version()));
-        let etag = format!("\"{}\"", &md5_hex(&[html.as_bytes()])[..16]);
-        (html, etag)
-    })
+/// A static body ready to send, plain or gzipped, with each one's ETag.
+struct Prepared {
+    body: &'static [u8],
+    etag: String,
+    /// The gzip encoding and its ETag, when it is the smaller.
+    gzip: Option<(Vec<u8>, String)>,
 }
 
-/// The ETag of an asset (computed once for all of them).
-fn asset_etag(a: &Asset) -> &'static str {
-    static TAGS: OnceLock<Vec<(&'static str, String)>> = OnceLock::new();
-    let tags = TAGS.get_or_init(|| {
+impl Prepared {
+    fn new(body: &'static [u8]) -> Self {
+        let tag = &md5_hex(&[body])[..16];
+        let gzip = gzip(body)
+            .filter(|gz| gz.len() < body.len())
+            .map(|gz| (gz, format!("\"{tag}-gz\"")));
+        Self {
+            body,
+            etag: format!("\"{tag}\""),
+            gzip,
+        }
+    }
+}
+
+/// `body` gzipped (best compression: it is done once per body).
+fn gzip(body: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(body).ok()?;
+    encoder.finish().ok()
+}
+
+/// Whether the request's `Accept-Encoding` allows gzip: named with a
+/// non-zero quality, or `*` when gzip is not named.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let mut star = false;
+    for item in headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+    {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or_default().trim();
+        let refused = parts.any(|p| {
+            p.trim()
+                .strip_prefix("q=")
+                .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
+        });
+        if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+            return !refused;
+        }
+        if coding == "*" {
+            star = !refused;
+        }
+    }
+    star
+}
+
+/// The rendered `index.html`, prepared.
+fn index() -> &'static Prepared {
+    static I: OnceLock<(String, OnceLock<Prepared>)> = OnceLock::new();
+    let (html, prepared) = I.get_or_init(|| {
+        let html = INDEX.replace("{{ASSETS}}", &format!("assets/{}", asset_version()));
+        (html, OnceLock::new())
+    });
+    prepared.get_or_init(|| Prepared::new(html.as_bytes()))
+}
+
+/// An asset, prepared (all of them at once, at first use).
+fn prepared(a: &Asset) -> Option<&'static Prepared> {
+    static ALL: OnceLock<Vec<(&'static str, Prepared)>> = OnceLock::new();
+    ALL.get_or_init(|| {
         ASSETS
             .iter()
-            .map(|a| (a.path, format!("\"{}\"", &md5_hex(&[a.body])[..16])))
+            .map(|a| (a.path, Prepared::new(a.body)))
             .collect()
-    });
-    tags.iter()
-        .find(|(p, _)| *p == a.path)
-        .map_or("\"\"", |(_, t)| t.as_str())
+    })
+    .iter()
+    .find(|(p, _)| *p == a.path)
+    .map(|(_, prepared)| prepared)
 }
 
 /// What the UI reads from `config.json`.
@@ -188,15 +248,32 @@ fn respond(
     resp
 }
 
+/// [`respond`] with `prepared`'s encoding the request accepts.
+fn respond_prepared(
+    headers: &HeaderMap,
+    prepared: &'static Prepared,
+    content_type: &'static str,
+    cache: &'static str,
+) -> Response {
+    let gzip = prepared.gzip.as_ref().filter(|_| accepts_gzip(headers));
+    let (body, etag) = match gzip {
+        Some((gz, etag)) => (gz.as_slice(), etag.as_str()),
+        None => (prepared.body, prepared.etag.as_str()),
+    };
+    let mut resp = respond(headers, etag, content_type, cache, body);
+    let h = resp.headers_mut();
+    if prepared.gzip.is_some() {
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    if gzip.is_some() && resp.status() == StatusCode::OK {
+        resp.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    resp
+}
+
 async fn page(headers: HeaderMap) -> Response {
-    let (html, etag) = index();
-    let mut resp = respond(
-        &headers,
-        etag,
-        "text/html; charset=utf-8",
-        "no-cache",
-        html.as_str(),
-    );
+    let mut resp = respond_prepared(&headers, index(), "text/html; charset=utf-8", "no-cache");
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -219,13 +296,12 @@ fn find(path: &str) -> Option<&'static Asset> {
 }
 
 async fn asset(Path((version, path)): Path<(String, String)>, headers: HeaderMap) -> Response {
-    match find(&path) {
-        Some(a) if version == asset_version() => respond(
+    match find(&path).and_then(|a| Some((a, prepared(a)?))) {
+        Some((a, prepared)) if version == asset_version() => respond_prepared(
             &headers,
-            asset_etag(a),
+            prepared,
             a.content_type,
             "public, max-age=31536000, immutable",
-            a.body,
         ),
         _ => (
             StatusCode::NOT_FOUND,
@@ -237,14 +313,10 @@ async fn asset(Path((version, path)): Path<(String, String)>, headers: HeaderMap
 }
 
 async fn favicon(headers: HeaderMap) -> Response {
-    match find("favicon.svg") {
-        Some(a) => respond(
-            &headers,
-            asset_etag(a),
-            a.content_type,
-            "public, max-age=86400",
-            a.body,
-        ),
+    match find("favicon.svg").and_then(|a| Some((a, prepared(a)?))) {
+        Some((a, prepared)) => {
+            respond_prepared(&headers, prepared, a.content_type, "public, max-age=86400")
+        }
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -255,7 +327,7 @@ mod tests {
 
     #[test]
     fn index_references_versioned_assets_that_exist() {
-        let (html, _) = index();
+        let html = std::str::from_utf8(index().body).unwrap_or_default();
         assert!(!html.contains("{{ASSETS}}"));
         let prefix = format!("assets/{}/", asset_version());
         let mut refs = 0;
@@ -295,6 +367,50 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn gzip_is_chosen_from_accept_encoding() {
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
+            accepts_gzip(&h)
+        };
+        assert!(!accepts_gzip(&HeaderMap::new()));
+        assert!(with("gzip"));
+        assert!(with("br, gzip, deflate"));
+        assert!(with("GZIP;q=0.5"));
+        assert!(with("x-gzip"));
+        assert!(with("*"));
+        assert!(!with("identity"));
+        assert!(!with("br"));
+        assert!(!with("gzip;q=0"));
+        assert!(!with("gzip; q=0.0, *"));
+        assert!(!with("*;q=0"));
+    }
+
+    #[test]
+    fn prepared_gzip_inflates_to_the_body() {
+        use std::io::Read;
+        for a in ASSETS {
+            let p = prepared(a).unwrap();
+            if let Some((gz, etag)) = &p.gzip {
+                let mut plain = Vec::new();
+                flate2::read::GzDecoder::new(gz.as_slice())
+                    .read_to_end(&mut plain)
+                    .unwrap();
+                assert_eq!(plain, a.body, "{}", a.path);
+                assert_ne!(etag, &p.etag);
+            }
+        }
+        // Text compresses: the scripts and the page have a gzip form.
+        assert!(index().gzip.is_some());
+        assert!(
+            ASSETS
+                .iter()
+                .filter(|a| a.path.ends_with(".js"))
+                .all(|a| prepared(a).is_some_and(|p| p.gzip.is_some()))
+        );
     }
 
     #[test]

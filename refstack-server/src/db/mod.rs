@@ -36,7 +36,7 @@
 //! | Variant | Meaning | Suggested status |
 //! |---|---|---|
 //! | [`DbError::NotFound`] | the addressed row does not exist | 404 |
-//! | [`DbError::Conflict`] | a unique constraint was violated (duplicate) | 409 |
+//! | [`DbError::Conflict`] | a duplicate: a unique constraint was violated, or an upload names a test twice | 409 |
 //! | [`DbError::InUse`] | a delete was refused because other rows still reference the row | 400 |
 //! | [`DbError::Invalid`] | the input violates a storage limit (e.g. `cpid` longer than 128) | 400 |
 //! | [`DbError::InvalidState`] | a workflow transition is not allowed from the current state | 400 |

@@ -615,6 +615,18 @@ pub(crate) fn run<I: IntoIterator<Item = String>>(root: &Path, args: I) -> anyho
 
     if !runs.is_empty() {
         println!("{}", report(&runs, &o));
+        let settings = servers::database_settings(
+            &dbs,
+            o.ours && o.backends.contains(&Backend::Postgres),
+            o.upstream || (o.ours && o.backends.contains(&Backend::Mysql)),
+        );
+        if !settings.is_empty() {
+            println!("Database settings during the run:\n");
+            for line in settings {
+                println!("- {line}");
+            }
+            println!();
+        }
     }
     if o.keep || result.is_err() {
         eprintln!("loadbench: work directory kept: {}", work.display());

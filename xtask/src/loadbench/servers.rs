@@ -162,6 +162,23 @@ impl DbUrl {
         run_tool(cmd.args(["-e", sql]))
     }
 
+    /// The first line a query prints through the `mysql` client
+    /// (tab-separated columns, no header).
+    pub(crate) fn mysql_value(&self, sql: &str) -> anyhow::Result<String> {
+        let mut cmd = Command::new("mysql");
+        cmd.args(["--protocol=tcp", "-N", "-h", &self.host, "-P"])
+            .arg(self.port.to_string())
+            .args(["-u", &self.user])
+            .env("MYSQL_PWD", &self.password)
+            .args(["-e", sql]);
+        first_line(&mut cmd)
+    }
+
+    /// The first line a query prints through `psql` (unaligned, no header).
+    pub(crate) fn postgres_value(&self, sql: &str) -> anyhow::Result<String> {
+        first_line(Command::new("psql").args([&self.with_db("postgres", "postgres"), "-tAc", sql]))
+    }
+
     /// Drops and creates a PostgreSQL database with `psql`.
     pub(crate) fn recreate_postgres(&self, db: &str) -> anyhow::Result<()> {
         let admin = self.with_db("postgres", "postgres");
@@ -203,6 +220,52 @@ impl Backend {
             Backend::Mysql => "MariaDB",
         }
     }
+}
+
+/// The first line of a tool's standard output.
+fn first_line(cmd: &mut Command) -> anyhow::Result<String> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("running {cmd:?} (is it installed?)"))?;
+    if !out.status.success() {
+        bail!(
+            "{cmd:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned())
+}
+
+/// The settings of the machine's database servers that decide how they
+/// absorb a sustained upload rate (WAL / redo size, buffers), as one line
+/// per server for the report; a server that does not answer says so.
+pub(crate) fn database_settings(dbs: &Databases, postgres: bool, mysql: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    if postgres {
+        let sql = "SELECT string_agg(name || ' = ' || setting || coalesce(' ' || unit, ''), ', ' \
+                   ORDER BY name) FROM pg_settings WHERE name IN ('max_wal_size', \
+                   'shared_buffers', 'checkpoint_timeout', 'synchronous_commit')";
+        lines.push(match dbs.postgres.postgres_value(sql) {
+            Ok(v) => format!("PostgreSQL: {v}"),
+            Err(e) => format!("PostgreSQL: settings not read ({e})"),
+        });
+    }
+    if mysql {
+        let sql = "SELECT CONCAT('innodb_log_file_size = ', @@innodb_log_file_size >> 20, ' MiB, \
+                   innodb_buffer_pool_size = ', @@innodb_buffer_pool_size >> 20, ' MiB, \
+                   innodb_flush_log_at_trx_commit = ', @@innodb_flush_log_at_trx_commit)";
+        lines.push(match dbs.mysql.mysql_value(sql) {
+            Ok(v) => format!("MariaDB: {v}"),
+            Err(e) => format!("MariaDB: settings not read ({e})"),
+        });
+    }
+    lines
 }
 
 /// Database URLs of the machine's database servers.

@@ -7,7 +7,12 @@ use std::{env, fs};
 
 fn main() {
     println!("cargo::rerun-if-changed=migrations");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    // The directory of this run's package, read at run time: a build script
+    // compiled in another checkout of the workspace can be reused from a
+    // shared target directory, and `env!` would point it at that checkout.
+    let manifest_dir =
+        env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|e| panic!("CARGO_MANIFEST_DIR: {e}"));
+    let root = Path::new(&manifest_dir).join("migrations");
     let mut out = String::new();
     for (constant, dir) in [
         ("SQLITE", "sqlite"),

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use refstack_core::Guideline;
+use refstack_core::{Guideline, InvalidTarget, TestListQuery};
 use serde::Deserialize;
 
 use crate::config::{GuidelinesConfig, SourceConfig};
@@ -171,7 +171,33 @@ pub struct Sources {
     client: reqwest::Client,
     ttl: Duration,
     cache: Mutex<HashMap<String, (Instant, Bytes)>>,
+    /// Checked bodies by file name, served without I/O or a new check for
+    /// `recheck` ([`RECHECK`]).
+    fetched: Mutex<HashMap<String, (Instant, Bytes)>>,
+    recheck: Duration,
     parsed: Mutex<HashMap<String, (Bytes, Arc<Guideline>)>>,
+    /// Rendered test lists, for the parsed document they come from.
+    lists: Mutex<Vec<RenderedList>>,
+}
+
+/// How long a fetched guideline file is served from memory before its
+/// source is asked again (the local directory re-read, a remote body
+/// re-checked against the remote cache of `cache_ttl_secs`): edits to the
+/// directory show within a second, and busy endpoints do no file I/O or
+/// JSON check per request.
+const RECHECK: Duration = Duration::from_secs(1);
+
+/// At most this many rendered test lists are kept (distinct file and
+/// query pairs; the oldest go first).
+const MAX_LISTS: usize = 64;
+
+/// A test list rendered by `refstack_core::test_list_text`.
+#[derive(Debug)]
+struct RenderedList {
+    file: String,
+    query: TestListQuery,
+    guideline: Arc<Guideline>,
+    text: Result<Bytes, InvalidTarget>,
 }
 
 enum Got {
@@ -198,7 +224,10 @@ impl Sources {
             client,
             ttl: Duration::from_secs(cfg.cache_ttl_secs),
             cache: Mutex::new(HashMap::new()),
+            fetched: Mutex::new(HashMap::new()),
+            recheck: RECHECK,
             parsed: Mutex::new(HashMap::new()),
+            lists: Mutex::new(Vec::new()),
         }
     }
 
@@ -326,8 +355,23 @@ impl Sources {
     }
 
     /// Fetches one guideline file (`2020.06.json`, `dns.2020.06.json`) from the
-    /// first source that has it. The body is checked to be JSON.
+    /// first source that has it. The body is checked to be JSON. A body
+    /// fetched less than [`RECHECK`] ago is served again as it is.
     pub async fn fetch(&self, file: &str) -> Result<Bytes, FetchError> {
+        if let Ok(fetched) = self.fetched.lock()
+            && let Some((at, body)) = fetched.get(file)
+            && at.elapsed() < self.recheck
+        {
+            return Ok(body.clone());
+        }
+        let body = self.fetch_from_sources(file).await?;
+        if let Ok(mut fetched) = self.fetched.lock() {
+            fetched.insert(file.to_owned(), (Instant::now(), body.clone()));
+        }
+        Ok(body)
+    }
+
+    async fn fetch_from_sources(&self, file: &str) -> Result<Bytes, FetchError> {
         let Some(addon) = classify(file) else {
             return Err(FetchError::NotFound);
         };
@@ -421,7 +465,7 @@ impl Sources {
         let body = self.fetch(file).await?;
         if let Ok(cache) = self.parsed.lock()
             && let Some((bytes, g)) = cache.get(file)
-            && *bytes == body
+            && (bytes.as_ptr() == body.as_ptr() && bytes.len() == body.len() || *bytes == body)
         {
             return Ok(g.clone());
         }
@@ -436,6 +480,37 @@ impl Sources {
             cache.insert(file.to_owned(), (body, g.clone()));
         }
         Ok(g)
+    }
+
+    /// `refstack_core::test_list_text` of `guideline` (parsed from `file`),
+    /// rendered once per document and query.
+    pub fn test_list(
+        &self,
+        file: &str,
+        guideline: &Arc<Guideline>,
+        query: &TestListQuery,
+    ) -> Result<Bytes, InvalidTarget> {
+        if let Ok(lists) = self.lists.lock()
+            && let Some(l) = lists.iter().find(|l| {
+                l.file == file && l.query == *query && Arc::ptr_eq(&l.guideline, guideline)
+            })
+        {
+            return l.text.clone();
+        }
+        let text = refstack_core::test_list_text(guideline, query).map(Bytes::from);
+        if let Ok(mut lists) = self.lists.lock() {
+            lists.retain(|l| !(l.file == file && l.query == *query));
+            if lists.len() >= MAX_LISTS {
+                lists.remove(0);
+            }
+            lists.push(RenderedList {
+                file: file.to_owned(),
+                query: query.clone(),
+                guideline: guideline.clone(),
+                text: text.clone(),
+            });
+        }
+        text
     }
 }
 
@@ -462,6 +537,79 @@ mod tests {
             Some("dns.2020.06.json".into())
         );
         assert_eq!(file_name("x/2020.06"), None);
+    }
+
+    fn dir_sources(dir: &std::path::Path, recheck: Duration) -> Sources {
+        let mut s = Sources::new(&GuidelinesConfig {
+            dir: Some(dir.to_path_buf()),
+            sources: Some(Vec::new()),
+            cache_ttl_secs: 60,
+            fetch_timeout_secs: 1,
+        });
+        s.recheck = recheck;
+        s
+    }
+
+    const DOC: &str = r#"{"schema": "1.2", "platform": {"required": ["compute"]},
+        "components": {"compute": {"required": ["c"]}},
+        "capabilities": {"c": {"tests": ["z.t", "a.t"], "flagged": []}}}"#;
+
+    #[tokio::test]
+    async fn fetched_files_are_served_from_memory_until_rechecked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("2020.06.json");
+        std::fs::write(&path, DOC).unwrap();
+        let s = dir_sources(dir.path(), Duration::from_secs(3600));
+        let first = s.fetch("2020.06.json").await.unwrap();
+        std::fs::write(&path, DOC.replace("z.t", "y.t")).unwrap();
+        let again = s.fetch("2020.06.json").await.unwrap();
+        // Same allocation: no read, no JSON check.
+        assert_eq!(again.as_ptr(), first.as_ptr());
+        // With no grace period the directory is read on every fetch.
+        let s = dir_sources(dir.path(), Duration::ZERO);
+        assert!(s.fetch("2020.06.json").await.unwrap().ends_with(b"}"));
+        std::fs::write(&path, "not json").unwrap();
+        assert!(matches!(
+            s.fetch("2020.06.json").await,
+            Err(FetchError::Failed)
+        ));
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(
+            s.fetch("2020.06.json").await,
+            Err(FetchError::NotFound)
+        ));
+    }
+
+    #[tokio::test]
+    async fn test_lists_are_rendered_once_per_document_and_query() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = dir_sources(dir.path(), Duration::ZERO);
+        let g = Arc::new(Guideline::from_json(DOC.as_bytes()).unwrap());
+        let q = TestListQuery {
+            target: refstack_core::Target::Platform,
+            statuses: refstack_core::StatusFilter::All,
+            alias: true,
+            flagged: true,
+        };
+        let a = s.test_list("2020.06.json", &g, &q).unwrap();
+        assert_eq!(&a[..], b"a.t\nz.t");
+        let b = s.test_list("2020.06.json", &g, &q).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.as_ptr(), b.as_ptr(), "served from the cache");
+        // Another document (a refreshed file) is rendered again.
+        let g2 = Arc::new(Guideline::from_json(DOC.as_bytes()).unwrap());
+        let c = s.test_list("2020.06.json", &g2, &q).unwrap();
+        assert_eq!(c, a);
+        assert_eq!(
+            s.lists.lock().unwrap().len(),
+            1,
+            "the stale entry is replaced"
+        );
+        // Another query is another entry; the cache stays bounded.
+        for i in 0..(MAX_LISTS + 5) {
+            s.test_list(&format!("{i}.json"), &g, &q).unwrap();
+        }
+        assert_eq!(s.lists.lock().unwrap().len(), MAX_LISTS);
     }
 
     #[test]

@@ -57,7 +57,9 @@ pub(crate) async fn test_list(
             ));
         }
     };
-    let text = refstack_core::test_list_text(&guideline, &query)
+    let text = state
+        .guidelines
+        .test_list(&file, &guideline, &query)
         .map_err(|e| ApiError::abort(StatusCode::BAD_REQUEST, e.to_string()))?;
     if text.is_empty() {
         return Ok(StatusCode::NO_CONTENT.into_response());

@@ -79,8 +79,10 @@ enum RateMode {
 
 /// Upstream RefStack 2.1.0's closed-loop throughput per scenario (req/s),
 /// as recorded in BENCHMARKS.md (8 connections, MariaDB, 5 gunicorn
-/// workers); `--rate-from-upstream-x` multiplies these.
-const UPSTREAM_REQ_S: [f64; 4] = [20.0, 235.0, 12.3, 10.3];
+/// workers; the run of 2026-11-22 10:25 UTC on a quiet machine, 2.4-2.7x the
+/// figures of the 05:31 run on a loaded one); `--rate-from-upstream-x`
+/// multiplies these.
+const UPSTREAM_REQ_S: [f64; 4] = [56.0, 613.9, 29.7, 27.6];
 
 /// Per-request answer budget used to size the open-loop connection pool.
 const RATE_BUDGET: Duration = Duration::from_millis(25);
@@ -127,8 +129,8 @@ Options:
 Open-loop mode (instead of closed loop; the seeding stays closed loop):
   --rate R                  offer R req/s to every scenario, at fixed intervals
   --rate-from-upstream-x X  offer X times upstream's recorded throughput:
-                            list 20.0, test list 235, unsigned upload 12.3,
-                            signed upload 10.3 req/s (X = 20: 400, 4700, 246, 206)
+                            list 56.0, test list 613.9, unsigned upload 29.7,
+                            signed upload 27.6 req/s (X = 20: 1120, 12278, 594, 552)
   --rate-connections N      connections (default: rate x 25 ms, 16..1024)
   --upstream-rate-x X       offer upstream X times its recorded throughput
                             instead (e.g. 1: its own closed-loop rate); alone,
@@ -825,7 +827,7 @@ mod tests {
     fn upstream_multiple_rates() {
         let x20 = RateMode::UpstreamTimes(20.0);
         let rates: Vec<f64> = (0..SCENARIOS.len()).map(|i| x20.rate(i)).collect();
-        for (got, want) in rates.iter().zip([400.0, 4700.0, 246.0, 206.0]) {
+        for (got, want) in rates.iter().zip([1120.0, 12278.0, 594.0, 552.0]) {
             assert!((got - want).abs() < 1e-9, "{got} vs {want}");
         }
         assert_eq!(RateMode::Fixed(7.0).rate(3), 7.0);

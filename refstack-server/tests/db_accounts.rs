@@ -2,27 +2,12 @@
 //! products and versions, run on every available backend. References are to
 //! `refstack-v1-api.md`.
 
-use std::fmt::Display;
-
 use refstack_server::db::pubkeys::{self, NewPubkey};
 use refstack_server::db::results::{self, NewResult, NewTestRun, RunFilter, Visibility};
-use refstack_server::db::testing::{TestDb, databases};
+use refstack_server::db::testing::{OnDb, TestDb, databases};
 use refstack_server::db::users::{self, NewUser};
 use refstack_server::db::vendors::{self, NewOrganization, OrgType, OrgUpdate};
 use refstack_server::db::{Db, DbError, products, versions};
-
-trait On<T> {
-    fn on(self, db: &TestDb) -> T;
-}
-
-impl<T, E: Display> On<T> for Result<T, E> {
-    fn on(self, db: &TestDb) -> T {
-        match self {
-            Ok(v) => v,
-            Err(e) => panic!("[{}] {e}", db.label()),
-        }
-    }
-}
 
 async fn user(db: &TestDb, openid: &str) {
     users::create(

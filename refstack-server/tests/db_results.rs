@@ -2,29 +2,13 @@
 //! (SQLite always; PostgreSQL / MariaDB with `REFSTACK_TEST_POSTGRES_URL` /
 //! `REFSTACK_TEST_MYSQL_URL`). References are to `refstack-v1-api.md`.
 
-use std::fmt::Display;
-
 use refstack_server::db::results::{
     self, NewResult, NewTestRun, RunFilter, TestResult, Visibility,
 };
-use refstack_server::db::testing::{TestDb, databases};
+use refstack_server::db::testing::{OnDb, TestDb, databases};
 use refstack_server::db::users::{self, NewUser};
 use refstack_server::db::vendors::{self, NewOrganization, OrgType};
 use refstack_server::db::{DbError, meta, products, versions};
-
-/// Unwraps with the backend's label in the panic message.
-trait On<T> {
-    fn on(self, db: &TestDb) -> T;
-}
-
-impl<T, E: Display> On<T> for Result<T, E> {
-    fn on(self, db: &TestDb) -> T {
-        match self {
-            Ok(v) => v,
-            Err(e) => panic!("[{}] {e}", db.label()),
-        }
-    }
-}
 
 fn upload(cpid: &str, names: &[&str], uploader: Option<&str>) -> NewTestRun {
     NewTestRun {

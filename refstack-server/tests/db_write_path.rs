@@ -5,31 +5,15 @@
 
 mod common;
 
-use std::fmt::Display;
-
 use common::{TestApp, upload_body};
 use refstack_server::db::results::{
     self, NewResult, NewTestRun, RunFilter, TestResult, Visibility,
 };
 use refstack_server::db::testing::{
-    TestDb, databases, databases_at, execute, foreign_keys, indexes, scalar_i64,
+    OnDb, TestDb, databases, databases_at, execute, foreign_keys, indexes, scalar_i64,
 };
 use refstack_server::db::users::{self, NewUser};
 use refstack_server::db::{DbError, meta};
-
-/// Unwraps with the backend's label in the panic message.
-trait On<T> {
-    fn on(self, db: &TestDb) -> T;
-}
-
-impl<T, E: Display> On<T> for Result<T, E> {
-    fn on(self, db: &TestDb) -> T {
-        match self {
-            Ok(v) => v,
-            Err(e) => panic!("[{}] {e}", db.label()),
-        }
-    }
-}
 
 fn upload(cpid: &str, names: &[String], uploader: Option<&str>) -> NewTestRun {
     NewTestRun {

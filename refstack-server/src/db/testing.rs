@@ -71,6 +71,22 @@ impl TestDb {
     }
 }
 
+/// Unwraps a result of a database call, naming the backend in the panic
+/// message, so that a failure in a three-backend loop says where.
+pub trait OnDb<T> {
+    /// The value, or a panic `[<backend label>] <error>`.
+    fn on(self, db: &TestDb) -> T;
+}
+
+impl<T, E: std::fmt::Display> OnDb<T> for Result<T, E> {
+    fn on(self, db: &TestDb) -> T {
+        match self {
+            Ok(v) => v,
+            Err(e) => panic!("[{}] {e}", db.label()),
+        }
+    }
+}
+
 impl Deref for TestDb {
     type Target = Db;
 

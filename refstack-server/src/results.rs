@@ -133,10 +133,18 @@ pub(crate) async fn upload(
     RawBody(body): RawBody,
 ) -> ApiResult<(StatusCode, axum::Json<UploadResponse>)> {
     let key = verify_signature(&headers, &body)?;
-    let value: Value =
-        serde_json::from_slice(&body).map_err(|_| ApiError::validation("Malformed request"))?;
-    let upload: UploadRequest = serde_json::from_value(value)
-        .map_err(|_| ApiError::validation("Request doesnt correspond to schema"))?;
+    // One pass into the typed request; only a failed one looks at the body
+    // again, to tell malformed JSON from a schema violation as upstream does
+    // (it parses first, then validates).
+    let upload: UploadRequest = serde_json::from_slice(&body).map_err(|e| {
+        let malformed =
+            !e.is_data() || serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err();
+        ApiError::validation(if malformed {
+            "Malformed request"
+        } else {
+            "Request doesnt correspond to schema"
+        })
+    })?;
     if upload.results.is_empty() {
         return Err(ApiError::validation(
             "Uploaded results must contain at least one passing test.",
@@ -166,14 +174,23 @@ pub(crate) async fn upload(
         None => None,
     };
     // Identical names inside one upload are stored once (upstream: 500, §10 item 4).
-    let mut seen = HashSet::with_capacity(upload.results.len());
+    let first: Vec<bool> = {
+        let mut seen = HashSet::with_capacity(upload.results.len());
+        upload
+            .results
+            .iter()
+            .map(|r| seen.insert(r.name.as_str()))
+            .collect()
+    };
     let results = upload
         .results
         .into_iter()
-        .filter(|r| seen.insert(r.name.clone()))
-        .map(|r| db::results::NewResult {
-            name: r.name,
-            uuid: r.uuid,
+        .zip(first)
+        .filter_map(|(r, first)| {
+            first.then_some(db::results::NewResult {
+                name: r.name,
+                uuid: r.uuid,
+            })
         })
         .collect();
     let run = db::results::store_upload(

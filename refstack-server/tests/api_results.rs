@@ -33,6 +33,8 @@ async fn upload_contract() {
             (&b"{"[..], "Malformed request"),
             (b"", "Malformed request"),
             (b"[1]", "Request doesnt correspond to schema"),
+            // A wrong type before broken syntax is still malformed JSON.
+            (br#"{"cpid": 5, "results": ["#, "Malformed request"),
             (
                 br#"{"cpid":"x","duration_seconds":"10","results":[{"name":"a"}]}"#,
                 "Request doesnt correspond to schema",

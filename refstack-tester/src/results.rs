@@ -911,8 +911,20 @@ impl<'a> Parts<'a> {
         (k < self.count()).then_some(k)
     }
 
-    /// Parses part `k` and files the result.
+    /// Parses part `k` and files the result: an error if the parse panics,
+    /// so that the writing thread never waits for a part that cannot come.
     fn parse(&self, k: usize) {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.parse_part(k)))
+            .unwrap_or_else(|_| Err(std::io::Error::other("a parser thread failed")));
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        if done.len() <= k {
+            done.resize_with(k + 1, || None);
+        }
+        done[k] = Some(result);
+        self.ready.notify_all();
+    }
+
+    fn parse_part(&self, k: usize) -> std::io::Result<Parsed> {
         let (from, to) = if k == 0 {
             (0, Some(self.cuts.first()))
         } else {
@@ -931,8 +943,7 @@ impl<'a> Parts<'a> {
         let mut sink = PassedToJson::new(0);
         sink.json.out = spare(&self.spare_outputs);
         sink.json.out.clear();
-        let result = self
-            .input
+        self.input
             .feed(&mut feeder, to, to.is_none(), &mut sink, |_| {
                 if self.stop.load(std::sync::atomic::Ordering::Relaxed) {
                     Err(std::io::Error::other("stopped"))
@@ -940,13 +951,7 @@ impl<'a> Parts<'a> {
                     Ok(())
                 }
             })
-            .map(|()| Parsed { feeder, sink });
-        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
-        if done.len() <= k {
-            done.resize_with(k + 1, || None);
-        }
-        done[k] = Some(result);
-        self.ready.notify_all();
+            .map(|()| Parsed { feeder, sink })
     }
 
     /// Parses parts until none is left.

@@ -256,6 +256,12 @@ fn number<T: std::str::FromStr>(text: &str) -> anyhow::Result<T> {
 
 /// Runs a command, failing with its output when it fails.
 pub(crate) fn run_tool(cmd: &mut Command) -> anyhow::Result<()> {
+    tool_output(cmd).map(drop)
+}
+
+/// Runs a tool; its standard output, or an error with both outputs when
+/// it fails.
+pub(crate) fn tool_output(cmd: &mut Command) -> anyhow::Result<String> {
     let out = cmd
         .output()
         .with_context(|| format!("running {cmd:?} (is it installed?)"))?;
@@ -267,7 +273,7 @@ pub(crate) fn run_tool(cmd: &mut Command) -> anyhow::Result<()> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    Ok(())
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// The shared data directory, as `.ci/run` finds it.

@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 
 use super::http::{Request, send_once};
 use super::payload::SigningKey;
-use super::run_tool;
+use super::{run_tool, tool_output};
 
 /// The openid of the benchmark user who owns the signing key.
 pub(crate) const BENCH_OPENID: &str = "https://openstackid.org/refstack.loadbench";
@@ -146,16 +146,7 @@ impl DbUrl {
 
     /// Runs SQL with the `mysql` client.
     pub(crate) fn mysql(&self, db: Option<&str>, sql: &str) -> anyhow::Result<()> {
-        let mut cmd = Command::new("mysql");
-        cmd.args([
-            "--protocol=tcp",
-            "-h",
-            &self.host,
-            "-P",
-            &self.port.to_string(),
-        ])
-        .args(["-u", &self.user])
-        .env("MYSQL_PWD", &self.password);
+        let mut cmd = self.mysql_client();
         if let Some(db) = db {
             cmd.arg(db);
         }
@@ -165,13 +156,17 @@ impl DbUrl {
     /// The first line a query prints through the `mysql` client
     /// (tab-separated columns, no header).
     pub(crate) fn mysql_value(&self, sql: &str) -> anyhow::Result<String> {
+        first_line(self.mysql_client().args(["-N", "-e", sql]))
+    }
+
+    /// The `mysql` client, connected over TCP as this URL's user.
+    fn mysql_client(&self) -> Command {
         let mut cmd = Command::new("mysql");
-        cmd.args(["--protocol=tcp", "-N", "-h", &self.host, "-P"])
+        cmd.args(["--protocol=tcp", "-h", &self.host, "-P"])
             .arg(self.port.to_string())
             .args(["-u", &self.user])
-            .env("MYSQL_PWD", &self.password)
-            .args(["-e", sql]);
-        first_line(&mut cmd)
+            .env("MYSQL_PWD", &self.password);
+        cmd
     }
 
     /// The first line a query prints through `psql` (unaligned, no header).
@@ -224,17 +219,7 @@ impl Backend {
 
 /// The first line of a tool's standard output.
 fn first_line(cmd: &mut Command) -> anyhow::Result<String> {
-    let out = cmd
-        .output()
-        .with_context(|| format!("running {cmd:?} (is it installed?)"))?;
-    if !out.status.success() {
-        bail!(
-            "{cmd:?} failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout)
+    Ok(tool_output(cmd)?
         .lines()
         .next()
         .unwrap_or_default()

@@ -148,14 +148,14 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
     star
 }
 
-/// The rendered `index.html`, prepared.
+/// The rendered `index.html`, prepared (rendered once, kept for the
+/// process's life).
 fn index() -> &'static Prepared {
-    static I: OnceLock<(String, OnceLock<Prepared>)> = OnceLock::new();
-    let (html, prepared) = I.get_or_init(|| {
+    static I: OnceLock<Prepared> = OnceLock::new();
+    I.get_or_init(|| {
         let html = INDEX.replace("{{ASSETS}}", &format!("assets/{}", asset_version()));
-        (html, OnceLock::new())
-    });
-    prepared.get_or_init(|| Prepared::new(html.as_bytes()))
+        Prepared::new(html.leak().as_bytes())
+    })
 }
 
 /// An asset, prepared (all of them at once, at first use).

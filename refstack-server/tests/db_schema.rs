@@ -1,6 +1,6 @@
 //! The migrated schema of every dialect matches upstream's data model
 //! (`refstack-v1-api.md` §4: table and column names), minus the never-used soft-delete
-//! columns and the timestamps of `results`.
+//! columns and the timestamps of `results` (a view over `result_parts` since migration 0003).
 
 use refstack_server::db::testing::{columns, databases};
 

@@ -1,7 +1,8 @@
-//! The upload write path after migration 0002 (no foreign key and no unique index on
-//! `results`, time-ordered ids), on every available backend: existing rows survive the
-//! migration, deleting a run deletes its results, duplicate names are still refused with
-//! nothing stored, and new ids are UUIDv7 in creation order.
+//! The upload write path after migrations 0002 (time-ordered ids) and 0003 (results stored
+//! as parts of their list, with a `results` view), on every available backend: existing
+//! results survive both migrations, lists round-trip across part boundaries, deleting a run
+//! deletes its results, duplicate names are still refused with nothing stored, and new ids
+//! are UUIDv7 in creation order.
 
 mod common;
 
@@ -10,10 +11,10 @@ use refstack_server::db::results::{
     self, NewResult, NewTestRun, RunFilter, TestResult, Visibility,
 };
 use refstack_server::db::testing::{
-    OnDb, TestDb, databases, databases_at, execute, foreign_keys, indexes, scalar_i64,
+    OnDb, TestDb, databases, databases_at, execute, foreign_keys, indexes, migrate_to, scalar_i64,
 };
 use refstack_server::db::users::{self, NewUser};
-use refstack_server::db::{DbError, meta};
+use refstack_server::db::{Backend, DbError, meta};
 
 fn upload(cpid: &str, names: &[String], uploader: Option<&str>) -> NewTestRun {
     NewTestRun {
@@ -44,68 +45,111 @@ fn all() -> RunFilter {
     }
 }
 
-/// The results of each run, in upload order.
-async fn snapshot(db: &TestDb, runs: &[&str]) -> Vec<Vec<TestResult>> {
-    let mut out = Vec::new();
-    for id in runs {
-        out.push(results::results(db, id).await.on(db));
-    }
-    out
-}
-
 async fn count(db: &TestDb, sql: &str) -> i64 {
     scalar_i64(db, sql).await
 }
 
-/// A database at the initial schema with runs in it (one of them deleted, so that the
-/// highest `results._id` ever assigned is no longer in the table) is migrated to 0002:
-/// every result row is still there with its `_id`, name and uuid, the constraint and
-/// index are replaced, and new rows get `_id`s above every one assigned before.
+/// A string literal of `db`'s dialect (MariaDB reads backslashes in literals as escapes).
+fn literal(db: &TestDb, text: &str) -> String {
+    let quoted = text.replace('\'', "''");
+    match db.backend() {
+        Backend::MySql => format!("'{}'", quoted.replace('\\', "\\\\")),
+        _ => format!("'{quoted}'"),
+    }
+}
+
+/// Stores a run the way the schema before migration 0003 held it: a `test` row and one
+/// `results` row per test (in `_id` order), written with plain SQL.
+async fn legacy_run(db: &TestDb, id: &str, results: &[TestResult]) {
+    let created = match db.backend() {
+        Backend::Postgres => "'2020-01-02 03:04:05'::timestamp",
+        _ => "'2020-01-02 03:04:05'",
+    };
+    execute(
+        db,
+        &format!(
+            "INSERT INTO test (id, cpid, duration_seconds, verification_status, created_at) \
+             VALUES ('{id}', 'legacy', 5, 0, {created})"
+        ),
+    )
+    .await;
+    for chunk in results.chunks(500) {
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|r| {
+                let uuid = r
+                    .uuid
+                    .as_deref()
+                    .map_or("NULL".to_owned(), |u| literal(db, u));
+                format!("('{id}', {}, {uuid})", literal(db, &r.name))
+            })
+            .collect();
+        execute(
+            db,
+            &format!(
+                "INSERT INTO results (test_id, name, uuid) VALUES {}",
+                rows.join(", ")
+            ),
+        )
+        .await;
+    }
+}
+
+/// `n` results whose names exercise JSON and SQL escaping, every third without a uuid.
+fn legacy_results(prefix: &str, n: usize) -> Vec<TestResult> {
+    const ODD: [&str; 6] = [
+        "quote'd",
+        "back\\slash",
+        "\"dq\"",
+        "new\nline",
+        "ünï ✓",
+        "tab\t",
+    ];
+    (0..n)
+        .map(|i| TestResult {
+            name: format!("tempest.{prefix}.test_{i:05}{}", ODD[i % ODD.len()]),
+            uuid: (i % 3 != 0).then(|| format!("00000000-0000-4000-8000-{i:012}")),
+        })
+        .collect()
+}
+
+/// Runs stored before migrations 0002 and 0003 keep every result, in order, through both:
+/// 0002 keeps the rows and their `_id`s while replacing the constraint and index; 0003
+/// copies them into parts of at most [`results::PART_LEN`] and leaves a `results` view with
+/// the same rows, numbered by position.
 #[tokio::test]
-async fn migration_0002_keeps_existing_results() {
+async fn migrations_0002_and_0003_keep_existing_results() {
     for db in databases_at(1).await {
         let l = db.label().to_owned();
         assert_eq!(foreign_keys(&db, "results").await, 1, "{l}: at 0001");
-        users::create(
-            &db,
-            &NewUser {
-                openid: "alice".into(),
-                email: None,
-                fullname: None,
-            },
-        )
-        .await
-        .on(&db);
-        let signed = results::store_upload(&db, &upload("c1", &names("a", 300), Some("alice")))
-            .await
-            .on(&db);
-        let anon = results::store_upload(&db, &upload("c2", &names("b", 7), None))
-            .await
-            .on(&db);
-        let gone = results::store_upload(&db, &upload("c3", &names("c", 5), None))
-            .await
-            .on(&db);
-        meta::set(&db, &anon.id, "shared", "true").await.on(&db);
-        let max_id_ever = count(&db, "SELECT MAX(_id) FROM results").await;
-        results::delete_run(&db, &gone.id).await.on(&db);
-
-        let runs = [signed.id.as_str(), anon.id.as_str()];
-        let before = snapshot(&db, &runs).await;
+        let big = legacy_results("big", 2_345);
+        let small = legacy_results("small", 7);
+        let ids = [
+            "11111111-1111-4111-8111-111111111111",
+            "22222222-2222-4222-8222-222222222222",
+            "33333333-3333-4333-8333-333333333333",
+            "44444444-4444-4444-8444-444444444444",
+        ];
+        legacy_run(&db, ids[0], &big).await;
+        legacy_run(&db, ids[1], &small).await;
+        legacy_run(&db, ids[2], &legacy_results("gone", 5)).await;
+        legacy_run(&db, ids[3], &[]).await;
+        meta::set(&db, ids[1], "shared", "true").await.on(&db);
+        execute(&db, &format!("DELETE FROM test WHERE id = '{}'", ids[2])).await;
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM results").await,
+            2_352,
+            "{l}"
+        );
         let ids_before = (
             count(&db, "SELECT MIN(_id) FROM results").await,
             count(&db, "SELECT MAX(_id) FROM results").await,
         );
-        let count_before = count(&db, "SELECT COUNT(*) FROM results").await;
-        assert_eq!(count_before, 307, "{l}");
 
-        db.migrate().await.on(&db);
-
-        let after = snapshot(&db, &runs).await;
-        assert_eq!(after, before, "{l}: names and uuids in upload order");
-        assert_eq!(after[0].len(), 300, "{l}");
+        migrate_to(&db, 2).await.on(&db);
         assert_eq!(
             count(&db, "SELECT COUNT(*) FROM results").await,
-            count_before,
+            2_352,
             "{l}"
         );
         assert_eq!(
@@ -114,10 +158,9 @@ async fn migration_0002_keeps_existing_results() {
                 count(&db, "SELECT MAX(_id) FROM results").await,
             ),
             ids_before,
-            "{l}: _id values kept"
+            "{l}: 0002 keeps the _id values"
         );
         assert_eq!(foreign_keys(&db, "results").await, 0, "{l}: after 0002");
-        assert_eq!(foreign_keys(&db, "meta").await, 1, "{l}: meta keeps its FK");
         assert_eq!(
             indexes(&db, "results").await,
             [(
@@ -125,10 +168,23 @@ async fn migration_0002_keeps_existing_results() {
                 vec!["test_id".to_owned()],
                 false
             )],
-            "{l}"
+            "{l}: after 0002"
         );
+
+        db.migrate().await.on(&db);
+        assert_eq!(results::results(&db, ids[0]).await.on(&db), big, "{l}");
+        assert_eq!(results::results(&db, ids[1]).await.on(&db), small, "{l}");
+        assert_eq!(results::results(&db, ids[3]).await.on(&db), [], "{l}");
         assert_eq!(
-            meta::get_all(&db, &anon.id)
+            count(&db, "SELECT COUNT(*) FROM result_parts").await,
+            3 + 1,
+            "{l}: 2,345 results make 3 parts, 7 make 1, none make none"
+        );
+        assert_eq!(foreign_keys(&db, "result_parts").await, 1, "{l}");
+        assert_eq!(foreign_keys(&db, "meta").await, 1, "{l}: meta keeps its FK");
+        assert_eq!(results::count_runs(&db, &all()).await.on(&db), 3, "{l}");
+        assert_eq!(
+            meta::get_all(&db, ids[1])
                 .await
                 .on(&db)
                 .get("shared")
@@ -136,22 +192,42 @@ async fn migration_0002_keeps_existing_results() {
             Some("true"),
             "{l}"
         );
-        assert_eq!(results::count_runs(&db, &all()).await.on(&db), 2, "{l}");
+        // The view: every row, each numbered by its 1-based position in its run.
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM results").await,
+            2_352,
+            "{l}"
+        );
+        for (position, result) in [(1, &big[0]), (1_001, &big[1_000]), (2_345, &big[2_344])] {
+            let matching = format!(
+                "SELECT COUNT(*) FROM results WHERE test_id = '{}' AND _id = {position} \
+                 AND name = {}",
+                ids[0],
+                literal(&db, &result.name)
+            );
+            assert_eq!(count(&db, &matching).await, 1, "{l}: position {position}");
+        }
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM results WHERE uuid IS NULL").await,
+            782 + 3,
+            "{l}: missing uuids are NULL"
+        );
 
-        // The new schema works and keeps counting ids upwards.
+        // The new schema takes uploads; deleting a run takes its parts with it.
         let new = results::store_upload(&db, &upload("c4", &names("d", 3), None))
             .await
             .on(&db);
-        let lowest_new = count(
-            &db,
-            &format!("SELECT MIN(_id) FROM results WHERE test_id = '{}'", new.id),
-        )
-        .await;
-        assert!(
-            lowest_new > max_id_ever,
-            "{l}: {lowest_new} <= {max_id_ever}"
+        assert_eq!(
+            results::result_names(&db, &new.id).await.on(&db),
+            names("d", 3),
+            "{l}"
         );
-        results::delete_run(&db, &signed.id).await.on(&db);
+        results::delete_run(&db, ids[0]).await.on(&db);
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM result_parts").await,
+            2,
+            "{l}"
+        );
         assert_eq!(
             count(&db, "SELECT COUNT(*) FROM results").await,
             7 + 3,
@@ -160,24 +236,104 @@ async fn migration_0002_keeps_existing_results() {
     }
 }
 
-/// `delete_run` removes the run's rows of `results` itself (there is no cascade any more),
-/// and only those.
+/// Result lists are cut into parts of [`results::PART_LEN`] and read back whole and in
+/// order, at and around every part boundary.
 #[tokio::test]
-async fn deleting_a_run_deletes_its_result_rows() {
+async fn result_lists_round_trip_across_part_boundaries() {
+    let len = results::PART_LEN;
     for db in databases().await {
         let l = db.label().to_owned();
-        assert_eq!(foreign_keys(&db, "results").await, 0, "{l}");
+        for (n, parts) in [
+            (1, 1),
+            (len - 1, 1),
+            (len, 1),
+            (len + 1, 2),
+            (2 * len + 1, 3),
+        ] {
+            let list = names(&format!("p{n}"), n);
+            let run = results::store_upload(&db, &upload("c", &list, None))
+                .await
+                .on(&db);
+            assert_eq!(
+                results::result_names(&db, &run.id).await.on(&db),
+                list,
+                "{l}: {n}"
+            );
+            let stored = results::results(&db, &run.id).await.on(&db);
+            assert_eq!(stored.len(), n, "{l}");
+            assert!(
+                stored
+                    .iter()
+                    .enumerate()
+                    .all(|(i, r)| r.uuid.is_some() == (i % 2 == 0)),
+                "{l}: uuids stay with their names"
+            );
+            let rows = format!(
+                "SELECT COUNT(*) FROM result_parts WHERE test_id = '{}'",
+                run.id
+            );
+            assert_eq!(count(&db, &rows).await, parts, "{l}: {n} results");
+        }
+        let empty = results::store_upload(&db, &upload("c", &[], None))
+            .await
+            .on(&db);
+        assert_eq!(results::results(&db, &empty.id).await.on(&db), [], "{l}");
+    }
+}
+
+/// A stored part that is not what the server writes (edited by hand) is reported as a
+/// database error, not a panic or a silently shortened list.
+#[tokio::test]
+async fn malformed_parts_are_errors() {
+    for db in databases().await {
+        let l = db.label().to_owned();
+        for (names_json, uuids_json) in [
+            ("not json", "[]"),
+            ("[\"a\",\"b\"]", "[null]"),
+            ("[1]", "[null]"),
+        ] {
+            let run = results::store_upload(&db, &upload("c", &[], None))
+                .await
+                .on(&db);
+            execute(
+                &db,
+                &format!(
+                    "INSERT INTO result_parts (test_id, part, names, uuids) \
+                     VALUES ('{}', 0, '{names_json}', '{uuids_json}')",
+                    run.id
+                ),
+            )
+            .await;
+            let err = results::results(&db, &run.id).await;
+            assert!(
+                matches!(err, Err(DbError::Backend(_))),
+                "{l}: {names_json} / {uuids_json}: {err:?}"
+            );
+        }
+    }
+}
+
+/// `delete_run` removes the run's parts (by the foreign key's cascade) and only those.
+#[tokio::test]
+async fn deleting_a_run_deletes_its_results() {
+    for db in databases().await {
+        let l = db.label().to_owned();
+        assert_eq!(foreign_keys(&db, "result_parts").await, 1, "{l}");
         let kept = results::store_upload(&db, &upload("c", &names("k", 20), None))
             .await
             .on(&db);
-        let doomed = results::store_upload(&db, &upload("c", &names("k", 30), None))
+        let doomed = results::store_upload(&db, &upload("c", &names("k", 2_500), None))
             .await
             .on(&db);
         meta::set(&db, &doomed.id, "shared", "true").await.on(&db);
+        let parts_of =
+            |id: &str| format!("SELECT COUNT(*) FROM result_parts WHERE test_id = '{id}'");
         let rows_of = |id: &str| format!("SELECT COUNT(*) FROM results WHERE test_id = '{id}'");
-        assert_eq!(count(&db, &rows_of(&doomed.id)).await, 30, "{l}");
+        assert_eq!(count(&db, &parts_of(&doomed.id)).await, 3, "{l}");
+        assert_eq!(count(&db, &rows_of(&doomed.id)).await, 2_500, "{l}");
 
         results::delete_run(&db, &doomed.id).await.on(&db);
+        assert_eq!(count(&db, &parts_of(&doomed.id)).await, 0, "{l}");
         assert_eq!(count(&db, &rows_of(&doomed.id)).await, 0, "{l}");
         assert_eq!(
             count(
@@ -189,7 +345,11 @@ async fn deleting_a_run_deletes_its_result_rows() {
             "{l}"
         );
         assert_eq!(count(&db, &rows_of(&kept.id)).await, 20, "{l}");
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM results").await, 20, "{l}");
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM result_parts").await,
+            1,
+            "{l}"
+        );
         // A missing run is still a NotFound, and deletes nothing.
         assert!(
             matches!(
@@ -228,7 +388,7 @@ async fn duplicate_names_are_refused_with_nothing_stored() {
             ),
             other => panic!("[{l}] expected a conflict, got {other:?}"),
         }
-        for table in ["test", "results", "meta"] {
+        for table in ["test", "result_parts", "meta"] {
             assert_eq!(
                 count(&db, &format!("SELECT COUNT(*) FROM {table}")).await,
                 0,
@@ -331,7 +491,10 @@ async fn http_repeated_names_and_old_ids() {
         .await;
         execute(
             t.dbh(),
-            &format!("INSERT INTO results (test_id, name) VALUES ('{old}', 't.old')"),
+            &format!(
+                "INSERT INTO result_parts (test_id, part, names, uuids) \
+                 VALUES ('{old}', 0, '[\"t.old\"]', '[null]')"
+            ),
         )
         .await;
         let r = t

@@ -1,7 +1,11 @@
-//! Test runs (upstream table `test`) and their passed tests (`results`).
+//! Test runs (upstream table `test`) and their passed tests (`result_parts`).
 //!
 //! * [`store_upload`] stores one upload in ONE transaction: the run, every result, the
 //!   `user` meta of a signed upload and the auto-association with a product version.
+//! * A run's results are stored as parts of its list (migration 0003): each row of
+//!   `result_parts` holds up to [`PART_LEN`] consecutive results as two JSON arrays of the
+//!   same length, `names` and `uuids` (a uuid or `null`), numbered from 0 in upload order.
+//!   They are written whole and read whole ([`results`], [`result_names`]), never searched.
 //! * [`list_runs`] / [`count_runs`] serve `GET /v1/results` ([`RunFilter`] carries every
 //!   filter; the caller decides the [`Visibility`]).
 //! * [`get_run`] + [`result_names`] serve `GET /v1/results/{id}`.
@@ -25,8 +29,8 @@ pub const MAX_NAME_LEN: usize = 512;
 /// Longest test uuid accepted (upstream `VARCHAR(36)`).
 pub const MAX_UUID_LEN: usize = 36;
 
-/// How many result rows one `INSERT` carries.
-const INSERT_CHUNK: usize = 1000;
+/// The most results one row of `result_parts` holds (a 300-test upload is one row).
+pub const PART_LEN: usize = 1000;
 
 row_struct! {
     /// One stored test run (a row of `test`).
@@ -49,15 +53,13 @@ row_struct! {
     }
 }
 
-row_struct! {
-    /// One passed test of a run.
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    pub struct TestResult {
-        /// Test name without attributes.
-        pub name: String,
-        /// Tempest idempotent id, if the client sent one.
-        pub uuid: Option<String>,
-    }
+/// One passed test of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestResult {
+    /// Test name without attributes.
+    pub name: String,
+    /// Tempest idempotent id, if the client sent one.
+    pub uuid: Option<String>,
 }
 
 /// One result of an upload to store.
@@ -215,69 +217,25 @@ macro_rules! run_select {
 const TEST_SELECT: &str = "SELECT id, cpid, duration_seconds, product_version_id, \
      verification_status, created_at, updated_at FROM test WHERE id = $1";
 
-/// How a dialect inserts the results of one run (inside the upload's transaction).
-trait InsertResults: Dialect {
-    /// Inserts `results` as rows of `results` belonging to `test_id`, in order.
-    async fn insert_results(
-        conn: &mut Self::Connection,
-        test_id: &str,
-        results: &[NewResult],
-    ) -> Result<(), sqlx::Error>;
+/// The `names` and `uuids` JSON arrays of one row of `result_parts`.
+fn encode_part(part: &[NewResult]) -> DbResult<(String, String)> {
+    let names: Vec<&str> = part.iter().map(|r| r.name.as_str()).collect();
+    let uuids: Vec<Option<&str>> = part.iter().map(|r| r.uuid.as_deref()).collect();
+    let encode = |e: serde_json::Error| DbError::Backend(sqlx::Error::Encode(Box::new(e)));
+    Ok((
+        serde_json::to_string(&names).map_err(encode)?,
+        serde_json::to_string(&uuids).map_err(encode)?,
+    ))
 }
 
-/// SQLite and MySQL: one multi-row `INSERT ... VALUES` per [`INSERT_CHUNK`] results.
-macro_rules! insert_results_by_values {
-    ($($DB:ty),*) => {$(
-        impl InsertResults for $DB {
-            async fn insert_results(
-                conn: &mut <$DB as Database>::Connection,
-                test_id: &str,
-                results: &[NewResult],
-            ) -> Result<(), sqlx::Error> {
-                for chunk in results.chunks(INSERT_CHUNK) {
-                    let mut insert =
-                        QueryBuilder::<$DB>::new("INSERT INTO results (test_id, name, uuid) ");
-                    insert.push_values(chunk, |mut row, result| {
-                        row.push_bind(test_id)
-                            .push_bind(result.name.as_str())
-                            .push_bind(result.uuid.as_deref());
-                    });
-                    insert.build().execute(&mut *conn).await?;
-                }
-                Ok(())
-            }
-        }
-    )*};
-}
-insert_results_by_values!(sqlx::Sqlite, sqlx::MySql);
-
-/// PostgreSQL: ONE statement whatever the number of results, with three parameters (the
-/// names and uuids as arrays, unnested server-side). Its text never changes, so it is
-/// prepared once per connection, where a `VALUES` list of 3 × n parameters is a new
-/// statement to parse and plan for every distinct n and costs far more to bind.
-impl InsertResults for sqlx::Postgres {
-    async fn insert_results(
-        conn: &mut sqlx::PgConnection,
-        test_id: &str,
-        results: &[NewResult],
-    ) -> Result<(), sqlx::Error> {
-        if results.is_empty() {
-            return Ok(());
-        }
-        let names: Vec<&str> = results.iter().map(|r| r.name.as_str()).collect();
-        let uuids: Vec<Option<&str>> = results.iter().map(|r| r.uuid.as_deref()).collect();
-        sqlx::query(
-            "INSERT INTO results (test_id, name, uuid) SELECT $1, r.name, r.uuid \
-             FROM UNNEST($2::VARCHAR[], $3::VARCHAR[]) WITH ORDINALITY AS r(name, uuid, n) \
-             ORDER BY r.n",
-        )
-        .bind(test_id)
-        .bind(names)
-        .bind(uuids)
-        .execute(conn)
-        .await?;
-        Ok(())
-    }
+/// Decodes one JSON array column of `result_parts`; a value that is not one is reported as
+/// a decoding error of the database (only a hand-edited row can hold one).
+fn decode_part<T: serde::de::DeserializeOwned>(column: &str, json: &str) -> DbResult<Vec<T>> {
+    serde_json::from_str(json).map_err(|e| {
+        DbError::Backend(sqlx::Error::Decode(
+            format!("result_parts.{column} is not a JSON array of the expected type: {e}").into(),
+        ))
+    })
 }
 
 fn validate(run: &NewTestRun) -> DbResult<i32> {
@@ -327,6 +285,11 @@ pub async fn store_upload(db: &Db, run: &NewTestRun) -> DbResult<TestRun> {
             "results contain the test name {name:?} more than once"
         )));
     }
+    let parts = run
+        .results
+        .chunks(PART_LEN)
+        .map(encode_part)
+        .collect::<DbResult<Vec<_>>>()?;
     let id = new_id();
     let created_at = now();
     let product_version_id: Option<String> = async {
@@ -371,7 +334,18 @@ pub async fn store_upload(db: &Db, run: &NewTestRun) -> DbResult<TestRun> {
             .bind(created_at)
             .execute(&mut *tx)
             .await?;
-            DB::insert_results(&mut tx, &id, &run.results).await?;
+            for (part, (names, uuids)) in (0i32..).zip(&parts) {
+                sqlx::query(q::<DB>(
+                    "INSERT INTO result_parts (test_id, part, names, uuids) \
+                     VALUES ($1, $2, $3, $4)",
+                ))
+                .bind(&id)
+                .bind(part)
+                .bind(names)
+                .bind(uuids)
+                .execute(&mut *tx)
+                .await?;
+            }
             if let Some(uploader) = &run.uploader {
                 sqlx::query(q::<DB>(
                     "INSERT INTO meta (test_id, meta_key, value, created_at) \
@@ -437,27 +411,55 @@ pub async fn get_run(db: &Db, id: &str) -> DbResult<RunDetails> {
 
 /// The passed tests of a run in upload order (empty if the run does not exist).
 pub async fn results(db: &Db, test_id: &str) -> DbResult<Vec<TestResult>> {
-    Ok(with_db!(db, |pool, DB| {
+    let parts: Vec<(String, String)> = with_db!(db, |pool, DB| {
         sqlx::query_as(q::<DB>(
-            "SELECT name, uuid FROM results WHERE test_id = $1 ORDER BY _id",
+            "SELECT names, uuids FROM result_parts WHERE test_id = $1 ORDER BY part",
         ))
         .bind(test_id)
         .fetch_all(pool)
         .await?
-    }))
+    });
+    let mut out = Vec::new();
+    for (names, uuids) in parts {
+        let names: Vec<String> = decode_part("names", &names)?;
+        let uuids: Vec<Option<String>> = decode_part("uuids", &uuids)?;
+        if names.len() != uuids.len() {
+            return Err(DbError::Backend(sqlx::Error::Decode(
+                format!(
+                    "result_parts of run {test_id}: {} names but {} uuids",
+                    names.len(),
+                    uuids.len()
+                )
+                .into(),
+            )));
+        }
+        out.extend(
+            names
+                .into_iter()
+                .zip(uuids)
+                .map(|(name, uuid)| TestResult { name, uuid }),
+        );
+    }
+    Ok(out)
 }
 
 /// The names of the passed tests of a run in upload order (what `GET /v1/results/{id}`
 /// returns as `results`).
 pub async fn result_names(db: &Db, test_id: &str) -> DbResult<Vec<String>> {
-    Ok(with_db!(db, |pool, DB| {
+    let parts: Vec<String> = with_db!(db, |pool, DB| {
         sqlx::query_scalar(q::<DB>(
-            "SELECT name FROM results WHERE test_id = $1 ORDER BY _id",
+            "SELECT names FROM result_parts WHERE test_id = $1 ORDER BY part",
         ))
         .bind(test_id)
         .fetch_all(pool)
         .await?
-    }))
+    });
+    let mut out = Vec::new();
+    for names in parts {
+        let mut part = decode_part("names", &names)?;
+        out.append(&mut part);
+    }
+    Ok(out)
 }
 
 fn push_filters<DB>(qb: &mut QueryBuilder<DB>, filter: &RunFilter)
@@ -640,26 +642,18 @@ pub async fn set_verification_status(db: &Db, id: &str, status: i32) -> DbResult
 }
 
 /// Deletes a run with its results and meta, in one transaction. [`DbError::NotFound`] if
-/// it does not exist.
-///
-/// `meta` rows go by their foreign key's cascade; `results` has no foreign key (migration
-/// 0002 dropped it to make uploads cheaper), so its rows are deleted here explicitly.
+/// it does not exist. One statement: `meta` and `result_parts` rows go by their foreign
+/// keys' cascade.
 pub async fn delete_run(db: &Db, id: &str) -> DbResult<()> {
-    with_db_write!(db, |pool, DB| {
-        let mut tx = DB::begin_write(pool).await?;
-        let affected = sqlx::query(q::<DB>("DELETE FROM test WHERE id = $1"))
+    let affected = with_db_write!(db, |pool, DB| {
+        sqlx::query(q::<DB>("DELETE FROM test WHERE id = $1"))
             .bind(id)
-            .execute(&mut *tx)
+            .execute(pool)
             .await?
-            .rows_affected();
-        if affected == 0 {
-            return Err(DbError::not_found("test run", id));
-        }
-        sqlx::query(q::<DB>("DELETE FROM results WHERE test_id = $1"))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    })
+            .rows_affected()
+    });
+    if affected == 0 {
+        return Err(DbError::not_found("test run", id));
+    }
+    Ok(())
 }

@@ -154,6 +154,12 @@ async fn databases_up_to(version: Option<i64>) -> Vec<TestDb> {
     all
 }
 
+/// Applies the migrations of `db`'s dialect up to `version` that are not applied yet: with
+/// [`databases_at`], steps a database through the migrations one at a time.
+pub async fn migrate_to(db: &Db, version: i64) -> Result<(), super::DbError> {
+    migrate_up_to(db, Some(version)).await
+}
+
 /// Applies the migrations of `db`'s dialect up to `version` (all of them for `None`).
 async fn migrate_up_to(db: &Db, version: Option<i64>) -> Result<(), super::DbError> {
     let Some(version) = version else {

@@ -357,18 +357,42 @@ impl Sources {
     /// Fetches one guideline file (`2020.06.json`, `dns.2020.06.json`) from the
     /// first source that has it. The body is checked to be JSON. A body
     /// fetched less than [`RECHECK`] ago is served again as it is.
+    ///
+    /// Once that time is up, ONE caller asks the sources again: it restarts the
+    /// clock before it does, so concurrent callers keep being served the body
+    /// they had until it is done (on a busy endpoint, every request arriving
+    /// during the re-read would otherwise read and check the file too, once a
+    /// second). A re-read that fails drops the body; one abandoned midway is
+    /// taken up by the first caller after the next [`RECHECK`].
     pub async fn fetch(&self, file: &str) -> Result<Bytes, FetchError> {
-        if let Ok(fetched) = self.fetched.lock()
-            && let Some((at, body)) = fetched.get(file)
-            && at.elapsed() < self.recheck
-        {
-            return Ok(body.clone());
+        if let Some(body) = self.fetched_or_claim(file) {
+            return Ok(body);
         }
-        let body = self.fetch_from_sources(file).await?;
+        let outcome = self.fetch_from_sources(file).await;
         if let Ok(mut fetched) = self.fetched.lock() {
-            fetched.insert(file.to_owned(), (Instant::now(), body.clone()));
+            match &outcome {
+                Ok(body) => {
+                    fetched.insert(file.to_owned(), (Instant::now(), body.clone()));
+                }
+                Err(_) => {
+                    fetched.remove(file);
+                }
+            }
         }
-        Ok(body)
+        outcome
+    }
+
+    /// The body of `file` fetched less than [`RECHECK`] ago, if any; otherwise `None`,
+    /// and an expired body's clock is restarted: the caller re-reads it, the others keep
+    /// being served it meanwhile.
+    fn fetched_or_claim(&self, file: &str) -> Option<Bytes> {
+        let mut fetched = self.fetched.lock().ok()?;
+        let (at, body) = fetched.get_mut(file)?;
+        if at.elapsed() < self.recheck {
+            return Some(body.clone());
+        }
+        *at = Instant::now();
+        None
     }
 
     async fn fetch_from_sources(&self, file: &str) -> Result<Bytes, FetchError> {
@@ -578,6 +602,46 @@ mod tests {
             s.fetch("2020.06.json").await,
             Err(FetchError::NotFound)
         ));
+    }
+
+    /// While one caller re-reads an expired file, the others are served the body they
+    /// had, without reading the file themselves; a re-read abandoned midway is taken up
+    /// after the next period.
+    #[tokio::test]
+    async fn one_caller_rechecks_while_the_others_keep_the_body() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("2020.06.json");
+        std::fs::write(&path, DOC).unwrap();
+        let s = dir_sources(dir.path(), Duration::from_secs(60));
+        let file = "2020.06.json";
+        assert!(s.fetched_or_claim(file).is_none(), "never fetched");
+        let first = s.fetch(file).await.unwrap();
+        let expire = || {
+            let mut fetched = s.fetched.lock().unwrap();
+            let (at, _) = fetched.get_mut(file).unwrap();
+            *at = Instant::now()
+                .checked_sub(s.recheck)
+                .expect("the machine has been up for longer than a minute");
+        };
+        expire();
+        assert!(
+            s.fetched_or_claim(file).is_none(),
+            "expired: this caller re-reads"
+        );
+        let other = s.fetched_or_claim(file).expect("the others are served");
+        assert_eq!(other.as_ptr(), first.as_ptr(), "the body they had");
+        // The claiming caller gave up (e.g. its request was dropped): once the period is
+        // over again, the next caller claims the re-read.
+        std::fs::write(&path, DOC.replace("z.t", "y.t")).unwrap();
+        assert_eq!(
+            s.fetch(file).await.unwrap().as_ptr(),
+            first.as_ptr(),
+            "not yet"
+        );
+        expire();
+        let fresh = s.fetch(file).await.unwrap();
+        assert!(std::str::from_utf8(&fresh).unwrap().contains("y.t"));
+        assert_eq!(s.fetched_or_claim(file), Some(fresh));
     }
 
     #[tokio::test]

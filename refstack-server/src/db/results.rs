@@ -266,20 +266,53 @@ fn first_duplicate(results: &[NewResult]) -> Option<&str> {
         .find(|name| !seen.insert(*name))
 }
 
+/// Upstream's auto-association of a signed upload: the product version to associate the
+/// run with, when exactly one version has `cpid` and `uploader` is a foundation admin or a
+/// member of that version's vendor. `None` for an empty `cpid`.
+async fn auto_association(db: &Db, uploader: &str, cpid: &str) -> DbResult<Option<String>> {
+    if cpid.is_empty() {
+        return Ok(None);
+    }
+    with_db!(db, |pool, DB| {
+        let candidates: Vec<(String, String)> = sqlx::query_as(q::<DB>(
+            "SELECT pv.id, p.organization_id FROM product_version pv \
+             JOIN product p ON p.id = pv.product_id WHERE pv.cpid = $1",
+        ))
+        .bind(cpid)
+        .fetch_all(pool)
+        .await?;
+        let [(candidate, organization_id)] = candidates.as_slice() else {
+            return Ok(None);
+        };
+        let admin: i64 = sqlx::query_scalar(q::<DB>(
+            "SELECT COUNT(*) FROM user_to_group ug \
+             JOIN organization o ON o.group_id = ug.group_id \
+             WHERE ug.user_openid = $1 AND (o.id = $2 OR o.id = \
+             (SELECT f.id FROM organization f WHERE f.type = 0 \
+              ORDER BY f.created_at, f.id LIMIT 1))",
+        ))
+        .bind(uploader)
+        .bind(organization_id)
+        .fetch_one(pool)
+        .await?;
+        Ok((admin > 0).then(|| candidate.clone()))
+    })
+}
+
 /// Stores an upload atomically: either the run with all its results and meta is stored,
 /// or nothing is.
 ///
-/// For a signed upload (`uploader` set) the meta `user` is written and, when exactly one
-/// product version has `cpid == run.cpid` and the uploader is a foundation admin or a
-/// member of that version's vendor, the run is associated with that version (upstream's
-/// auto-association).
+/// For a signed upload (`uploader` set) the meta `user` is written and the run is
+/// associated with a product version as [`auto_association`] finds (read before the write
+/// transaction starts, as a read inside it would see the same committed rows on
+/// PostgreSQL and MariaDB; on SQLite it keeps the single writer's turn short).
 ///
 /// Errors: [`DbError::Invalid`] for a field over its length limit or an out-of-range
 /// duration; [`DbError::Conflict`] when two results share a name (nothing is stored).
 pub async fn store_upload(db: &Db, run: &NewTestRun) -> DbResult<TestRun> {
     let duration = validate(run)?;
-    // Checked here, before anything is written: `results` has no unique index on
-    // (test_id, name) since migration 0002 (it made every row's write dearer).
+    // Checked here, before anything is written: the names are stored as JSON arrays
+    // (migration 0003), so no index of the database could refuse a repeat.
     if let Some(name) = first_duplicate(&run.results) {
         return Err(DbError::Conflict(format!(
             "results contain the test name {name:?} more than once"
@@ -292,37 +325,13 @@ pub async fn store_upload(db: &Db, run: &NewTestRun) -> DbResult<TestRun> {
         .collect::<DbResult<Vec<_>>>()?;
     let id = new_id();
     let created_at = now();
-    let product_version_id: Option<String> = async {
-        with_db_write!(db, |pool, DB| {
+    let version_id = match &run.uploader {
+        Some(uploader) => auto_association(db, uploader, &run.cpid).await?,
+        None => None,
+    };
+    with_db_write!(db, |pool, DB| {
+        async {
             let mut tx = DB::begin_write(pool).await?;
-            let mut version_id: Option<String> = None;
-            if let Some(uploader) = &run.uploader
-                && !run.cpid.is_empty()
-            {
-                let candidates: Vec<(String, String)> = sqlx::query_as(q::<DB>(
-                    "SELECT pv.id, p.organization_id FROM product_version pv \
-                 JOIN product p ON p.id = pv.product_id WHERE pv.cpid = $1",
-                ))
-                .bind(&run.cpid)
-                .fetch_all(&mut *tx)
-                .await?;
-                if let [(candidate, organization_id)] = candidates.as_slice() {
-                    let admin: i64 = sqlx::query_scalar(q::<DB>(
-                        "SELECT COUNT(*) FROM user_to_group ug \
-                     JOIN organization o ON o.group_id = ug.group_id \
-                     WHERE ug.user_openid = $1 AND (o.id = $2 OR o.id = \
-                     (SELECT f.id FROM organization f WHERE f.type = 0 \
-                      ORDER BY f.created_at, f.id LIMIT 1))",
-                    ))
-                    .bind(uploader)
-                    .bind(organization_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    if admin > 0 {
-                        version_id = Some(candidate.clone());
-                    }
-                }
-            }
             sqlx::query(q::<DB>(
                 "INSERT INTO test (id, cpid, duration_seconds, product_version_id, \
              verification_status, created_at) VALUES ($1, $2, $3, $4, 0, $5)",
@@ -358,15 +367,15 @@ pub async fn store_upload(db: &Db, run: &NewTestRun) -> DbResult<TestRun> {
                 .await?;
             }
             tx.commit().await?;
-            Ok::<_, DbError>(version_id)
-        })
-    }
-    .await?;
+            Ok::<_, DbError>(())
+        }
+        .await
+    })?;
     Ok(TestRun {
         id,
         cpid: run.cpid.clone(),
         duration_seconds: duration,
-        product_version_id,
+        product_version_id: version_id,
         verification_status: 0,
         created_at,
         updated_at: None,

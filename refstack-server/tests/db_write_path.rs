@@ -281,6 +281,22 @@ async fn result_lists_round_trip_across_part_boundaries() {
     }
 }
 
+/// On PostgreSQL 14 and later the parts' arrays are compressed with lz4 (cheaper than the
+/// default pglz per upload; migration 0003 falls back to the default where lz4 is missing).
+#[tokio::test]
+async fn postgres_compresses_parts_with_lz4() {
+    for db in databases().await {
+        if db.backend() != Backend::Postgres
+            || count(&db, "SELECT current_setting('server_version_num')::BIGINT").await < 140_000
+        {
+            continue;
+        }
+        let lz4 = "SELECT COUNT(*) FROM pg_attribute WHERE attrelid = 'result_parts'::regclass \
+                   AND attname IN ('names', 'uuids') AND attcompression = 'l'";
+        assert_eq!(count(&db, lz4).await, 2, "{}", db.label());
+    }
+}
+
 /// A stored part that is not what the server writes (edited by hand) is reported as a
 /// database error, not a panic or a silently shortened list.
 #[tokio::test]

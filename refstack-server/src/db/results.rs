@@ -229,13 +229,18 @@ fn encode_part(part: &[NewResult]) -> DbResult<(String, String)> {
 }
 
 /// Decodes one JSON array column of `result_parts`; a value that is not one is reported as
-/// a decoding error of the database (only a hand-edited row can hold one).
+/// [`undecodable`] (only a hand-edited row can hold one).
 fn decode_part<T: serde::de::DeserializeOwned>(column: &str, json: &str) -> DbResult<Vec<T>> {
     serde_json::from_str(json).map_err(|e| {
-        DbError::Backend(sqlx::Error::Decode(
-            format!("result_parts.{column} is not a JSON array of the expected type: {e}").into(),
+        undecodable(format!(
+            "result_parts.{column} is not a JSON array of the expected type: {e}"
         ))
     })
+}
+
+/// A stored value this module cannot have written: a decoding error of the database.
+fn undecodable(message: String) -> DbError {
+    DbError::Backend(sqlx::Error::Decode(message.into()))
 }
 
 fn validate(run: &NewTestRun) -> DbResult<i32> {
@@ -433,13 +438,10 @@ pub async fn results(db: &Db, test_id: &str) -> DbResult<Vec<TestResult>> {
         let names: Vec<String> = decode_part("names", &names)?;
         let uuids: Vec<Option<String>> = decode_part("uuids", &uuids)?;
         if names.len() != uuids.len() {
-            return Err(DbError::Backend(sqlx::Error::Decode(
-                format!(
-                    "result_parts of run {test_id}: {} names but {} uuids",
-                    names.len(),
-                    uuids.len()
-                )
-                .into(),
+            return Err(undecodable(format!(
+                "result_parts of run {test_id}: {} names but {} uuids",
+                names.len(),
+                uuids.len()
             )));
         }
         out.extend(
@@ -650,9 +652,8 @@ pub async fn set_verification_status(db: &Db, id: &str, status: i32) -> DbResult
     })
 }
 
-/// Deletes a run with its results and meta, in one transaction. [`DbError::NotFound`] if
-/// it does not exist. One statement: `meta` and `result_parts` rows go by their foreign
-/// keys' cascade.
+/// Deletes a run with its results and meta in one statement (`meta` and `result_parts`
+/// rows go by their foreign keys' cascade). [`DbError::NotFound`] if it does not exist.
 pub async fn delete_run(db: &Db, id: &str) -> DbResult<()> {
     let affected = with_db_write!(db, |pool, DB| {
         sqlx::query(q::<DB>("DELETE FROM test WHERE id = $1"))

@@ -319,8 +319,12 @@ impl Db {
                     .foreign_keys(true)
                     .busy_timeout(options.acquire_timeout);
                 let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-                let mut pool_opts =
-                    SqlitePoolOptions::new().acquire_timeout(options.acquire_timeout);
+                // No ping before handing out a connection: the database is in-process, and
+                // each ping is a round trip to the connection's worker thread (two thread
+                // switches, which cost more than most of our statements).
+                let mut pool_opts = SqlitePoolOptions::new()
+                    .acquire_timeout(options.acquire_timeout)
+                    .test_before_acquire(false);
                 if in_memory {
                     // Every connection to `:memory:` would see its own empty database.
                     pool_opts = pool_opts
@@ -344,6 +348,7 @@ impl Db {
                     sqlite_writer = Some(
                         SqlitePoolOptions::new()
                             .acquire_timeout(options.acquire_timeout)
+                            .test_before_acquire(false)
                             .max_connections(1)
                             .min_connections(1)
                             .idle_timeout(None)
@@ -367,6 +372,9 @@ impl Db {
                 let mut pool_opts = PgPoolOptions::new()
                     .max_connections(options.max_connections.max(1))
                     .acquire_timeout(options.acquire_timeout);
+                // (sqlx pings a PostgreSQL or MySQL connection before handing it out: a
+                // round trip per query, kept so that connections broken by a database restart
+                // are replaced unseen. Measured without: 5-10 % more uploads/s, within noise.)
                 if opts.get_socket().is_none() {
                     let (host, port) = (opts.get_host().to_owned(), opts.get_port());
                     pool_opts = pool_opts.after_connect(move |_conn, _meta| {

@@ -40,7 +40,7 @@
 //! | [`DbError::InUse`] | a delete was refused because other rows still reference the row | 400 |
 //! | [`DbError::Invalid`] | the input violates a storage limit (e.g. `cpid` longer than 128) | 400 |
 //! | [`DbError::InvalidState`] | a workflow transition is not allowed from the current state | 400 |
-//! | [`DbError::Backend`], [`DbError::Migrate`], [`DbError::Url`] | anything else | 500 |
+//! | [`DbError::Backend`], [`DbError::Migrate`], [`DbError::UnsupportedServer`], [`DbError::Url`] | anything else | 500 |
 //!
 //! Permission checks are the HTTP layer's job; this layer only offers the membership
 //! queries it needs ([`users::is_foundation_admin`], [`vendors::is_member`],
@@ -186,6 +186,9 @@ pub enum DbError {
     /// Applying migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database server is older than the migrations need (checked before any is applied).
+    #[error("unsupported database server: {0}")]
+    UnsupportedServer(String),
     /// Any other database error (connection, I/O, unexpected constraint, ...).
     #[error("database error: {0}")]
     Backend(#[source] sqlx::Error),
@@ -435,6 +438,10 @@ impl Db {
     }
 
     /// Applies every pending migration of this backend's dialect (idempotent).
+    ///
+    /// A MariaDB or MySQL server too old for them ([`mysql_server_supported`]) is refused
+    /// with [`DbError::UnsupportedServer`] before anything is applied: its DDL is not
+    /// transactional, so a migration failing halfway would leave the schema half changed.
     pub async fn migrate(&self) -> DbResult<()> {
         let migrator = migrator(self.backend());
         match &self.pool {
@@ -444,7 +451,13 @@ impl Db {
                     .await?
             }
             Pool::Postgres(p) => migrator.run(p).await?,
-            Pool::MySql(p) => migrator.run(p).await?,
+            Pool::MySql(p) => {
+                let version: String = sqlx::query_scalar("SELECT CAST(VERSION() AS CHAR)")
+                    .fetch_one(p)
+                    .await?;
+                mysql_server_supported(&version)?;
+                migrator.run(p).await?
+            }
         }
         Ok(())
     }
@@ -512,6 +525,36 @@ pub fn migrator(backend: Backend) -> Migrator {
         })
         .collect();
     Migrator::with_migrations(migrations)
+}
+
+/// Whether a MariaDB or MySQL server, by its `VERSION()` string (`10.11.19-MariaDB-0+deb12u1`,
+/// `8.0.36`), has what the migrations use: `JSON_TABLE` (MariaDB 10.6, MySQL 8.0) for the
+/// `results` view of migration 0003.
+pub fn mysql_server_supported(version: &str) -> DbResult<()> {
+    let mariadb = version.contains("MariaDB");
+    let (product, needed) = if mariadb {
+        ("MariaDB", (10, 6))
+    } else {
+        ("MySQL", (8, 0))
+    };
+    let mut numbers = version
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|n| n.parse::<u32>().ok());
+    let found = match (numbers.next().flatten(), numbers.next().flatten()) {
+        (Some(major), Some(minor)) => (major, minor),
+        _ => {
+            return Err(DbError::UnsupportedServer(format!(
+                "cannot read the server version from {version:?}"
+            )));
+        }
+    };
+    if found < needed {
+        return Err(DbError::UnsupportedServer(format!(
+            "{product} {}.{} or later is needed (JSON_TABLE), the server is {version}",
+            needed.0, needed.1
+        )));
+    }
+    Ok(())
 }
 
 /// Per-dialect behaviour the shared query bodies need.
@@ -701,6 +744,28 @@ pub(crate) fn check_len(field: &str, value: &str, max: usize) -> DbResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mysql_server_versions() {
+        for ok in [
+            "10.11.19-MariaDB-0+deb12u1",
+            "10.6.0-MariaDB",
+            "11.4.2-MariaDB-ubu2404",
+            "8.0.36",
+            "8.4.0-commercial",
+        ] {
+            assert!(mysql_server_supported(ok).is_ok(), "{ok}");
+        }
+        for old in ["10.5.23-MariaDB-0+deb11u1", "10.3.39-MariaDB", "5.7.44-log"] {
+            let err = mysql_server_supported(old).map(|()| old).unwrap_err();
+            assert!(
+                err.to_string().contains("or later is needed"),
+                "{old}: {err}"
+            );
+        }
+        let err = mysql_server_supported("unknown").unwrap_err();
+        assert!(err.to_string().contains("cannot read"), "{err}");
+    }
 
     #[test]
     fn mysql_rewrite() {

@@ -723,7 +723,7 @@ pub(crate) fn now() -> PrimitiveDateTime {
 ///
 /// Its leading 48 bits are the Unix time in milliseconds and the uuid crate keeps ids made
 /// by one process strictly increasing, so ids sort by creation: index inserts on `test.id`
-/// and `results.test_id` land at the right edge of the b-trees instead of on a random page
+/// and `result_parts` land at the right edge of the b-trees instead of on a random page
 /// (no page splits in the middle, fewer pages dirtied and written per upload). Ids are
 /// opaque elsewhere: ids of older rows (uuid4) and ids in URLs are accepted whatever their
 /// version.

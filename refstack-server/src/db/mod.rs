@@ -215,6 +215,12 @@ impl From<sqlx::Error> for DbError {
                 }
                 _ => {}
             }
+            // PostgreSQL's "invalid byte sequence for encoding UTF8: 0x00"
+            // (character_not_in_repertoire): a NUL in a bound string that no
+            // check caught is the client's mistake, not the server's.
+            if e.code().as_deref() == Some("22021") {
+                return DbError::Invalid("text must not contain a NUL character".into());
+            }
         }
         DbError::Backend(err)
     }
@@ -731,14 +737,32 @@ pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// Fails with [`DbError::Invalid`] when `value` has more than `max` characters.
-pub(crate) fn check_len(field: &str, value: &str, max: usize) -> DbResult<()> {
-    if value.chars().count() > max {
+/// Longest vendor or product description, in characters (upstream: unbounded
+/// `TEXT`; bounded so that no list answer grows without limit).
+pub const MAX_DESCRIPTION_LEN: usize = 4096;
+/// Longest vendor or product `properties` JSON text, in characters.
+pub const MAX_PROPERTIES_LEN: usize = 8192;
+
+/// Fails with [`DbError::Invalid`] when `value` has more than `max` characters
+/// or holds a NUL character (PostgreSQL cannot store one in text; refused on
+/// every backend so that all three answer alike).
+pub(crate) fn check_text(field: &str, value: &str, max: usize) -> DbResult<()> {
+    if value.contains('\0') {
+        return Err(DbError::Invalid(format!(
+            "{field} must not contain a NUL character"
+        )));
+    }
+    if value.len() > max && value.chars().count() > max {
         return Err(DbError::Invalid(format!(
             "{field} is longer than {max} characters"
         )));
     }
     Ok(())
+}
+
+/// [`check_text`] for an optional value (`None` passes).
+pub(crate) fn check_text_opt(field: &str, value: Option<&str>, max: usize) -> DbResult<()> {
+    value.map_or(Ok(()), |v| check_text(field, v, max))
 }
 
 #[cfg(test)]

@@ -62,20 +62,23 @@ pub fn app(state: AppState) -> Router {
                 cfg.request_timeout(),
                 crate::error::timeout,
             ))
+            .layer(axum::middleware::from_fn_with_state(
+                cfg.connections.body_timeout(),
+                body_progress_timeout,
+            ))
             .layer(DefaultBodyLimit::max(cfg.body_limit)),
     )
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then stops accepting
-/// connections and waits for in-flight requests (uploads) to finish.
+/// Serves `app` on `listener` with the default connection limits until
+/// `shutdown` resolves, then stops accepting connections and waits for
+/// in-flight requests (uploads) to finish (see [`crate::serve`]).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    crate::serve::serve(listener, app, shutdown, crate::serve::ConnLimits::default()).await
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
@@ -185,6 +188,17 @@ async fn refuse_declared_oversize(
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
         return resp;
     }
+    next.run(req).await
+}
+
+/// Fails the reading of a request body that makes no progress (no byte for
+/// `body_timeout_secs`); the extractors answer 408 (issue 15 item 4).
+async fn body_progress_timeout(
+    axum::extract::State(timeout): axum::extract::State<std::time::Duration>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let req = req.map(|b| Body::new(tower_http::timeout::TimeoutBody::new(timeout, b)));
     next.run(req).await
 }
 

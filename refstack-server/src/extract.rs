@@ -41,12 +41,29 @@ async fn body_bytes<S: Send + Sync>(
         .await
         .map_err(|e| {
             let status = e.status();
-            if status == StatusCode::PAYLOAD_TOO_LARGE {
+            if stalled(&e) {
+                ApiError::abort(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "The request body stopped arriving (see body_timeout_secs).",
+                )
+            } else if status == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::abort(status, "Request body is larger than the server accepts.")
             } else {
                 ApiError::abort(status, e.body_text())
             }
         })
+}
+
+/// Whether reading the body failed because it made no progress in time.
+fn stalled(e: &axum::extract::rejection::BytesRejection) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 impl<S: Send + Sync> FromRequest<S> for TextBody {

@@ -744,9 +744,14 @@ async fn meta_get_set_delete() {
             meta::set(&db, &run.id, &"k".repeat(65), "v").await,
             Err(DbError::Invalid(_))
         ));
-        let long = "v".repeat(100_000);
+        // Values are bounded (issue 15 item 3): the longest allowed is stored whole.
+        let long = "v".repeat(meta::MAX_VALUE_LEN);
         meta::set(&db, &run.id, "shared", &long).await.on(&db);
         assert_eq!(meta::get(&db, &run.id, "shared").await.on(&db), Some(long));
+        assert!(matches!(
+            meta::set(&db, &run.id, "shared", &"v".repeat(meta::MAX_VALUE_LEN + 1)).await,
+            Err(DbError::Invalid(_))
+        ));
     }
 }
 

@@ -1,6 +1,7 @@
 //! The migrated schema of every dialect matches upstream's data model
 //! (`refstack-v1-api.md` §4: table and column names), minus the never-used soft-delete
-//! columns and the timestamps of `results` (a view over `result_parts` since migration 0003).
+//! columns and the timestamps of `results` (a view over `result_parts` since migration 0003),
+//! plus `test.listed` (migration 0005: whether the run is in the public list).
 
 use refstack_server::db::testing::{columns, databases};
 
@@ -15,6 +16,7 @@ const TABLES: &[(&str, &[&str])] = &[
             "verification_status",
             "created_at",
             "updated_at",
+            "listed",
         ],
     ),
     ("results", &["_id", "test_id", "name", "uuid"]),

@@ -58,6 +58,164 @@ fn literal(db: &TestDb, text: &str) -> String {
     }
 }
 
+/// A meta row written with plain SQL (the schema of any version has these columns).
+async fn legacy_meta(db: &TestDb, id: &str, key: &str, value: &str) {
+    let created = match db.backend() {
+        Backend::Postgres => "'2020-01-02 03:04:05'::timestamp",
+        _ => "'2020-01-02 03:04:05'",
+    };
+    execute(
+        db,
+        &format!(
+            "INSERT INTO meta (test_id, meta_key, value, created_at) VALUES ('{id}', {}, {}, \
+             {created})",
+            literal(db, key),
+            literal(db, value)
+        ),
+    )
+    .await;
+}
+
+/// Issue 15 item 9: migration 0005 marks which stored runs are in the public list
+/// (anonymous or shared) and counts them; the server keeps flag and counters right as
+/// runs are uploaded, shared, unshared and deleted.
+#[tokio::test]
+async fn migration_0005_lists_and_counts_existing_runs() {
+    for db in databases_at(3).await {
+        let l = db.label().to_owned();
+        let ids = [
+            "11111111-1111-4111-8111-111111111111", // anonymous
+            "22222222-2222-4222-8222-222222222222", // signed, private
+            "33333333-3333-4333-8333-333333333333", // signed, shared
+        ];
+        users::upsert(
+            &db,
+            &NewUser {
+                openid: "https://openstackid.org/owner".into(),
+                email: None,
+                fullname: None,
+            },
+        )
+        .await
+        .on(&db);
+        for id in ids {
+            legacy_run(&db, id, &[]).await;
+        }
+        for id in &ids[1..] {
+            legacy_meta(&db, id, "user", "https://openstackid.org/owner").await;
+        }
+        legacy_meta(&db, ids[2], "shared", "true").await;
+        db.migrate().await.on(&db);
+        let public = RunFilter::default();
+        assert_eq!(
+            public_ids(&db).await,
+            (2, vec![ids[0].to_owned(), ids[2].to_owned()]),
+            "{l}"
+        );
+        assert_eq!(results::count_runs(&db, &all()).await.on(&db), 3, "{l}");
+        // Share, unshare, a new signed upload, deletes: flag and counters follow.
+        meta::set(&db, ids[1], "shared", "true").await.on(&db);
+        assert_eq!(results::count_runs(&db, &public).await.on(&db), 3, "{l}");
+        meta::delete(&db, ids[2], "shared").await.on(&db);
+        meta::delete(&db, ids[1], "shared").await.on(&db);
+        assert_eq!(public_ids(&db).await, (1, vec![ids[0].to_owned()]), "{l}");
+        let signed = results::store_upload(
+            &db,
+            &upload("c", &names("new", 2), Some("https://openstackid.org/owner")),
+        )
+        .await
+        .on(&db);
+        results::store_upload(&db, &upload("c", &names("anon", 2), None))
+            .await
+            .on(&db);
+        assert_eq!(results::count_runs(&db, &public).await.on(&db), 2, "{l}");
+        assert_eq!(results::count_runs(&db, &all()).await.on(&db), 5, "{l}");
+        results::delete_run(&db, &signed.id).await.on(&db);
+        results::delete_run(&db, ids[0]).await.on(&db);
+        assert_eq!(results::count_runs(&db, &public).await.on(&db), 1, "{l}");
+        assert_eq!(results::count_runs(&db, &all()).await.on(&db), 3, "{l}");
+        // The counters agree with the rows.
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM test").await,
+            3,
+            "{l}: total"
+        );
+        assert_eq!(
+            i64::try_from(results::count_runs(&db, &public).await.on(&db)).unwrap_or(-1),
+            count(
+                &db,
+                "SELECT COUNT(*) FROM test t WHERE NOT EXISTS (SELECT 1 FROM meta m \
+                 WHERE m.test_id = t.id AND m.meta_key = 'user') OR EXISTS (SELECT 1 FROM \
+                 meta s WHERE s.test_id = t.id AND s.meta_key = 'shared')"
+            )
+            .await,
+            "{l}: listed"
+        );
+    }
+}
+
+/// The total and the sorted ids of the public list.
+async fn public_ids(db: &TestDb) -> (u64, Vec<String>) {
+    let page = results::list_runs(db, &RunFilter::default(), 1, 100)
+        .await
+        .on(db);
+    let mut ids: Vec<String> = page.items.iter().map(|r| r.run.id.clone()).collect();
+    ids.sort();
+    (page.total, ids)
+}
+
+/// Every page, read from either end of the list, together gives the whole list in order.
+#[tokio::test]
+async fn pages_from_both_ends_make_the_whole_list() {
+    for db in databases().await {
+        let l = db.label().to_owned();
+        users::upsert(
+            &db,
+            &NewUser {
+                openid: "https://openstackid.org/owner".into(),
+                email: None,
+                fullname: None,
+            },
+        )
+        .await
+        .on(&db);
+        for i in 0..23 {
+            let uploader = (i % 3 == 0).then_some("https://openstackid.org/owner");
+            let run =
+                results::store_upload(&db, &upload(&format!("c{i}"), &names("p", 1), uploader))
+                    .await
+                    .on(&db);
+            if i % 6 == 0 {
+                meta::set(&db, &run.id, "shared", "true").await.on(&db);
+            }
+        }
+        for filter in [RunFilter::default(), all()] {
+            let whole = results::list_runs(&db, &filter, 1, 1000).await.on(&db);
+            let whole: Vec<String> = whole.items.into_iter().map(|r| r.run.id).collect();
+            for per_page in [1u32, 2, 5, 7, 10, 22, 23, 40] {
+                let mut paged = Vec::new();
+                let mut page = 1;
+                loop {
+                    let p = results::list_runs(&db, &filter, page, per_page)
+                        .await
+                        .on(&db);
+                    if p.items.is_empty() {
+                        break;
+                    }
+                    assert!(p.items.len() <= per_page as usize, "{l}");
+                    paged.extend(p.items.into_iter().map(|r| r.run.id));
+                    page += 1;
+                }
+                assert_eq!(
+                    paged, whole,
+                    "{l}: {per_page} per page, {:?}",
+                    filter.visibility
+                );
+            }
+        }
+    }
+}
+
 /// Stores a run the way the schema before migration 0003 held it: a `test` row and one
 /// `results` row per test (in `_id` order), written with plain SQL.
 async fn legacy_run(db: &TestDb, id: &str, results: &[TestResult]) {
@@ -134,7 +292,7 @@ async fn migrations_0002_and_0003_keep_existing_results() {
         legacy_run(&db, ids[1], &small).await;
         legacy_run(&db, ids[2], &legacy_results("gone", 5)).await;
         legacy_run(&db, ids[3], &[]).await;
-        meta::set(&db, ids[1], "shared", "true").await.on(&db);
+        legacy_meta(&db, ids[1], "shared", "true").await;
         execute(&db, &format!("DELETE FROM test WHERE id = '{}'", ids[2])).await;
         assert_eq!(
             count(&db, "SELECT COUNT(*) FROM results").await,

@@ -6,8 +6,46 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Backend, Db, DbError, DbResult, Dialect, check_text, now, q, row_struct, with_db, with_db_write,
+    Backend, Db, DbError, DbResult, Dialect, bump_run_counts, check_text, now, q, row_struct,
+    with_db, with_db_write,
 };
+
+/// Inside a write transaction `$tx` of backend `$DB`, after the meta key `$key` of run
+/// `$test_id` changed: when it is `user` or `shared`, sets `test.listed` (no `user`, or
+/// `shared`; migration 0005) and moves the run between the counters when it changed.
+macro_rules! refresh_listed {
+    ($tx:expr, $DB:ty, $test_id:expr, $key:expr) => {
+        async {
+            if $key != "user" && $key != "shared" {
+                return Ok::<_, sqlx::Error>(());
+            }
+            let count = |key: &'static str| {
+                sqlx::query_scalar::<_, i64>(q::<$DB>(
+                    "SELECT COUNT(*) FROM meta WHERE test_id = $1 AND meta_key = $2",
+                ))
+                .bind($test_id)
+                .bind(key)
+            };
+            let user = count("user").fetch_one(&mut *$tx).await?;
+            let shared = count("shared").fetch_one(&mut *$tx).await?;
+            let listed = user == 0 || shared > 0;
+            let changed = sqlx::query(q::<$DB>(
+                "UPDATE test SET listed = $1 WHERE id = $2 AND listed <> $3",
+            ))
+            .bind(listed)
+            .bind($test_id)
+            .bind(listed)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+            if changed > 0 {
+                bump_run_counts!($tx, $DB, 0i32, if listed { 1i32 } else { -1i32 })?;
+            }
+            Ok(())
+        }
+        .await
+    };
+}
 
 /// Longest meta key accepted (upstream `VARCHAR(64)`).
 pub const MAX_KEY_LEN: usize = 64;
@@ -86,6 +124,7 @@ pub async fn set(db: &Db, test_id: &str, key: &str, value: &str) -> DbResult<()>
             .bind(stamp)
             .execute(&mut *tx)
             .await?;
+        refresh_listed!(tx, DB, test_id, key)?;
         tx.commit().await?;
         Ok(())
     })
@@ -93,18 +132,21 @@ pub async fn set(db: &Db, test_id: &str, key: &str, value: &str) -> DbResult<()>
 
 /// Removes one meta key. [`DbError::NotFound`] (entity `"meta key"`) if it was not set.
 pub async fn delete(db: &Db, test_id: &str, key: &str) -> DbResult<()> {
-    let affected = with_db_write!(db, |pool, DB| {
-        sqlx::query(q::<DB>(
+    with_db_write!(db, |pool, DB| {
+        let mut tx = DB::begin_write(pool).await?;
+        let affected = sqlx::query(q::<DB>(
             "DELETE FROM meta WHERE test_id = $1 AND meta_key = $2",
         ))
         .bind(test_id)
         .bind(key)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?
-        .rows_affected()
-    });
-    if affected == 0 {
-        return Err(DbError::not_found("meta key", key));
-    }
-    Ok(())
+        .rows_affected();
+        if affected == 0 {
+            return Err(DbError::not_found("meta key", key));
+        }
+        refresh_listed!(tx, DB, test_id, key)?;
+        tx.commit().await?;
+        Ok(())
+    })
 }

@@ -750,6 +750,32 @@ macro_rules! with_db_write {
 }
 pub(crate) use with_db_write;
 
+/// Shards of the `run_counts` table (migration 0005).
+pub(crate) const COUNT_SHARDS: u64 = 16;
+
+/// The `run_counts` shard the next writer of this process adds to (in turn, so that
+/// concurrent writers rarely wait for each other's row lock).
+pub(crate) fn next_count_shard() -> i32 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    i32::try_from(NEXT.fetch_add(1, Ordering::Relaxed) % COUNT_SHARDS).unwrap_or(0)
+}
+
+/// Inside a write transaction `$tx` of backend `$DB`: adds `$total` runs and `$listed`
+/// listed runs to the counters of `run_counts` (migration 0005).
+macro_rules! bump_run_counts {
+    ($tx:expr, $DB:ty, $total:expr, $listed:expr) => {
+        ::sqlx::query($crate::db::q::<$DB>(
+            "UPDATE run_counts SET total = total + $1, listed = listed + $2 WHERE shard = $3",
+        ))
+        .bind(i64::from($total))
+        .bind(i64::from($listed))
+        .bind($crate::db::next_count_shard())
+        .execute(&mut *$tx)
+        .await
+    };
+}
+pub(crate) use bump_run_counts;
+
 /// Declares a row struct and a `FromRow` impl for every backend (columns by field name).
 macro_rules! row_struct {
     (

@@ -19,7 +19,8 @@ use time::PrimitiveDateTime;
 
 use super::versions::VersionInfo;
 use super::{
-    Db, DbError, DbResult, Dialect, check_text, new_id, now, q, row_struct, with_db, with_db_write,
+    Db, DbError, DbResult, Dialect, bump_run_counts, check_text, new_id, now, q, row_struct,
+    with_db, with_db_write,
 };
 
 /// Longest `cpid` accepted (upstream `VARCHAR(128)`).
@@ -337,15 +338,18 @@ pub async fn store_upload(db: &Db, run: &NewTestRun) -> DbResult<TestRun> {
     with_db_write!(db, |pool, DB| {
         async {
             let mut tx = DB::begin_write(pool).await?;
+            // A signed upload is private (meta `user`, not shared) until shared.
+            let listed = run.uploader.is_none();
             sqlx::query(q::<DB>(
                 "INSERT INTO test (id, cpid, duration_seconds, product_version_id, \
-             verification_status, created_at) VALUES ($1, $2, $3, $4, 0, $5)",
+             verification_status, created_at, listed) VALUES ($1, $2, $3, $4, 0, $5, $6)",
             ))
             .bind(&id)
             .bind(&run.cpid)
             .bind(duration)
             .bind(&version_id)
             .bind(created_at)
+            .bind(listed)
             .execute(&mut *tx)
             .await?;
             for (part, (names, uuids)) in (0i32..).zip(&parts) {
@@ -371,6 +375,7 @@ pub async fn store_upload(db: &Db, run: &NewTestRun) -> DbResult<TestRun> {
                 .execute(&mut *tx)
                 .await?;
             }
+            bump_run_counts!(tx, DB, 1i32, i32::from(listed))?;
             tx.commit().await?;
             Ok::<_, DbError>(())
         }
@@ -478,6 +483,7 @@ where
     DB: Database,
     String: for<'q> Encode<'q, DB> + Type<DB>,
     i32: for<'q> Encode<'q, DB> + Type<DB>,
+    bool: for<'q> Encode<'q, DB> + Type<DB>,
     PrimitiveDateTime: for<'q> Encode<'q, DB> + Type<DB>,
 {
     qb.push(" WHERE 1 = 1");
@@ -503,11 +509,8 @@ where
     }
     match &filter.visibility {
         Visibility::Public => {
-            qb.push(
-                " AND (NOT EXISTS (SELECT 1 FROM meta mu WHERE mu.test_id = t.id \
-                 AND mu.meta_key = 'user') OR EXISTS (SELECT 1 FROM meta ms \
-                 WHERE ms.test_id = t.id AND ms.meta_key = 'shared'))",
-            );
+            // Anonymous or shared (`test.listed`, kept by the writers of `meta`).
+            qb.push(" AND t.listed = ").push_bind(true);
         }
         Visibility::UploadedBy(openid) => {
             qb.push(
@@ -521,8 +524,27 @@ where
     }
 }
 
-/// How many runs match `filter`.
+/// How many runs match `filter`: the unfiltered lists (all runs, public runs) from the
+/// counters of `run_counts`, others with `COUNT(*)`.
 pub async fn count_runs(db: &Db, filter: &RunFilter) -> DbResult<u64> {
+    let unfiltered = filter.start_date.is_none()
+        && filter.end_date.is_none()
+        && filter.cpid.is_none()
+        && filter.verification_status.is_none()
+        && filter.product_id.is_none();
+    let public = matches!(filter.visibility, Visibility::Public);
+    if unfiltered && (public || matches!(filter.visibility, Visibility::All)) {
+        let shards: Vec<(i64, i64)> = with_db!(db, |pool, DB| {
+            sqlx::query_as(q::<DB>("SELECT total, listed FROM run_counts"))
+                .fetch_all(pool)
+                .await?
+        });
+        let sum: i64 = shards
+            .iter()
+            .map(|(total, listed)| if public { *listed } else { *total })
+            .sum();
+        return Ok(u64::try_from(sum).unwrap_or_default());
+    }
     let count: i64 = with_db!(db, |pool, DB| {
         let mut qb = QueryBuilder::<DB>::new("SELECT COUNT(*) FROM test t");
         push_filters(&mut qb, filter);
@@ -533,24 +555,47 @@ pub async fn count_runs(db: &Db, filter: &RunFilter) -> DbResult<u64> {
 
 /// One page of the runs matching `filter`, newest first (ties broken by id), with the
 /// total count. `page` is 1-based (0 is treated as 1); a page past the end is empty.
+///
+/// A page in the older half of the list is read from the oldest end (`ORDER BY ... ASC`
+/// with the offset counted from there, then reversed), so that the database skips at most
+/// half of the list: the first and the last pages cost the same however many runs exist.
 pub async fn list_runs(db: &Db, filter: &RunFilter, page: u32, per_page: u32) -> DbResult<RunPage> {
     let total = count_runs(db, filter).await?;
     let per_page = i64::from(per_page.max(1));
     let offset = i64::from(page.max(1) - 1) * per_page;
-    if total == 0 || u64::try_from(offset).unwrap_or(u64::MAX) >= total {
+    let total_i = i64::try_from(total).unwrap_or(i64::MAX);
+    if total == 0 || offset >= total_i {
         return Ok(RunPage {
             items: Vec::new(),
             total,
         });
     }
+    let end = (offset + per_page).min(total_i);
+    let from_oldest = offset > total_i - end;
+    let (order, limit, skip) = if from_oldest {
+        (
+            " ORDER BY t.created_at ASC, t.id ASC LIMIT ",
+            end - offset,
+            total_i - end,
+        )
+    } else {
+        (
+            " ORDER BY t.created_at DESC, t.id DESC LIMIT ",
+            per_page,
+            offset,
+        )
+    };
     let items = with_db!(db, |pool, DB| {
         let mut qb = QueryBuilder::<DB>::new(run_select!());
         push_filters(&mut qb, filter);
-        qb.push(" ORDER BY t.created_at DESC, t.id DESC LIMIT ")
-            .push_bind(per_page)
+        qb.push(order)
+            .push_bind(limit)
             .push(" OFFSET ")
-            .push_bind(offset);
-        let rows: Vec<RunRow> = qb.build_query_as().fetch_all(pool).await?;
+            .push_bind(skip);
+        let mut rows: Vec<RunRow> = qb.build_query_as().fetch_all(pool).await?;
+        if from_oldest {
+            rows.reverse();
+        }
         let mut metas: Vec<MetaRow> = Vec::new();
         if !rows.is_empty() {
             let mut mq = QueryBuilder::<DB>::new(
@@ -655,15 +700,22 @@ pub async fn set_verification_status(db: &Db, id: &str, status: i32) -> DbResult
 /// Deletes a run with its results and meta in one statement (`meta` and `result_parts`
 /// rows go by their foreign keys' cascade). [`DbError::NotFound`] if it does not exist.
 pub async fn delete_run(db: &Db, id: &str) -> DbResult<()> {
-    let affected = with_db_write!(db, |pool, DB| {
+    with_db_write!(db, |pool, DB| {
+        let mut tx = DB::begin_write(pool).await?;
+        let listed: Option<bool> =
+            sqlx::query_scalar(q::<DB>("SELECT listed FROM test WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(listed) = listed else {
+            return Err(DbError::not_found("test run", id));
+        };
         sqlx::query(q::<DB>("DELETE FROM test WHERE id = $1"))
             .bind(id)
-            .execute(pool)
-            .await?
-            .rows_affected()
-    });
-    if affected == 0 {
-        return Err(DbError::not_found("test run", id));
-    }
-    Ok(())
+            .execute(&mut *tx)
+            .await?;
+        bump_run_counts!(tx, DB, -1i32, -i32::from(listed))?;
+        tx.commit().await?;
+        Ok(())
+    })
 }

@@ -111,8 +111,9 @@ Options:
   --warmup S                unmeasured seconds before each (default 2)
   --connections N           concurrent keep-alive connections (default 8)
   --backends LIST           our databases: sqlite,postgres,mysql (default all)
-  --seed-runs N             stored runs for the list scenario (default 2000)
-  --tests N                 tests per upload (default 300)
+  --seed-runs N             stored runs for the list scenario (default 2000),
+                            anonymous uploads of --tests tests each
+  --tests N                 tests per upload and per seeded run (default 300)
   --server-bin PATH         use this refstack-server instead of building it
   --upstream-venv DIR       upstream virtualenv, created if missing
                             (default $REFSTACK_UPSTREAM_VENV or /work/upstream/venv)
@@ -394,11 +395,17 @@ fn seed_and_read(
     out: &mut Vec<Measured>,
 ) -> anyhow::Result<()> {
     // 1. Seed.
-    eprintln!("loadbench: {label}: seeding {} runs ...", o.seed_runs);
+    eprintln!(
+        "loadbench: {label}: seeding {} anonymous runs of {} tests ...",
+        o.seed_runs, o.tests
+    );
     let seed = Request::post_json(addr, "/v1/results/", &[], &w.seed);
     let stats = run_count(addr, &seed, 201, o.connections, o.seed_runs)?;
     eprintln!(
-        "loadbench: {label}: seeded in {:.1} s",
+        "loadbench: {label}: stored {} anonymous runs of {} tests ({} bytes of JSON each) in {:.1} s",
+        o.seed_runs,
+        o.tests,
+        w.seed.len(),
         stats.window.as_secs_f64()
     );
     let list = Request::get(addr, "/v1/results?page=1");
@@ -551,7 +558,9 @@ pub(crate) fn run<I: IntoIterator<Item = String>>(root: &Path, args: I) -> anyho
     let workload = Workload {
         signature: key.sign_hex(&work, &upload)?,
         public_key: key.public_line.clone(),
-        seed: upload_body("loadbench-seed", 1, &all_tests[..10.min(all_tests.len())]).into_bytes(),
+        // Seeded runs are as large as the measured uploads (`--tests`, 300 by default), so
+        // that the list is measured over a realistically sized database.
+        seed: upload_body("loadbench-seed", 1, upload_tests).into_bytes(),
         upload,
         golden: golden_text.trim_end_matches('\n').to_owned(),
     };

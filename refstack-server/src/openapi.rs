@@ -4,6 +4,7 @@
 
 use utoipa::OpenApi;
 
+use crate::auth::tokens;
 use crate::{compliance, guidelines, products, profile, results, vendors};
 
 /// The annotated operations.
@@ -37,6 +38,9 @@ use crate::{compliance, guidelines, products, profile, results, vendors};
         profile::add_key,
         profile::delete_key,
         profile::schema,
+        tokens::list_tokens,
+        tokens::create_token,
+        tokens::delete_token,
         vendors::list,
         vendors::create,
         vendors::get_one,

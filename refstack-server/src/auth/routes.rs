@@ -71,6 +71,7 @@ fn failure(state: &AppState, message: &str, cookies: Vec<HeaderValue>) -> Respon
 
 /// `GET /v1/auth/signin[?next=/path]`: a signed-in browser goes straight back to the UI;
 /// otherwise the dev-login form (`--dev-login`) or a redirect to the OpenID provider.
+#[utoipa::path(get, path = "/v1/auth/signin", tag = "auth", params(("next" = Option<String>, Query, description = "Where to go after sign-in: a path on this server (e.g. `/#/profile`); anything else is ignored")), responses((status = 302, description = "To the OpenID provider; to `ui_url` when already signed in; to `<ui_url>/#/auth_failure?message=...` when sign-in is not possible"), (status = 200, description = "The development sign-in form (`serve --dev-login` only)", content_type = "text/html")))]
 pub(crate) async fn signin(
     State(state): State<AppState>,
     caller: Caller,
@@ -104,6 +105,7 @@ pub(crate) async fn signin(
 }
 
 /// `GET /v1/auth/signin_return?code=...&state=...` (or `?error=...`): the provider's answer.
+#[utoipa::path(get, path = "/v1/auth/signin_return", tag = "auth", params(("code" = Option<String>, Query), ("state" = Option<String>, Query), ("error" = Option<String>, Query), ("error_description" = Option<String>, Query)), responses((status = 302, description = "To `ui_url` (or the `next` path) with the session cookies `refstack` and `refstack_csrf`; to `<ui_url>/#/auth_failure?message=...` on any failure, without a session")))]
 pub(crate) async fn signin_return(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -188,6 +190,7 @@ async fn sign_in(
 
 /// `GET /v1/auth/signout`: ends the session (on every server process), then the provider's
 /// `end_session_endpoint` when it has one, else the UI.
+#[utoipa::path(get, path = "/v1/auth/signout", tag = "auth", responses((status = 302, description = "The session is deleted and its cookies cleared; to the provider's `end_session_endpoint` when it has one, else to `ui_url`")))]
 pub(crate) async fn signout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let cookies = match session::end(&state, &headers).await {
         Ok(c) => c,

@@ -58,6 +58,9 @@ struct Fake {
 
 type Shared = Arc<Mutex<Fake>>;
 
+/// Makes an id_token for a nonce.
+type MakeToken<'a> = Box<dyn Fn(&str) -> String + 'a>;
+
 /// A test RSA key (a fixture user's) as signing key and public JWK.
 struct Key {
     kid: &'static str,
@@ -374,7 +377,7 @@ async fn hostile_id_tokens_are_refused() {
     let mut n = 0;
     for t in TestApp::all_with(|| oidc_config(&iss)).await {
         let l = t.label().to_owned();
-        let cases: Vec<(&str, Box<dyn Fn(&str) -> String>)> = vec![
+        let cases: Vec<(&str, MakeToken)> = vec![
             (
                 "tampered payload",
                 Box::new(|nonce: &str| {

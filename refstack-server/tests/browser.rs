@@ -1025,3 +1025,453 @@ async fn web_ui_in_chromium() {
         panic!("closing the browser: {e}");
     }
 }
+
+// ------------------------------------------------------------ signed-in pages
+
+/// Where the signed-in flows save a screenshot of every page they pass:
+/// `REFSTACK_TEST_SCREENSHOTS`, else `<target dir>/browser-screenshots`.
+fn signed_in_shots() -> PathBuf {
+    std::env::var("REFSTACK_TEST_SCREENSHOTS")
+        .ok()
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+            tmp.parent().unwrap_or(tmp).join("browser-screenshots")
+        })
+        .join("signed-in")
+}
+
+const ADMIN: &str = "https://openstackid.org/foundation-admin";
+
+impl Page<'_> {
+    /// Sets a form control's value as typing would (input and change events).
+    async fn fill(&self, css: &str, value: &str) -> Result<()> {
+        self.wait_css(css).await?;
+        self.c
+            .execute(
+                "const e = document.querySelector(arguments[0]); e.value = arguments[1]; \
+                 e.dispatchEvent(new Event('input', {bubbles: true})); \
+                 e.dispatchEvent(new Event('change', {bubbles: true}));",
+                vec![json!(css), json!(value)],
+            )
+            .await
+            .with_context(|| format!("fill {css}"))?;
+        Ok(())
+    }
+
+    /// Waits for the success message `want` shown after an action (an
+    /// earlier message may still be on screen), failing on an error shown
+    /// instead.
+    async fn flash(&self, want: &str) -> Result<()> {
+        let script = format!(
+            "document.querySelector('#flash')?.textContent === {} ? 'ok' : \
+             (document.querySelector('.action-error')?.textContent || '')",
+            json!(want)
+        );
+        let got = self.wait_js(&format!("message {want:?}"), &script).await?;
+        ensure!(got == "ok", "after the action: {got}, want {want:?}");
+        Ok(())
+    }
+
+    /// Waits until the page's h1 is `want`.
+    async fn h1(&self, want: &str) -> Result<()> {
+        let script = format!(
+            "document.querySelector('#main h1')?.textContent === {}",
+            json!(want)
+        );
+        self.wait_js(&format!("page {want:?}"), &script).await?;
+        Ok(())
+    }
+
+    /// Signs in through the `--dev-login` form, then waits for the UI to
+    /// show the user (the sign-in returns to `next`).
+    async fn dev_sign_in(&self, openid: &str, name: &str, next: &str) -> Result<()> {
+        let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        self.c
+            .goto(&format!("{}/auth/signin?next={next}", self.api))
+            .await?;
+        self.fill("#openid", openid).await?;
+        self.fill("#fullname", name).await?;
+        self.fill("#email", "someone@example.org").await?;
+        self.click("#signin").await?;
+        let shown = self
+            .wait_js(
+                "the signed-in user in the header",
+                "document.querySelector('#user-name')?.textContent",
+            )
+            .await?;
+        ensure!(shown == name, "header shows {shown}");
+        Ok(())
+    }
+
+    async fn sign_out(&self) -> Result<()> {
+        self.click("#signout-link").await?;
+        self.wait_css("#signin-link").await?;
+        let user = self
+            .js("return !!document.querySelector('#user-name')")
+            .await?;
+        ensure!(user == false, "still signed in after sign-out");
+        Ok(())
+    }
+}
+
+/// A signed upload with a fixture key; the run id.
+async fn signed_upload(s: &Server, who: common::Who, cpid: &str, names: &[&str]) -> Result<String> {
+    let body = common::upload_body(cpid, names);
+    let signature = common::private_key(who).sign_hex(&body)?;
+    let resp = reqwest::Client::new()
+        .post(format!("{}/results", s.api))
+        .header("x-signature", signature)
+        .header("x-public-key", common::public_line(who))
+        .body(body)
+        .send()
+        .await?;
+    ensure!(resp.status() == 201, "signed upload: {}", resp.status());
+    let body: Value = resp.json().await?;
+    Ok(body["test_id"].as_str().unwrap_or_default().to_owned())
+}
+
+/// GET with a bearer token.
+async fn get_with_token(s: &Server, token: &str, path: &str) -> Result<Value> {
+    let resp = reqwest::Client::new()
+        .get(format!("{}/{path}", s.api))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    ensure!(resp.status().is_success(), "GET {path}: {}", resp.status());
+    Ok(resp.json().await?)
+}
+
+fn ids_of(page: &Value) -> Vec<String> {
+    page["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The CSS suffix the UI gives a run's controls.
+fn sfx(id: &str) -> String {
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// (a) and (c): sign in, import a key, a signed upload is under My
+/// Results, an API token lists it, share it, it is in Community Results.
+/// Returns the token.
+async fn flow_key_upload_share(p: &Page<'_>, s: &Server) -> Result<(String, String)> {
+    p.dev_sign_in(common::ALICE, "Alice Example", "/#/profile")
+        .await?;
+    p.h1("Profile").await?;
+    let openid = p.text("#profile-openid").await?;
+    ensure!(openid == common::ALICE, "profile openid {openid}");
+    p.wait_css("#no-pubkeys").await?;
+    p.shot("a01-profile-empty").await?;
+
+    // Import the key with its self-signature (what `refstack-tester sign` prints).
+    let line = common::public_line(common::Who::Alice);
+    let self_sig = common::private_key(common::Who::Alice).sign_hex(b"signature")?;
+    p.fill("#pubkey-raw", &format!("{line} alice@laptop"))
+        .await?;
+    p.fill("#pubkey-signature", &self_sig).await?;
+    p.shot("a02-profile-import").await?;
+    p.click("#pubkey-import").await?;
+    p.flash("The public key was imported.").await?;
+    let comment = p.text("#pubkeys-table tbody td:nth-child(3)").await?;
+    ensure!(comment == "alice@laptop", "key comment {comment}");
+    p.shot("a03-profile-key").await?;
+
+    // A signed upload with that key is Alice's, private.
+    let run = signed_upload(
+        s,
+        common::Who::Alice,
+        "cpid-alice-a",
+        &[LIST_ALIAS, OBJ, ADV],
+    )
+    .await?;
+    let public = s.get_json("results").await?;
+    ensure!(
+        !ids_of(&public).contains(&run),
+        "a signed run starts private"
+    );
+    p.open("#/user_results").await?;
+    p.wait_css(&format!("#results-table tr[data-result-id='{run}']"))
+        .await?;
+    p.shot("a04-my-results").await?;
+
+    // (c) An API token made on the profile page lists the private run.
+    p.open("#/profile").await?;
+    p.wait_css("#no-tokens").await?;
+    p.fill("#token-name", "laptop").await?;
+    p.click("#token-create").await?;
+    let token = p
+        .wait_js(
+            "the new token",
+            "document.querySelector('#new-token')?.textContent",
+        )
+        .await?
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    ensure!(token.starts_with("rst_"), "token {token}");
+    p.flash("The API token \u{201c}laptop\u{201d} was created.")
+        .await?;
+    p.shot("c01-profile-token-created").await?;
+    let mine = get_with_token(s, &token, "results?signed").await?;
+    ensure!(ids_of(&mine) == vec![run.clone()], "signed list {mine}");
+    let listed = p.text("#tokens-table tbody td").await?;
+    ensure!(listed == "laptop", "token row {listed}");
+    p.shot("c02-profile-tokens").await?;
+
+    // Share it from My Results.
+    p.open("#/user_results").await?;
+    p.click(&format!("button[data-edit='{run}']")).await?;
+    let x = sfx(&run);
+    p.wait_css(&format!("#edit-shared-{x}")).await?;
+    p.click(&format!("#edit-shared-{x}")).await?;
+    p.shot("a05-my-results-edit").await?;
+    p.click(&format!("#edit-save-{x}")).await?;
+    p.flash("The test run was updated.").await?;
+    p.wait_css(&format!("tr[data-result-id='{run}'] [data-shared='true']"))
+        .await?;
+    p.shot("a06-my-results-shared").await?;
+    let public = s.get_json("results").await?;
+    ensure!(ids_of(&public).contains(&run), "shared run is public");
+    p.open("#/community_results").await?;
+    p.wait_css(&format!("#results-table tr[data-result-id='{run}']"))
+        .await?;
+    p.shot("a07-community-results").await?;
+    p.no_errors("in flow (a)").await?;
+    Ok((run, token))
+}
+
+/// (b) vendor → registration → approval → product and version with a
+/// cpid → a signed upload is associated → verified.
+async fn flow_vendor_product_verify(p: &Page<'_>, s: &Server, token: &str) -> Result<()> {
+    // Alice (still signed in) creates and registers a vendor.
+    p.open("#/user_vendors").await?;
+    p.h1("My Vendors").await?;
+    p.fill("#vendor-name", "Alice <Clouds> & Co").await?;
+    p.fill("#vendor-description", "Clouds by Alice").await?;
+    p.shot("b01-my-vendors").await?;
+    p.click("#vendor-create").await?;
+    p.flash("The vendor was created.").await?;
+    p.h1("Alice <Clouds> & Co").await?;
+    let vendor_id = p
+        .js("return location.hash.split('/').pop()")
+        .await?
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let kind = p.text("#vendor-type").await?;
+    ensure!(kind == "Private", "new vendor type {kind}");
+    // Only the actions Alice may take: no approval controls.
+    let approve = p.js("return !!document.querySelector('#approve')").await?;
+    ensure!(approve == false, "a vendor user sees the approve button");
+    p.shot("b02-vendor-private").await?;
+    p.click("#vendor-register").await?;
+    p.flash("The vendor is registered and waits for the foundation\u{2019}s approval.")
+        .await?;
+    let kind = p.text("#vendor-type").await?;
+    ensure!(kind == "Pending approval", "registered vendor type {kind}");
+    p.shot("b03-vendor-pending").await?;
+    p.sign_out().await?;
+
+    // The foundation admin approves it.
+    db::users::upsert(
+        &s.db,
+        &db::users::NewUser {
+            openid: ADMIN.into(),
+            email: None,
+            fullname: Some("Foundation Admin".into()),
+        },
+    )
+    .await?;
+    db::users::set_foundation_admin(&s.db, ADMIN, true).await?;
+    p.dev_sign_in(ADMIN, "Foundation Admin", "/#/foundation")
+        .await?;
+    p.h1("Foundation").await?;
+    p.wait_css(&format!("#pending-table tr[data-vendor-id='{vendor_id}']"))
+        .await?;
+    p.shot("b04-foundation-pending").await?;
+    p.click(&format!("#approve-{vendor_id}")).await?;
+    p.flash("The vendor is approved and now official.").await?;
+    p.wait_css("#no-pending").await?;
+    p.shot("b05-foundation-approved").await?;
+    p.sign_out().await?;
+
+    // Alice: product and version with a cpid.
+    p.dev_sign_in(common::ALICE, "Alice Example", "/#/user_products")
+        .await?;
+    p.h1("My Products").await?;
+    p.fill("#product-name", "Alice Public Cloud").await?;
+    p.fill("#product-type", "1").await?;
+    p.fill("#product-vendor", &vendor_id).await?;
+    p.shot("b06-my-products").await?;
+    p.click("#product-create").await?;
+    p.flash("The product was created.").await?;
+    p.h1("Alice Public Cloud").await?;
+    p.click("#product-publicity").await?;
+    p.flash("The product is now public.").await?;
+    p.fill("#new-version", "2025.1").await?;
+    p.fill("#new-version-cpid", "cpid-alice-b").await?;
+    p.click("#version-add").await?;
+    p.flash("The version was added.").await?;
+    p.wait_css("#versions-table tr[data-version='2025.1']")
+        .await?;
+    p.shot("b07-product").await?;
+
+    // A new signed upload with that cpid is associated automatically.
+    let run = signed_upload(s, common::Who::Alice, "cpid-alice-b", &[LIST_ALIAS, OBJ]).await?;
+    let detail = get_with_token(s, token, &format!("results/{run}")).await?;
+    ensure!(
+        detail["product_version"]["version"] == "2025.1",
+        "auto-association: {}",
+        detail["product_version"]
+    );
+    // Alice shares it with a guideline and a target on the report page.
+    p.open(&format!("#/results/{run}")).await?;
+    let x = sfx(&run);
+    p.wait_css(&format!("#edit-shared-{x}")).await?;
+    let product = p
+        .js(&format!(
+            "return document.querySelector('#edit-version-{x}').selectedOptions[0]?.textContent"
+        ))
+        .await?;
+    ensure!(product == "2025.1", "editor shows version {product}");
+    let verify = p
+        .js("return !!document.querySelector('#foundation-controls')")
+        .await?;
+    ensure!(verify == false, "an owner sees the verification controls");
+    p.click(&format!("#edit-shared-{x}")).await?;
+    p.fill(&format!("#edit-guideline-{x}"), "2020.06.json")
+        .await?;
+    p.fill(&format!("#edit-target-{x}"), "platform").await?;
+    p.click(&format!("#edit-save-{x}")).await?;
+    p.flash("The test run was updated.").await?;
+    let shared = p.text("#run-shared").await?;
+    ensure!(shared == "yes", "shared {shared}");
+    p.shot("b08-report-owner").await?;
+    p.sign_out().await?;
+
+    // The admin verifies it.
+    p.dev_sign_in(ADMIN, "Foundation Admin", &format!("/#/results/{run}"))
+        .await?;
+    p.wait_css("#foundation-controls").await?;
+    p.click(&format!("#verify-{x}")).await?;
+    p.flash("The test run is verified.").await?;
+    let verified = p.text("#run-verified").await?;
+    ensure!(verified == "YES", "verified {verified}");
+    p.shot("b09-report-verified").await?;
+    let detail = s.get_json(&format!("results/{run}")).await?;
+    ensure!(detail["verification_status"] == 1, "API {detail}");
+    // The product page lists the verified run under its version.
+    let product_id = detail["product_version"]["product_info"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    p.open(&format!("#/product/{product_id}")).await?;
+    p.wait_css(&format!(
+        "#versions-table tr[data-version='2025.1'] .verified-runs a[href='#/results/{run}']"
+    ))
+    .await?;
+    p.shot("b10-product-verified").await?;
+    p.open("#/foundation").await?;
+    p.wait_css(&format!("#verify-table tr[data-result-id='{run}']"))
+        .await?;
+    p.shot("b11-foundation").await?;
+    p.no_errors("in flow (b)").await
+}
+
+/// (d) after sign-out the private pages ask to sign in; the failure page.
+async fn flow_signed_out(p: &Page<'_>, shared_run: &str) -> Result<()> {
+    p.sign_out().await?;
+    for (route, name) in [
+        ("user_results", "d01-my-results"),
+        ("profile", "d02-profile"),
+        ("user_vendors", "d03-my-vendors"),
+        ("user_products", "d04-my-products"),
+        ("foundation", "d05-foundation"),
+    ] {
+        p.open(&format!("#/{route}")).await?;
+        p.h1("Sign in required").await?;
+        let link = p
+            .js("return document.querySelector('#signin-required-link')?.getAttribute('href')")
+            .await?;
+        ensure!(
+            link.as_str()
+                .is_some_and(|l| l.contains("auth/signin?next=%2F%23%2F")),
+            "{route}: sign-in link {link}"
+        );
+        p.shot(name).await?;
+    }
+    // Anonymous: a shared run's report has no controls.
+    p.open(&format!("#/results/{shared_run}")).await?;
+    p.wait_css("#verdict").await?;
+    let manage = p.js("return !!document.querySelector('#manage')").await?;
+    ensure!(manage == false, "anonymous sees the run's controls");
+    p.shot("d06-report-anonymous").await?;
+    p.open("#/auth_failure?message=Authentication%20canceled.")
+        .await?;
+    let message = p.text("#auth-message").await?;
+    ensure!(message == "Authentication canceled.", "{message}");
+    p.shot("d07-auth-failure").await?;
+    p.no_errors("in flow (d)").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_in_pages_in_chromium() {
+    let Some(driver_path) = required_env("REFSTACK_TEST_CHROMEDRIVER", "chromedriver") else {
+        return;
+    };
+    let shots = signed_in_shots();
+    // Only this run's pictures.
+    let _ = std::fs::remove_dir_all(&shots);
+    let profile = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let driver = start_driver(&driver_path)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let client = start_browser(&driver, profile.path())
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let outcome = async {
+        let s = Server::start(common::fixture("guidelines"), |cfg| cfg.dev_login = true).await?;
+        let p = Page {
+            c: &client,
+            driver: &driver.url,
+            base: s.base.clone(),
+            api: s.api.clone(),
+            shots: Some(shots.clone()),
+        };
+        let result = async {
+            let (run, token) = flow_key_upload_share(&p, &s)
+                .await
+                .context("flow (a)/(c): key, signed upload, token, share")?;
+            flow_vendor_product_verify(&p, &s, &token)
+                .await
+                .context("flow (b): vendor, product, verification")?;
+            flow_signed_out(&p, &run)
+                .await
+                .context("flow (d): signed out")
+        }
+        .await;
+        if result.is_err() {
+            let _ = p.shot("zz-failure").await;
+        }
+        s.stop().await;
+        result
+    }
+    .await;
+    let closed = client.close().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        panic!("{e:#}");
+    }
+    if let Err(e) = closed {
+        panic!("closing the browser: {e}");
+    }
+    eprintln!("screenshots: {}", shots.display());
+}

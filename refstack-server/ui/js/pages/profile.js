@@ -50,8 +50,13 @@ function keysSection(keys) {
     status);
 }
 
+/** The token just created: shown once, on the next rendering of the page. */
+let justCreated = null;
+
 function tokensSection(tokens) {
   const status = h('div', {id: 'token-status'});
+  const created = justCreated;
+  justCreated = null;
   const name = h('input', {type: 'text', id: 'token-name', required: true, maxlength: 128, placeholder: 'laptop'});
   const expiry = h('input', {type: 'date', id: 'token-expiry'});
   const submit = h('button', {type: 'submit', class: 'btn btn-primary', id: 'token-create'}, 'Create token');
@@ -72,6 +77,8 @@ function tokensSection(tokens) {
             }
           }, {dataset: {revoke: t.id}}))))))
       : alertBox('info', h('span', {id: 'no-tokens'}, 'You have no API tokens.')),
+    created ? alertBox('success', h('p', {}, 'Copy the new token now: it is not shown again.'),
+      h('pre', {class: 'code'}, h('code', {id: 'new-token'}, created.token))) : null,
     h('form', {class: 'controls', id: 'token-form', onsubmit: async (e) => {
       e.preventDefault();
       let created = null;
@@ -79,12 +86,8 @@ function tokensSection(tokens) {
       if (expiry.value) body.expires_at = `${expiry.value} 23:59:59`;
       const ok = await act(status, submit, async () => { created = await send('POST', 'profile/tokens', body); });
       if (!ok) return;
-      name.value = '';
-      expiry.value = '';
-      replace(status, alertBox('success',
-        h('p', {}, `Token “${created.name}” created. Copy it now: it is not shown again.`),
-        h('pre', {class: 'code'}, h('code', {id: 'new-token'}, created.token)),
-        h('button', {type: 'button', class: 'btn', onclick: () => reload()}, 'Done')));
+      justCreated = created;
+      reload(`The API token “${created.name}” was created.`);
     }},
     field('Name', name),
     field('Expires (optional, end of day UTC)', expiry),

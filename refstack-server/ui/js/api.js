@@ -40,10 +40,10 @@ export function apiUrl(path, params) {
   return url.toString();
 }
 
-async function request(path, params, accept) {
+async function request(path, params, accept, init) {
   let resp;
   try {
-    resp = await fetch(apiUrl(path, params), {
+    resp = await fetch(apiUrl(path, params), init ? {...init, credentials: 'same-origin'} : {
       headers: {Accept: accept, 'Cache-Control': 'no-cache', Pragma: 'no-cache'},
       credentials: 'same-origin',
     });
@@ -63,6 +63,58 @@ async function request(path, params, accept) {
     throw new ApiError(resp.status, title, detail);
   }
   return resp;
+}
+
+/** The value of a cookie of this page, or null. */
+function cookie(name) {
+  for (const part of document.cookie.split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return null;
+}
+
+/**
+ * Sends a state-changing request (POST, PUT, DELETE) with an optional JSON
+ * body (a string is sent as it is). The session's CSRF token (cookie
+ * `refstack_csrf`) goes in `X-CSRF-Token`, which the server requires of
+ * requests authenticated by the session cookie. Resolves to the Response.
+ */
+export async function send(method, path, body) {
+  const headers = {Accept: 'application/json'};
+  const csrf = cookie('refstack_csrf');
+  if (csrf) headers['X-CSRF-Token'] = csrf;
+  let payload;
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    payload = typeof body === 'string' ? body : JSON.stringify(body);
+  }
+  return request(path, null, 'application/json', {method, headers, body: payload});
+}
+
+let me;
+
+/** The signed-in user ({openid, email, fullname, is_admin}) or null; asked once. */
+export async function currentUser() {
+  if (me === undefined) {
+    try {
+      me = await getJson('profile');
+    } catch (err) {
+      if (err.status === 401) me = null;
+      else throw err;
+    }
+  }
+  return me;
+}
+
+/** The URL that starts sign-in and comes back to `next` (a path on this server). */
+export function signInUrl(next) {
+  return apiUrl('auth/signin', {next});
+}
+
+/** The URL that signs out. */
+export function signOutUrl() {
+  return apiUrl('auth/signout');
 }
 
 /** GET a JSON document. */

@@ -2,7 +2,7 @@
 // (#/, #/about, #/guidelines, #/community_results, #/results/<id>,
 // #/public_vendors, #/public_products).
 
-import {loadConfig} from './api.js';
+import {currentUser, getConfig, loadConfig, signInUrl, signOutUrl} from './api.js';
 import {alertBox, errorText, h, replace} from './dom.js';
 import {aboutPage, homePage} from './pages/home.js';
 import {guidelinesPage} from './pages/guidelines.js';
@@ -18,10 +18,48 @@ const ROUTES = [
   {pattern: /^\/results\/([^/]+)$/, name: 'community_results', title: 'Test Run Results', render: reportPage},
   {pattern: /^\/public_vendors$/, name: 'public_vendors', title: 'Vendors', render: vendorsPage},
   {pattern: /^\/public_products$/, name: 'public_products', title: 'Products', render: productsPage},
+  {pattern: /^\/auth_failure$/, name: 'auth_failure', title: 'Sign-in failed', render: authFailurePage},
 ];
 
 /** Routes of upstream's signed-in pages, not available here. */
-const SIGN_IN_ROUTES = /^\/(user_results|profile|user_vendors|user_products|vendor\/|cloud\/|distro\/|auth_failure|logout)/;
+const SIGN_IN_ROUTES = /^\/(user_results|profile|user_vendors|user_products|vendor\/|cloud\/|distro\/|logout)/;
+
+/** Upstream's sign-in failure page: `#/auth_failure?message=...`. */
+function authFailurePage(container, {query}) {
+  replace(container,
+    h('h1', {}, 'Sign-in failed'),
+    alertBox('danger', `Authentication Failure: ${query.get('message') || 'unknown error'}`),
+    h('p', {}, h('a', {href: '#/'}, 'Go to the home page')));
+}
+
+/** The path of the current page on this server, for coming back after sign-in. */
+function here() {
+  return `${window.location.pathname}${window.location.hash}`;
+}
+
+/** The header's sign-in area: "Sign in", or the user's name and "Sign out". */
+async function renderAuthNav() {
+  const note = document.getElementById('signin-note');
+  if (!note || !getConfig().signInAvailable) return;
+  let user = null;
+  try {
+    user = await currentUser();
+  } catch (_) {
+    return; // The note stays; pages show their own errors.
+  }
+  if (user) {
+    replace(note,
+      h('span', {id: 'user-name', title: user.openid}, user.fullname || user.openid),
+      ' ',
+      h('a', {id: 'signout-link', href: signOutUrl()}, 'Sign out'));
+  } else {
+    replace(note, h('a', {id: 'signin-link', href: signInUrl(here())}, 'Sign in'));
+    window.addEventListener('hashchange', () => {
+      const link = document.getElementById('signin-link');
+      if (link) link.href = signInUrl(here());
+    });
+  }
+}
 
 /** The current route: {path, query}. */
 export function currentRoute() {
@@ -54,11 +92,26 @@ async function render() {
   if (!route) {
     document.title = 'Not found · RefStack';
     const signIn = SIGN_IN_ROUTES.test(path);
+    const available = getConfig().signInAvailable;
+    let user = null;
+    if (signIn && available) {
+      try {
+        user = await currentUser();
+      } catch (_) {
+        user = null;
+      }
+      if (mine !== generation) return;
+    }
+    let text = `There is no page at #${path}.`;
+    if (signIn && !available) text = 'This page needs a signed-in user. Sign in is not available on this server.';
+    else if (signIn && !user) text = 'This page needs a signed-in user.';
+    else if (signIn) text = 'This page is not available yet.';
     replace(main,
-      h('h1', {}, signIn ? 'Sign in required' : 'Page not found'),
-      alertBox('warning', signIn
-        ? 'This page needs a signed-in user. Sign in is not available on this server.'
-        : `There is no page at #${path}.`),
+      h('h1', {}, signIn && !user ? 'Sign in required' : 'Page not found'),
+      alertBox('warning', text),
+      signIn && available && !user
+        ? h('p', {}, h('a', {id: 'page-signin-link', href: signInUrl(here())}, 'Sign in'))
+        : null,
       h('p', {}, h('a', {href: '#/'}, 'Go to the home page')));
     return;
   }
@@ -96,6 +149,7 @@ async function boot() {
     main.focus();
   });
   window.addEventListener('hashchange', render);
+  renderAuthNav();
   await render();
 }
 

@@ -86,7 +86,9 @@ pub struct ApiToken {
     pub name: String,
     /// Creation time (UTC).
     pub created_at: crate::Timestamp,
-    /// Expiry (UTC), or `null`.
+    /// Expiry (UTC), or `null` (always present).
+    #[serde(deserialize_with = "crate::serde_util::required_nullable")]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub expires_at: Option<crate::Timestamp>,
     /// Whether the token has expired.
     pub expired: bool,

@@ -585,6 +585,51 @@ mod tests {
     }
 
     #[test]
+    fn sign_in_settings() {
+        let mut c = Config::from_toml(
+            r#"
+            session_ttl_secs = 3600
+            [oidc]
+            issuer_url = "https://id.example.org/realms/refstack"
+            client_id = "refstack"
+            client_secret = "from-the-file"
+            openid_claim = "https://openstackid.org/{preferred_username}"
+            "#,
+        )
+        .unwrap();
+        assert!(c.oidc.enabled());
+        assert_eq!(c.oidc.scopes, ["openid", "email", "profile"]);
+        assert_eq!(
+            c.oidc_redirect_url(),
+            "https://refstack.openstack.org/api/v1/auth/signin_return"
+        );
+        // The secret never shows in logs or debug output.
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("from-the-file"), "{shown}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("secret");
+        std::fs::write(&file, "from-a-file\n").unwrap();
+        c.apply_env(|k| match k {
+            "REFSTACK_OIDC_CLIENT_SECRET_FILE" => Some(file.display().to_string()),
+            "REFSTACK_OIDC_SCOPES" => Some("openid email".into()),
+            "REFSTACK_OIDC_REDIRECT_URL" => Some("https://r.example.org/cb".into()),
+            "REFSTACK_DEV_LOGIN" => Some("yes".into()),
+            _ => None,
+        })
+        .unwrap();
+        c.read_secret_files().unwrap();
+        assert_eq!(c.oidc.client_secret.expose(), "from-a-file");
+        assert!(!format!("{c:?}").contains("from-a-file"));
+        assert_eq!(c.oidc.scopes, ["openid", "email"]);
+        assert_eq!(c.oidc_redirect_url(), "https://r.example.org/cb");
+        assert!(c.dev_login && !c.cookie_secure());
+        c.validate().unwrap();
+        c.oidc.client_id.clear();
+        assert!(c.validate().is_err());
+        assert!(Config::from_toml("[oidc]\nclient_secrets = 1").is_err());
+    }
+
+    #[test]
     fn dir_only_disables_remote_default() {
         let mut c = Config::default();
         c.apply_env(|k| (k == "REFSTACK_GUIDELINES_DIR").then(|| "/x".to_string()))

@@ -578,3 +578,20 @@ async fn sessions_are_shared_between_server_processes() {
         assert_eq!(on_other(&cookie, "/v1/profile").await.status(), 401, "{l}");
     }
 }
+
+/// `serve --dev-login` refuses to start unless it listens on loopback only.
+#[test]
+fn dev_login_needs_a_loopback_listener() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_refstack-server"))
+        .args(["serve", "--dev-login", "--listen", "0.0.0.0:0"])
+        .env("REFSTACK_DATABASE_URL", "sqlite::memory:")
+        .env_remove("REFSTACK_CONFIG")
+        .output()
+        .expect("run the server");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--dev-login") && err.contains("loopback") && err.contains("0.0.0.0:0"),
+        "{err}"
+    );
+}

@@ -630,6 +630,47 @@ async fn state_and_code_checks() {
     }
 }
 
+/// Scale-out: the sign-in starts on one server process and the provider sends the
+/// browser back to another (no sticky sessions); the session works on both.
+#[tokio::test]
+async fn callback_on_another_server_process() {
+    let fake = fake_provider().await;
+    let k1 = key("alice", "k1");
+    set(&fake, |f| f.keys = vec![k1.jwk.clone()]);
+    let iss = issuer(&fake);
+    let mut n = 0;
+    for mut a in TestApp::all_with(|| oidc_config(&iss)).await {
+        n += 1;
+        let l = a.label().to_owned();
+        let p = start(&a).await;
+        set(&fake, |f| f.id_token = sign(&claims(&iss, &p.nonce), &k1));
+        // The second process: another app (its own caches) on the same database.
+        let second = refstack_server::app(AppState::new(oidc_config(&iss), a.dbh().clone()));
+        let first = std::mem::replace(&mut a.app, second);
+        let r = finish(&a, &p, &format!("other-{n}")).await;
+        assert_eq!(location(&r.headers), UI, "{l}: {:?}", failure_message(&r));
+        let cookie = set_cookie(&r.headers, "refstack").expect("session");
+        a.get("/v1/profile")
+            .cookie(&cookie)
+            .send()
+            .await
+            .expect(200, &l);
+        a.app = first;
+        a.get("/v1/profile")
+            .cookie(&cookie)
+            .send()
+            .await
+            .expect(200, &l);
+        // Replayed on the first process: the state was consumed on the second.
+        let r = finish(&a, &p, &format!("other-{n}")).await;
+        assert_eq!(
+            failure_message(&r).as_deref(),
+            Some("Authentication failed. Please try again."),
+            "{l}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn provider_unreachable() {
     // A port nobody listens on.

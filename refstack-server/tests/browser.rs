@@ -972,6 +972,111 @@ async fn fixture_scenarios(c: &Client, driver: &str, shots: Option<PathBuf>) -> 
     result
 }
 
+/// `serve --dev-login`: the header's "Sign in", the server's form, the signed-in header,
+/// the session cookie hidden from scripts, CSRF on cookie writes, sign-out, and the
+/// auth-failure page.
+async fn dev_login_scenario(c: &Client, driver: &str, shots: Option<PathBuf>) -> Result<()> {
+    let fixtures = common::fixture("guidelines");
+    let s = Server::start(fixtures, |cfg| cfg.dev_login = true).await?;
+    let p = Page {
+        c,
+        driver,
+        base: s.base.clone(),
+        api: s.api.clone(),
+        shots,
+    };
+    let result = async {
+        p.open("").await?;
+        let link = p.text("#signin-link").await?;
+        ensure!(link == "Sign in", "{link}");
+        p.shot("signin-header-signed-out").await?;
+        // A signed-in page offers sign-in and comes back to it.
+        p.open("#/profile").await?;
+        p.wait_js(
+            "sign-in required",
+            "document.querySelector('#main h1')?.textContent === 'Sign in required'",
+        )
+        .await?;
+        p.click("#page-signin-link").await?;
+        p.wait_css("#openid").await?;
+        p.shot("signin-dev-form").await?;
+        p.js(
+            "document.getElementById('openid').value = 'https://openstackid.org/dana'; \
+              document.getElementById('fullname').value = 'Dana Dev';",
+        )
+        .await?;
+        p.click("#signin").await?;
+        let name = p.text("#user-name").await?;
+        ensure!(name == "Dana Dev", "header name {name}");
+        let hash = p.js("return window.location.hash").await?;
+        ensure!(hash == "#/profile", "back at {hash}");
+        p.shot("signin-header-signed-in").await?;
+        // The session id is HttpOnly; the CSRF token is readable.
+        let cookies = p.js("return document.cookie").await?;
+        let cookies = cookies.as_str().unwrap_or_default();
+        ensure!(cookies.contains("refstack_csrf="), "{cookies}");
+        ensure!(
+            !cookies.split("; ").any(|c| c.starts_with("refstack=")),
+            "{cookies}"
+        );
+        let post = |csrf: bool| {
+            format!(
+                "var x = new XMLHttpRequest(); x.open('POST', '{}/profile/tokens', false); \
+                 x.setRequestHeader('Content-Type', 'application/json'); {} \
+                 x.send('{{\"name\": \"from the page\"}}'); return x.status;",
+                s.api,
+                if csrf {
+                    "x.setRequestHeader('X-CSRF-Token', document.cookie.split('; ') \
+                     .find(c => c.startsWith('refstack_csrf=')).split('=')[1]);"
+                } else {
+                    ""
+                }
+            )
+        };
+        p.no_errors("signing in").await?;
+        let refused = p.js(&post(false)).await?;
+        ensure!(refused == json!(403), "without the CSRF header: {refused}");
+        let created = p.js(&post(true)).await?;
+        ensure!(created == json!(201), "with the CSRF header: {created}");
+        // The console logs the refused probe without its URL: that entry only.
+        let logged = p.console_errors().await?;
+        ensure!(
+            logged.iter().all(|m| m.contains("status of 403")),
+            "console: {logged:?}"
+        );
+        // Sign out: the header offers sign-in again, the session is gone.
+        p.click("#signout-link").await?;
+        let link = p.text("#signin-link").await?;
+        ensure!(link == "Sign in", "{link}");
+        let status = p
+            .js(&format!(
+                "var x = new XMLHttpRequest(); x.open('GET', '{}/profile', false); x.send(); \
+                 return x.status;",
+                s.api
+            ))
+            .await?;
+        ensure!(status == json!(401), "profile after sign-out: {status}");
+        let logged = p.console_errors().await?;
+        ensure!(
+            logged.iter().all(|m| m.contains("status of 401")),
+            "console: {logged:?}"
+        );
+        // Upstream's failure page.
+        p.open("#/auth_failure?message=Authentication+canceled.")
+            .await?;
+        let alert = p.text("#main .alert").await?;
+        ensure!(
+            alert.contains("Authentication Failure: Authentication canceled."),
+            "{alert}"
+        );
+        p.shot("signin-failure").await?;
+        p.no_errors("on the sign-in pages").await
+    }
+    .await;
+    s.stop().await;
+    result
+}
+
 async fn real_data_scenario(c: &Client, driver: &str, shots: Option<PathBuf>) -> Result<()> {
     let Some(data) = required_env("REFSTACK_SHARED_DATA", "the real guidelines") else {
         return Ok(());
@@ -1012,6 +1117,9 @@ async fn web_ui_in_chromium() {
         .unwrap_or_else(|e| panic!("{e:#}"));
     let outcome = async {
         fixture_scenarios(&client, &driver.url, shots.clone()).await?;
+        dev_login_scenario(&client, &driver.url, shots.clone())
+            .await
+            .context("dev login")?;
         real_data_scenario(&client, &driver.url, shots.clone()).await
     }
     .await;
@@ -1399,7 +1507,7 @@ async fn flow_signed_out(p: &Page<'_>, shared_run: &str) -> Result<()> {
         p.open(&format!("#/{route}")).await?;
         p.h1("Sign in required").await?;
         let link = p
-            .js("return document.querySelector('#signin-required-link')?.getAttribute('href')")
+            .js("return document.querySelector('#page-signin-link')?.getAttribute('href')")
             .await?;
         ensure!(
             link.as_str()

@@ -277,7 +277,7 @@ impl Oidc {
             request = request.add_scope(Scope::new(s.clone()));
         }
         let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
-        let expires_at = time::OffsetDateTime::now_utc() + PENDING_TTL;
+        let expires_at = db::now() + PENDING_TTL;
         db::sessions::create_auth_state(
             db,
             &db::sessions::AuthState {
@@ -285,7 +285,7 @@ impl Oidc {
                 nonce: nonce.secret().clone(),
                 pkce_verifier: verifier.secret().clone(),
                 next_path: next,
-                expires_at: time::PrimitiveDateTime::new(expires_at.date(), expires_at.time()),
+                expires_at,
             },
         )
         .await?;

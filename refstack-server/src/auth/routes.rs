@@ -251,11 +251,9 @@ fn dev_form(next: Option<&str>) -> Response {
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>RefStack development sign-in</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem}}
-label{{display:block;margin:.8rem 0}}input{{display:block;width:100%;padding:.4rem;box-sizing:border-box}}
-.warn{{background:#fff3cd;border:1px solid #e0c060;padding:.6rem}}</style></head>
+</head>
 <body><h1>Development sign-in</h1>
-<p class="warn">This server runs with <code>--dev-login</code>: anyone who can reach it signs in
+<p><strong>Warning:</strong> This server runs with <code>--dev-login</code>: anyone who can reach it signs in
 as any user, without a password. Use it only to try RefStack on your own machine.</p>
 <form method="post" action="dev_login">
 <label>OpenID <input name="openid" id="openid" required maxlength="128"
@@ -274,7 +272,7 @@ as any user, without a password. Use it only to try RefStack on your own machine
             (header::CACHE_CONTROL, "no-store"),
             (
                 header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+                "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
             ),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],

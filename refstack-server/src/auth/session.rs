@@ -69,7 +69,7 @@ pub async fn start(
     let csrf = secret::random(32)?;
     let ttl = state.cfg.session_ttl_secs;
     let secs = i64::try_from(ttl).unwrap_or(i64::MAX / 2);
-    let expires_at = db_now().saturating_add(Duration::seconds(secs));
+    let expires_at = db::now().saturating_add(Duration::seconds(secs));
     db::sessions::create(
         &state.db,
         &db::sessions::NewSession {
@@ -128,10 +128,4 @@ pub fn csrf_error() -> ApiError {
         "CSRF token missing or wrong: send the value of the refstack_csrf cookie in an \
          X-CSRF-Token header",
     )
-}
-
-/// The current time in the database's representation.
-fn db_now() -> time::PrimitiveDateTime {
-    let now = time::OffsetDateTime::now_utc();
-    time::PrimitiveDateTime::new(now.date(), now.time())
 }

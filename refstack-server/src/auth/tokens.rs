@@ -48,14 +48,9 @@ pub(crate) async fn resolve(state: &AppState, token: &str) -> ApiResult<Caller> 
     }
 }
 
-fn now() -> time::PrimitiveDateTime {
-    let now = time::OffsetDateTime::now_utc();
-    time::PrimitiveDateTime::new(now.date(), now.time())
-}
-
 fn token_json(t: db::tokens::ApiToken) -> ApiToken {
     ApiToken {
-        expired: t.expires_at.is_some_and(|e| e <= now()),
+        expired: t.expires_at.is_some_and(|e| e <= db::now()),
         id: t.id,
         name: t.name,
         created_at: Timestamp(t.created_at),
@@ -87,7 +82,7 @@ pub(crate) async fn create_token(
     let req: ApiTokenCreateRequest = serde_json::from_value(value)
         .map_err(|_| ApiError::validation("Request doesnt correspond to schema"))?;
     if let Some(Timestamp(at)) = req.expires_at
-        && at <= now()
+        && at <= db::now()
     {
         return Err(ApiError::validation("expires_at must be in the future"));
     }

@@ -185,9 +185,7 @@ struct UiConfig {
     refstack_api_url: String,
     /// Page size of `GET /v1/results`.
     results_per_page: u32,
-    /// Whether signing in is possible: OpenID Connect is configured, or
-    /// `serve --dev-login`. The signed-in pages work either way for a
-    /// session; without sign-in the header says so.
+    /// Whether sign-in is available (OpenID Connect configured, or `--dev-login`).
     sign_in_available: bool,
 }
 
@@ -428,5 +426,8 @@ mod tests {
         assert!(config_json(&cfg).0.contains(r#""refstackApiUrl":"v1""#));
         cfg.api_prefix = "/x/y".into();
         assert!(config_json(&cfg).0.contains(r#""refstackApiUrl":"x/y/v1""#));
+        assert!(config_json(&cfg).0.contains(r#""signInAvailable":false"#));
+        cfg.dev_login = true;
+        assert!(config_json(&cfg).0.contains(r#""signInAvailable":true"#));
     }
 }

@@ -124,9 +124,9 @@ export async function currentUser() {
   return user;
 }
 
-/** The URL that signs in and comes back to the hash route `route` ("/#/profile"). */
-export function signInUrl(route) {
-  return apiUrl('auth/signin', {next: route ? `/${route.replace(/^\//, '')}` : ''});
+/** The URL that starts sign-in and comes back to `next` (a path on this server, "/#/profile"). */
+export function signInUrl(next) {
+  return apiUrl('auth/signin', {next});
 }
 
 /** The URL that signs out. */

@@ -67,12 +67,17 @@ export function navigateWith(message, path, params) {
   navigate(path, params);
 }
 
+/** The path of a hash route of this page on this server, to come back to after sign-in. */
+function here(hash) {
+  return `${window.location.pathname}${hash || window.location.hash || '#/'}`;
+}
+
 /** The "Sign in" link (or why there is none). */
 function signInLink(route, id) {
   if (!getConfig().signInAvailable) {
     return h('span', {class: 'signin-note', id: `${id}-note`}, 'Sign in is not available on this server');
   }
-  return h('a', {class: 'btn btn-primary', id: `${id}-link`, href: signInUrl(route)}, 'Sign in');
+  return h('a', {class: 'btn btn-primary', id: `${id}-link`, href: signInUrl(here(route))}, 'Sign in');
 }
 
 /** The header's account part and the signed-in menu. */
@@ -81,7 +86,7 @@ function renderAccount(user) {
   document.getElementById('user-nav').hidden = !user;
   document.getElementById('foundation-nav').hidden = !(user && user.is_admin);
   if (!user) {
-    replace(account, signInLink(window.location.hash || '#/', 'signin'));
+    replace(account, signInLink(window.location.hash, 'signin'));
     return;
   }
   replace(account,
@@ -117,7 +122,7 @@ async function render() {
     replace(main, h('div', {class: 'page', dataset: {page: 'signin-required'}},
       h('h1', {}, 'Sign in required'),
       alertBox('warning', h('span', {id: 'signin-required'}, `The page “${route.title}” needs a signed-in user.`)),
-      h('p', {}, signInLink(window.location.hash, 'signin-required'), ' ', h('a', {href: '#/'}, 'Go to the home page'))));
+      h('p', {}, signInLink(window.location.hash, 'page-signin'), ' ', h('a', {href: '#/'}, 'Go to the home page'))));
     return;
   }
   document.title = `${route.title} · RefStack`;

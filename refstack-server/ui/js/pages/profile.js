@@ -115,8 +115,8 @@ export async function profilePage(container, {user, isCurrent}) {
 export function authFailurePage(container, {query}) {
   replace(container,
     h('h1', {}, 'Sign-in failed'),
-    alertBox('danger', h('strong', {}, 'Authentication failure: '), h('span', {id: 'auth-message'}, query.get('message') || 'unknown error')),
-    h('p', {}, h('a', {class: 'btn btn-primary', href: signInUrl('#/')}, 'Try again'), ' ', h('a', {href: '#/'}, 'Go to the home page')));
+    alertBox('danger', h('strong', {}, 'Authentication Failure: '), h('span', {id: 'auth-message'}, query.get('message') || 'unknown error')),
+    h('p', {}, h('a', {class: 'btn btn-primary', href: signInUrl(`${window.location.pathname}#/`)}, 'Try again'), ' ', h('a', {href: '#/'}, 'Go to the home page')));
 }
 
 /** #/logout */

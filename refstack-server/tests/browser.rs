@@ -1182,6 +1182,23 @@ impl Page<'_> {
         Ok(())
     }
 
+    /// Clicks a confirm-in-place button, then its "Yes".
+    async fn confirm(&self, css: &str) -> Result<()> {
+        self.wait_css(css).await?;
+        // The button is replaced by the question: mark its box first.
+        let marked = self
+            .js(&format!(
+                "const box = document.querySelector({})?.closest('.confirm-box'); \
+                 if (box) box.dataset.pending = 'yes'; return !!box;",
+                json!(css)
+            ))
+            .await?;
+        ensure!(marked == true, "{css} is not a confirm button");
+        self.click(css).await?;
+        self.click(".confirm-box[data-pending='yes'] [data-confirm='yes']")
+            .await
+    }
+
     /// Waits until the page's h1 is `want`.
     async fn h1(&self, want: &str) -> Result<()> {
         let script = format!(
@@ -1358,7 +1375,11 @@ async fn flow_key_upload_share(p: &Page<'_>, s: &Server) -> Result<(String, Stri
 
 /// (b) vendor → registration → approval → product and version with a
 /// cpid → a signed upload is associated → verified.
-async fn flow_vendor_product_verify(p: &Page<'_>, s: &Server, token: &str) -> Result<()> {
+async fn flow_vendor_product_verify(
+    p: &Page<'_>,
+    s: &Server,
+    token: &str,
+) -> Result<(String, String)> {
     // Alice (still signed in) creates and registers a vendor.
     p.open("#/user_vendors").await?;
     p.h1("My Vendors").await?;
@@ -1491,7 +1512,153 @@ async fn flow_vendor_product_verify(p: &Page<'_>, s: &Server, token: &str) -> Re
     p.wait_css(&format!("#verify-table tr[data-result-id='{run}']"))
         .await?;
     p.shot("b11-foundation").await?;
-    p.no_errors("in flow (b)").await
+    p.no_errors("in flow (b)").await?;
+    Ok((run, product_id))
+}
+
+/// (e) the other actions: vendor users, edit, decline with a reason,
+/// delete; a refused deletion shows the server's reason; token revocation,
+/// key deletion; unshare and delete a run. Starts with the admin signed in.
+async fn flow_other_actions(
+    p: &Page<'_>,
+    s: &Server,
+    token: &str,
+    first_run: &str,
+    product_id: &str,
+) -> Result<()> {
+    db::users::upsert(
+        &s.db,
+        &db::users::NewUser {
+            openid: common::BOB.into(),
+            email: None,
+            fullname: Some("Bob".into()),
+        },
+    )
+    .await?;
+    p.sign_out().await?;
+    p.dev_sign_in(common::ALICE, "Alice Example", "/#/user_vendors")
+        .await?;
+    p.h1("My Vendors").await?;
+    p.fill("#vendor-name", "Second Vendor").await?;
+    p.click("#vendor-create").await?;
+    p.flash("The vendor was created.").await?;
+    let vendor_id = p
+        .js("return location.hash.split('/').pop()")
+        .await?
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    // Users: add Bob, remove him.
+    p.fill("#vendor-user-openid", common::BOB).await?;
+    p.click("#vendor-user-add").await?;
+    p.flash("The user was added.").await?;
+    let bob_row = format!("#vendor-users-table tr[data-openid='{}']", common::BOB);
+    p.wait_css(&bob_row).await?;
+    p.shot("e01-vendor-users").await?;
+    p.confirm(&format!("{bob_row} button")).await?;
+    p.flash("The user was removed.").await?;
+    let gone = p
+        .js(&format!(
+            "return !document.querySelector({})",
+            json!(bob_row)
+        ))
+        .await?;
+    ensure!(gone == true, "bob still listed");
+    // Edit the description.
+    p.click("#edit-vendor summary").await?;
+    p.fill("#edit-vendor-description", "Edited <i>text</i>")
+        .await?;
+    p.click("#edit-vendor-save").await?;
+    p.flash("The vendor was updated.").await?;
+    let text = p.text("#vendor-description-text").await?;
+    ensure!(text == "Edited <i>text</i>", "description {text}");
+    p.click("#vendor-register").await?;
+    p.flash("The vendor is registered and waits for the foundation\u{2019}s approval.")
+        .await?;
+    p.sign_out().await?;
+
+    // The foundation declines with a reason.
+    p.dev_sign_in(ADMIN, "Foundation Admin", &format!("/#/vendor/{vendor_id}"))
+        .await?;
+    p.h1("Second Vendor").await?;
+    p.fill("#deny-reason", "Missing contact details").await?;
+    p.shot("e02-vendor-decline").await?;
+    p.click("#deny").await?;
+    p.flash("The registration was declined.").await?;
+    let reason = p.text("#decline-reason").await?;
+    ensure!(reason == "Missing contact details", "reason {reason}");
+    p.sign_out().await?;
+
+    // Alice sees the reason and deletes the vendor.
+    p.dev_sign_in(
+        common::ALICE,
+        "Alice Example",
+        &format!("/#/vendor/{vendor_id}"),
+    )
+    .await?;
+    let reason = p.text("#decline-reason").await?;
+    ensure!(reason == "Missing contact details", "reason {reason}");
+    p.shot("e03-vendor-declined").await?;
+    p.confirm("#vendor-delete").await?;
+    p.flash("The vendor was deleted.").await?;
+    p.h1("My Vendors").await?;
+
+    // The server refuses to delete a version with a verified run; the page says why.
+    p.open(&format!("#/product/{product_id}")).await?;
+    p.wait_css("#versions-table tr[data-version='2025.1'] [data-delete-version]")
+        .await?;
+    p.confirm("#versions-table tr[data-version='2025.1'] [data-delete-version]")
+        .await?;
+    let refused = p
+        .wait_js(
+            "the refusal",
+            "document.querySelector('#product-status .action-error')?.textContent",
+        )
+        .await?;
+    ensure!(
+        refused
+            .as_str()
+            .is_some_and(|r| r.contains("Unable to delete")),
+        "refusal {refused}"
+    );
+    p.shot("e04-product-refused").await?;
+
+    // Unshare the first run, then delete it.
+    p.open(&format!("#/results/{first_run}")).await?;
+    let x = sfx(first_run);
+    p.wait_css(&format!("#edit-shared-{x}")).await?;
+    p.click(&format!("#edit-shared-{x}")).await?;
+    p.click(&format!("#edit-save-{x}")).await?;
+    p.flash("The test run was updated.").await?;
+    let shared = p.text("#run-shared").await?;
+    ensure!(shared == "no", "shared {shared}");
+    let public = s.get_json("results").await?;
+    ensure!(
+        !ids_of(&public).contains(&first_run.to_owned()),
+        "unshared run still public"
+    );
+    p.confirm(&format!("#edit-delete-{x}")).await?;
+    p.flash("The test run was deleted.").await?;
+    p.h1("My Results").await?;
+    p.shot("e05-my-results-after-delete").await?;
+
+    // Revoke the token; delete the key.
+    p.open("#/profile").await?;
+    p.h1("Profile").await?;
+    p.confirm("#tokens-table [data-revoke]").await?;
+    p.flash("The token was revoked.").await?;
+    p.wait_css("#no-tokens").await?;
+    let resp = reqwest::Client::new()
+        .get(format!("{}/results?signed", s.api))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    ensure!(resp.status() == 401, "revoked token: {}", resp.status());
+    p.confirm("#pubkeys-table [data-delete-key]").await?;
+    p.flash("The key was deleted.").await?;
+    p.wait_css("#no-pubkeys").await?;
+    p.shot("e06-profile-after-revoke").await?;
+    p.no_errors("in flow (e)").await
 }
 
 /// (d) after sign-out the private pages ask to sign in; the failure page.
@@ -1558,10 +1725,13 @@ async fn signed_in_pages_in_chromium() {
             let (run, token) = flow_key_upload_share(&p, &s)
                 .await
                 .context("flow (a)/(c): key, signed upload, token, share")?;
-            flow_vendor_product_verify(&p, &s, &token)
+            let (verified, product) = flow_vendor_product_verify(&p, &s, &token)
                 .await
                 .context("flow (b): vendor, product, verification")?;
-            flow_signed_out(&p, &run)
+            flow_other_actions(&p, &s, &token, &run, &product)
+                .await
+                .context("flow (e): the other actions")?;
+            flow_signed_out(&p, &verified)
                 .await
                 .context("flow (d): signed out")
         }

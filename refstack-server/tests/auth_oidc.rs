@@ -668,6 +668,25 @@ async fn callback_on_another_server_process() {
             Some("Authentication failed. Please try again."),
             "{l}"
         );
+        // Signed out on a third process that never talked to the provider: it still
+        // sends the browser to the provider's end_session_endpoint.
+        a.app = refstack_server::app(AppState::new(oidc_config(&iss), a.dbh().clone()));
+        let r = a
+            .get("/v1/auth/signout")
+            .cookie(&cookie)
+            .send()
+            .await
+            .expect(302, &l);
+        assert!(
+            location(&r.headers).starts_with(&format!("{iss}/logout?client_id=")),
+            "{l}: {}",
+            location(&r.headers)
+        );
+        a.get("/v1/profile")
+            .cookie(&cookie)
+            .send()
+            .await
+            .expect(401, &l);
     }
 }
 

@@ -849,74 +849,6 @@ async fn browse(
     panic!("too many hops: {visited:#?}");
 }
 
-/// The npm provider, running until dropped.
-struct NodeProvider {
-    child: std::process::Child,
-    issuer: String,
-}
-
-impl Drop for NodeProvider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn node_provider(redirect_uris: &[String], post_logout: &[String]) -> Option<NodeProvider> {
-    let Some(dir) = std::env::var_os("REFSTACK_TEST_OIDC_DIR") else {
-        if std::env::var("REFSTACK_CI").is_ok_and(|v| v == "1") {
-            panic!(
-                "REFSTACK_CI=1 but REFSTACK_TEST_OIDC_DIR is unset (.ci/oidc.sh installs the provider)"
-            );
-        }
-        eprintln!(
-            "skipping: set REFSTACK_TEST_OIDC_DIR to refstack-server/tests/oidc after `npm ci` there"
-        );
-        return None;
-    };
-    let dir = std::path::PathBuf::from(dir);
-    assert!(
-        dir.join("node_modules/oidc-provider").is_dir(),
-        "{}: run `npm ci` there first",
-        dir.display()
-    );
-    let cfg = json!({
-        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-        "redirect_uris": redirect_uris, "post_logout_redirect_uris": post_logout,
-    });
-    let mut child = std::process::Command::new("node")
-        .arg(dir.join("provider.mjs"))
-        .env("OIDC_TEST_CONFIG", cfg.to_string())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .expect("node");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead as _;
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if let Some(p) = line.strip_prefix("listening ") {
-                let _ = tx.send(p.trim().to_owned());
-            }
-        }
-    });
-    let port = tokio::task::spawn_blocking(move || {
-        rx.recv_timeout(std::time::Duration::from_secs(30))
-            .unwrap_or_default()
-    })
-    .await
-    .unwrap_or_default();
-    assert!(!port.is_empty(), "the provider did not start");
-    Some(NodeProvider {
-        child,
-        issuer: format!("http://127.0.0.1:{port}"),
-    })
-}
-
 #[tokio::test]
 async fn real_provider_sign_in_and_out() {
     // One server per backend on a real socket, all registered at the provider.
@@ -942,7 +874,9 @@ async fn real_provider_sign_in_and_out() {
         .iter()
         .map(|b| format!("{b}/api/v1/auth/signin_return"))
         .collect();
-    let Some(provider) = node_provider(&redirects, &bases).await else {
+    let Some(provider) =
+        common::oidc::node_provider(CLIENT_ID, CLIENT_SECRET, &redirects, &bases).await
+    else {
         return;
     };
     let client = reqwest::Client::builder()

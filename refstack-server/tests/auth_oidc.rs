@@ -562,7 +562,8 @@ async fn state_and_code_checks() {
         let l = t.label().to_owned();
         let failed = Some("Authentication failed. Please try again.");
         let p = start(&t).await;
-        set(&fake, |f| f.id_token = sign(&claims(&iss, &p.nonce), &k1));
+        let first_token = sign(&claims(&iss, &p.nonce), &k1);
+        set(&fake, |f| f.id_token = first_token.clone());
         // Without this browser's state cookie (login CSRF), with another one, with none.
         let r = t
             .get(&format!("/v1/auth/signin_return?code=c&state={}", p.state))
@@ -602,6 +603,17 @@ async fn state_and_code_checks() {
             failure_message(&r).as_deref(),
             Some("The identity provider did not accept the sign-in. Please try again."),
             "{l}: code used twice"
+        );
+        assert!(set_cookie(&r.headers, "refstack").is_none(), "{l}");
+        // A replayed id_token (the one of the completed sign-in, for a new attempt):
+        // its nonce is the old attempt's.
+        let p4 = start(&t).await;
+        set(&fake, |f| f.id_token = first_token.clone());
+        let r = finish(&t, &p4, &format!("replayed-token-{n}")).await;
+        assert_eq!(
+            failure_message(&r).as_deref(),
+            Some("The identity provider's answer could not be verified."),
+            "{l}: replayed id_token"
         );
         assert!(set_cookie(&r.headers, "refstack").is_none(), "{l}");
         // The provider's own refusals.

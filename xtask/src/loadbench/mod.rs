@@ -107,7 +107,9 @@ cargo xtask loadbench [--ours-only|--upstream-only] [--duration S] [options]
 
 Starts refstack-server (release build) and upstream RefStack 2.1.0 (gunicorn
 on MariaDB) one after the other, drives each on loopback and prints req/s,
-p50/p99 latency and the ours/upstream ratios as Markdown.
+p50/p99 latency and the ours/upstream ratios as Markdown. Ours also serves
+with --dev-login and runs two signed-in reads with a session cookie
+(GET /v1/profile, My results), which upstream cannot be scripted for.
 
 Options:
   --ours-only               only our server

@@ -562,7 +562,8 @@ async fn state_and_code_checks() {
         let l = t.label().to_owned();
         let failed = Some("Authentication failed. Please try again.");
         let p = start(&t).await;
-        set(&fake, |f| f.id_token = sign(&claims(&iss, &p.nonce), &k1));
+        let first_token = sign(&claims(&iss, &p.nonce), &k1);
+        set(&fake, |f| f.id_token = first_token.clone());
         // Without this browser's state cookie (login CSRF), with another one, with none.
         let r = t
             .get(&format!("/v1/auth/signin_return?code=c&state={}", p.state))
@@ -602,6 +603,17 @@ async fn state_and_code_checks() {
             failure_message(&r).as_deref(),
             Some("The identity provider did not accept the sign-in. Please try again."),
             "{l}: code used twice"
+        );
+        assert!(set_cookie(&r.headers, "refstack").is_none(), "{l}");
+        // A replayed id_token (the one of the completed sign-in, for a new attempt):
+        // its nonce is the old attempt's.
+        let p4 = start(&t).await;
+        set(&fake, |f| f.id_token = first_token.clone());
+        let r = finish(&t, &p4, &format!("replayed-token-{n}")).await;
+        assert_eq!(
+            failure_message(&r).as_deref(),
+            Some("The identity provider's answer could not be verified."),
+            "{l}: replayed id_token"
         );
         assert!(set_cookie(&r.headers, "refstack").is_none(), "{l}");
         // The provider's own refusals.
@@ -668,6 +680,25 @@ async fn callback_on_another_server_process() {
             Some("Authentication failed. Please try again."),
             "{l}"
         );
+        // Signed out on a third process that never talked to the provider: it still
+        // sends the browser to the provider's end_session_endpoint.
+        a.app = refstack_server::app(AppState::new(oidc_config(&iss), a.dbh().clone()));
+        let r = a
+            .get("/v1/auth/signout")
+            .cookie(&cookie)
+            .send()
+            .await
+            .expect(302, &l);
+        assert!(
+            location(&r.headers).starts_with(&format!("{iss}/logout?client_id=")),
+            "{l}: {}",
+            location(&r.headers)
+        );
+        a.get("/v1/profile")
+            .cookie(&cookie)
+            .send()
+            .await
+            .expect(401, &l);
     }
 }
 
@@ -830,74 +861,6 @@ async fn browse(
     panic!("too many hops: {visited:#?}");
 }
 
-/// The npm provider, running until dropped.
-struct NodeProvider {
-    child: std::process::Child,
-    issuer: String,
-}
-
-impl Drop for NodeProvider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn node_provider(redirect_uris: &[String], post_logout: &[String]) -> Option<NodeProvider> {
-    let Some(dir) = std::env::var_os("REFSTACK_TEST_OIDC_DIR") else {
-        if std::env::var("REFSTACK_CI").is_ok_and(|v| v == "1") {
-            panic!(
-                "REFSTACK_CI=1 but REFSTACK_TEST_OIDC_DIR is unset (.ci/oidc.sh installs the provider)"
-            );
-        }
-        eprintln!(
-            "skipping: set REFSTACK_TEST_OIDC_DIR to refstack-server/tests/oidc after `npm ci` there"
-        );
-        return None;
-    };
-    let dir = std::path::PathBuf::from(dir);
-    assert!(
-        dir.join("node_modules/oidc-provider").is_dir(),
-        "{}: run `npm ci` there first",
-        dir.display()
-    );
-    let cfg = json!({
-        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-        "redirect_uris": redirect_uris, "post_logout_redirect_uris": post_logout,
-    });
-    let mut child = std::process::Command::new("node")
-        .arg(dir.join("provider.mjs"))
-        .env("OIDC_TEST_CONFIG", cfg.to_string())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .expect("node");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead as _;
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if let Some(p) = line.strip_prefix("listening ") {
-                let _ = tx.send(p.trim().to_owned());
-            }
-        }
-    });
-    let port = tokio::task::spawn_blocking(move || {
-        rx.recv_timeout(std::time::Duration::from_secs(30))
-            .unwrap_or_default()
-    })
-    .await
-    .unwrap_or_default();
-    assert!(!port.is_empty(), "the provider did not start");
-    Some(NodeProvider {
-        child,
-        issuer: format!("http://127.0.0.1:{port}"),
-    })
-}
-
 #[tokio::test]
 async fn real_provider_sign_in_and_out() {
     // One server per backend on a real socket, all registered at the provider.
@@ -923,7 +886,9 @@ async fn real_provider_sign_in_and_out() {
         .iter()
         .map(|b| format!("{b}/api/v1/auth/signin_return"))
         .collect();
-    let Some(provider) = node_provider(&redirects, &bases).await else {
+    let Some(provider) =
+        common::oidc::node_provider(CLIENT_ID, CLIENT_SECRET, &redirects, &bases).await
+    else {
         return;
     };
     let client = reqwest::Client::builder()

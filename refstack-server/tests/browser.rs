@@ -11,7 +11,9 @@
 //! browser binary; default `/usr/bin/chromium` when it exists). When the
 //! driver is not configured the test is skipped, or fails with
 //! `REFSTACK_CI=1`. The scenario over the real guidelines also needs
-//! `REFSTACK_SHARED_DATA` (same rule). With `REFSTACK_TEST_SCREENSHOTS=DIR`
+//! `REFSTACK_SHARED_DATA` (same rule), the OpenID Connect sign-in scenario
+//! `REFSTACK_TEST_OIDC_DIR` (the npm provider, same rule). With
+//! `REFSTACK_TEST_SCREENSHOTS=DIR`
 //! PNG screenshots of the pages are written there.
 
 mod common;
@@ -184,8 +186,17 @@ struct Server {
 
 impl Server {
     async fn start(guidelines: PathBuf, tweak: impl FnOnce(&mut Config)) -> Result<Server> {
-        let db = db::testing::sqlite().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(listener, guidelines, tweak).await
+    }
+
+    /// [`Server::start`] on a socket bound before (its address configured elsewhere).
+    async fn start_on(
+        listener: tokio::net::TcpListener,
+        guidelines: PathBuf,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Result<Server> {
+        let db = db::testing::sqlite().await;
         let addr: SocketAddr = listener.local_addr()?;
         let mut cfg = Config::default();
         cfg.guidelines.dir = Some(guidelines);
@@ -1077,6 +1088,101 @@ async fn dev_login_scenario(c: &Client, driver: &str, shots: Option<PathBuf>) ->
     result
 }
 
+/// Sign-in with OpenID Connect in the browser against the npm `oidc-provider`: the
+/// header's "Sign in", the provider's real login and consent forms, back on the UI
+/// signed in, then sign-out through the provider's logout confirmation.
+async fn oidc_scenario(c: &Client, driver: &str, shots: Option<PathBuf>) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let Some(provider) = common::oidc::node_provider(
+        "refstack-ui",
+        "browser-secret",
+        &[format!("{base}/api/v1/auth/signin_return")],
+        std::slice::from_ref(&base),
+    )
+    .await
+    else {
+        return Ok(());
+    };
+    let issuer = provider.issuer.clone();
+    let fixtures = common::fixture("guidelines");
+    let s = Server::start_on(listener, fixtures, |cfg| {
+        cfg.api_url = format!("{base}/api");
+        cfg.oidc.issuer_url = issuer.clone();
+        cfg.oidc.client_id = "refstack-ui".into();
+        cfg.oidc.client_secret = refstack_server::config::Secret::new("browser-secret");
+    })
+    .await?;
+    let p = Page {
+        c,
+        driver,
+        base: s.base.clone(),
+        api: s.api.clone(),
+        shots,
+    };
+    let result = async {
+        p.open("#/guidelines").await?;
+        p.click("#signin-link").await?;
+        // The provider's own development login form.
+        let login = p.wait_css("input[name=login]").await?;
+        p.shot("signin-oidc-provider-login").await?;
+        login.send_keys("robin").await?;
+        p.wait_css("input[name=password]")
+            .await?
+            .send_keys("any password")
+            .await?;
+        p.click("button[type=submit]").await?;
+        // Its consent form.
+        p.wait_js(
+            "the consent form",
+            "document.querySelector('input[name=prompt]')?.value === 'consent'",
+        )
+        .await?;
+        p.shot("signin-oidc-provider-consent").await?;
+        p.click("button[type=submit]").await?;
+        // Back where the sign-in started, signed in.
+        let name = p.text("#user-name").await?;
+        ensure!(name == "User robin", "header name {name}");
+        let hash = p.js("return window.location.hash").await?;
+        ensure!(
+            hash.as_str().is_some_and(|h| h.starts_with("#/guidelines")),
+            "back at {hash}"
+        );
+        let me = s.db.db().clone();
+        let user = db::users::get(&me, &format!("{issuer}#robin")).await?;
+        ensure!(
+            user.email.as_deref() == Some("robin@example.org"),
+            "{user:?}"
+        );
+        p.shot("signin-oidc-signed-in").await?;
+        // Sign-out: the provider asks for confirmation, then back to the UI.
+        p.click("#signout-link").await?;
+        p.wait_css("button[name=logout], button[type=submit]")
+            .await?;
+        p.shot("signin-oidc-provider-logout").await?;
+        p.click("button[name=logout], button[type=submit]").await?;
+        let link = p.text("#signin-link").await?;
+        ensure!(link == "Sign in", "{link}");
+        // The provider's pages load a web font this machine cannot reach: drop the
+        // console entries logged on them, then check our page afresh.
+        let logged = p.console_errors().await?;
+        ensure!(
+            logged
+                .iter()
+                .all(|m| m.contains(&issuer) || m.contains("fonts.googleapis.com")),
+            "console: {logged:?}"
+        );
+        p.open("").await?;
+        p.text("#signin-link").await?;
+        p.no_errors("after the OpenID Connect sign-in and sign-out")
+            .await
+    }
+    .await;
+    s.stop().await;
+    drop(provider);
+    result
+}
+
 async fn real_data_scenario(c: &Client, driver: &str, shots: Option<PathBuf>) -> Result<()> {
     let Some(data) = required_env("REFSTACK_SHARED_DATA", "the real guidelines") else {
         return Ok(());
@@ -1120,6 +1226,9 @@ async fn web_ui_in_chromium() {
         dev_login_scenario(&client, &driver.url, shots.clone())
             .await
             .context("dev login")?;
+        oidc_scenario(&client, &driver.url, shots.clone())
+            .await
+            .context("OpenID Connect sign-in")?;
         real_data_scenario(&client, &driver.url, shots.clone()).await
     }
     .await;

@@ -28,6 +28,9 @@ use crate::db;
 /// How long a started sign-in may take (the user typing their password included).
 pub const PENDING_TTL: Duration = Duration::from_secs(600);
 
+/// How long sign-out waits for the provider's metadata when it has none cached.
+pub const SIGNOUT_WAIT: Duration = Duration::from_secs(2);
+
 /// Why a sign-in failed. The `Display` text is shown to the user on the UI's
 /// auth-failure page, so it never carries secrets or tokens.
 #[derive(Debug, thiserror::Error)]
@@ -365,12 +368,16 @@ impl Oidc {
 
     /// Where to send the browser after the session ended: the provider's
     /// `end_session_endpoint` (RP-initiated logout, with `client_id` and
-    /// `post_logout_redirect_uri`) when its metadata has one. Uses the cached metadata only
-    /// (sign-out never waits for the provider).
+    /// `post_logout_redirect_uri`) when its metadata has one. A process that has not
+    /// fetched the metadata yet (the sign-in happened on another one) fetches it, waiting
+    /// at most [`SIGNOUT_WAIT`]: the session is already gone, so a slow or unreachable
+    /// provider only means the browser returns to the UI directly.
     pub async fn end_session_url(&self, post_logout: &str) -> Option<String> {
-        let cache = self.cache.lock().await;
-        let endpoint = cache
-            .as_ref()?
+        let d = tokio::time::timeout(SIGNOUT_WAIT, self.discovered())
+            .await
+            .ok()?
+            .ok()?;
+        let endpoint = d
             .metadata
             .additional_metadata()
             .end_session_endpoint

@@ -4,6 +4,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod oidc;
+
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 

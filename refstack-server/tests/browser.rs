@@ -1633,8 +1633,25 @@ async fn flow_other_actions(
     s: &Server,
     token: &str,
     first_run: &str,
+    verified_run: &str,
     product_id: &str,
 ) -> Result<()> {
+    // The foundation unverifies a run, and verifies it again.
+    p.open(&format!("#/results/{verified_run}")).await?;
+    let v = sfx(verified_run);
+    p.click(&format!("#verify-{v}[data-verify='0']")).await?;
+    p.flash("The test run is no longer verified.").await?;
+    p.wait_css(&format!("#verify-{v}[data-verify='1']")).await?;
+    let shown = p
+        .js("return !!document.querySelector('#run-verified')")
+        .await?;
+    ensure!(shown == false, "unverified run shows Verified");
+    let detail = s.get_json(&format!("results/{verified_run}")).await?;
+    ensure!(detail["verification_status"] == 0, "API {detail}");
+    p.shot("e00-report-unverified").await?;
+    p.click(&format!("#verify-{v}[data-verify='1']")).await?;
+    p.flash("The test run is verified.").await?;
+    p.wait_css("#run-verified").await?;
     db::users::upsert(
         &s.db,
         &db::users::NewUser {
@@ -1837,7 +1854,7 @@ async fn signed_in_pages_in_chromium() {
             let (verified, product) = flow_vendor_product_verify(&p, &s, &token)
                 .await
                 .context("flow (b): vendor, product, verification")?;
-            flow_other_actions(&p, &s, &token, &run, &product)
+            flow_other_actions(&p, &s, &token, &run, &verified, &product)
                 .await
                 .context("flow (e): the other actions")?;
             flow_signed_out(&p, &verified)

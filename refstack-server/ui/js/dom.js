@@ -98,9 +98,15 @@ export function field(label, input, hint) {
 export function confirmButton(label, question, action, attrs) {
   const box = h('span', {class: 'confirm-box'});
   const first = h('button', {type: 'button', class: 'btn btn-danger', ...attrs, onclick: () => {
-    replace(box, h('span', {class: 'confirm-question'}, question, ' '),
+    const cancel = h('button', {type: 'button', class: 'btn', dataset: {confirm: 'no'}, onclick: () => {
+      replace(box, first);
+      first.focus();
+    }}, 'Cancel');
+    replace(box, h('span', {class: 'confirm-question', role: 'status'}, question, ' '),
       h('button', {type: 'button', class: 'btn btn-danger', dataset: {confirm: 'yes'}, onclick: action}, `Yes, ${label.toLowerCase()}`), ' ',
-      h('button', {type: 'button', class: 'btn', dataset: {confirm: 'no'}, onclick: () => replace(box, first)}, 'Cancel'));
+      cancel);
+    // Keyboard users land on the safe choice.
+    cancel.focus();
   }}, label);
   return append(box, [first]);
 }

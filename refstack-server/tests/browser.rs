@@ -1336,6 +1336,10 @@ impl Page<'_> {
             )
             .await?;
         ensure!(shown == name, "header shows {shown}");
+        let menu = self
+            .js("return document.querySelector('#user-nav').offsetParent !== null")
+            .await?;
+        ensure!(menu == true, "no signed-in menu");
         Ok(())
     }
 
@@ -1400,6 +1404,10 @@ async fn flow_key_upload_share(p: &Page<'_>, s: &Server) -> Result<(String, Stri
     p.dev_sign_in(common::ALICE, "Alice Example", "/#/profile")
         .await?;
     p.h1("Profile").await?;
+    let foundation = p
+        .js("return document.querySelector('#foundation-nav').offsetParent !== null")
+        .await?;
+    ensure!(foundation == false, "a user sees the Foundation menu");
     let openid = p.text("#profile-openid").await?;
     ensure!(openid == common::ALICE, "profile openid {openid}");
     p.wait_css("#no-pubkeys").await?;
@@ -1532,6 +1540,10 @@ async fn flow_vendor_product_verify(
     p.dev_sign_in(ADMIN, "Foundation Admin", "/#/foundation")
         .await?;
     p.h1("Foundation").await?;
+    let foundation = p
+        .js("return document.querySelector('#foundation-nav').offsetParent !== null")
+        .await?;
+    ensure!(foundation == true, "no Foundation menu for the admin");
     p.wait_css(&format!("#pending-table tr[data-vendor-id='{vendor_id}']"))
         .await?;
     p.shot("b04-foundation-pending").await?;

@@ -1496,7 +1496,7 @@ async fn flow_vendor_product_verify(
     p: &Page<'_>,
     s: &Server,
     token: &str,
-) -> Result<(String, String)> {
+) -> Result<(String, String, String)> {
     // Alice (still signed in) creates and registers a vendor.
     p.open("#/user_vendors").await?;
     p.h1("My Vendors").await?;
@@ -1634,7 +1634,7 @@ async fn flow_vendor_product_verify(
         .await?;
     p.shot("b11-foundation").await?;
     p.no_errors("in flow (b)").await?;
-    Ok((run, product_id))
+    Ok((run, product_id, vendor_id))
 }
 
 /// (e) the other actions: vendor users, edit, decline with a reason,
@@ -1647,6 +1647,7 @@ async fn flow_other_actions(
     first_run: &str,
     verified_run: &str,
     product_id: &str,
+    official_vendor: &str,
 ) -> Result<()> {
     // The foundation unverifies a run, and verifies it again.
     p.open(&format!("#/results/{verified_run}")).await?;
@@ -1796,6 +1797,33 @@ async fn flow_other_actions(
     p.flash("The key was deleted.").await?;
     p.wait_css("#no-pubkeys").await?;
     p.shot("e06-profile-after-revoke").await?;
+    p.sign_out().await?;
+
+    // Bob, signed in but no user of the vendor: the pages offer him nothing to change.
+    p.dev_sign_in(common::BOB, "Bob", &format!("/#/vendor/{official_vendor}"))
+        .await?;
+    p.wait_css("#vendor-details").await?;
+    let none = "!document.querySelector('#vendor-actions') && !document.querySelector('#edit-vendor') \
+                && !document.querySelector('#vendor-users')";
+    ensure!(
+        p.js(&format!("return {none}")).await? == true,
+        "Bob sees vendor controls"
+    );
+    p.shot("e07-vendor-other-user").await?;
+    p.open(&format!("#/product/{product_id}")).await?;
+    p.wait_css("#versions-table").await?;
+    let none = "!document.querySelector('#product-actions') && !document.querySelector('#version-form') \
+                && !document.querySelector('[data-save-cpid]')";
+    ensure!(
+        p.js(&format!("return {none}")).await? == true,
+        "Bob sees product controls"
+    );
+    p.shot("e08-product-other-user").await?;
+    p.open(&format!("#/results/{verified_run}")).await?;
+    p.wait_css("#verdict").await?;
+    let manage = p.js("return !!document.querySelector('#manage')").await?;
+    ensure!(manage == false, "Bob sees the run's controls");
+    p.shot("e09-report-other-user").await?;
     p.no_errors("in flow (e)").await
 }
 
@@ -1863,10 +1891,10 @@ async fn signed_in_pages_in_chromium() {
             let (run, token) = flow_key_upload_share(&p, &s)
                 .await
                 .context("flow (a)/(c): key, signed upload, token, share")?;
-            let (verified, product) = flow_vendor_product_verify(&p, &s, &token)
+            let (verified, product, vendor) = flow_vendor_product_verify(&p, &s, &token)
                 .await
                 .context("flow (b): vendor, product, verification")?;
-            flow_other_actions(&p, &s, &token, &run, &verified, &product)
+            flow_other_actions(&p, &s, &token, &run, &verified, &product, &vendor)
                 .await
                 .context("flow (e): the other actions")?;
             flow_signed_out(&p, &verified)

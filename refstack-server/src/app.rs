@@ -32,6 +32,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             crate::auth::resolve,
         ))
+        .layer(axum::middleware::from_fn(refuse_nul_in_uri))
         .with_state(state);
     let prefix = cfg.api_prefix.clone();
     let normalized = tower::util::MapRequest::new(api, move |req: Request| normalize(req, &prefix));
@@ -54,23 +55,30 @@ pub fn app(state: AppState) -> Router {
             }))
             .layer(cors_layer(&cfg.allowed_cors_origins))
             .layer(axum::middleware::from_fn_with_state(
+                cfg.body_limit,
+                refuse_declared_oversize,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
                 cfg.request_timeout(),
                 crate::error::timeout,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                cfg.connections.body_timeout(),
+                body_progress_timeout,
             ))
             .layer(DefaultBodyLimit::max(cfg.body_limit)),
     )
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then stops accepting
-/// connections and waits for in-flight requests (uploads) to finish.
+/// Serves `app` on `listener` with the default connection limits until
+/// `shutdown` resolves, then stops accepting connections and waits for
+/// in-flight requests (uploads) to finish (see [`crate::serve`]).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    crate::serve::serve(listener, app, shutdown, crate::serve::ConnLimits::default()).await
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
@@ -155,6 +163,59 @@ fn normalize(mut req: Request<Body>, prefix: &str) -> Request<Body> {
         *req.uri_mut() = new;
     }
     req
+}
+
+/// Answers 413 at once to a request whose `Content-Length` is over the body
+/// limit, before a byte of the body is read (issue 15 item 6: such a request
+/// used to be held until the request timeout), and closes the connection
+/// (the unread body cannot be skipped).
+async fn refuse_declared_oversize(
+    axum::extract::State(limit): axum::extract::State<usize>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        let mut resp = ApiError::abort(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request body is larger than the server accepts.",
+        )
+        .into_response();
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return resp;
+    }
+    next.run(req).await
+}
+
+/// Fails the reading of a request body that makes no progress (no byte for
+/// `body_timeout_secs`); the extractors answer 408 (issue 15 item 4).
+async fn body_progress_timeout(
+    axum::extract::State(timeout): axum::extract::State<std::time::Duration>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let req = req.map(|b| Body::new(tower_http::timeout::TimeoutBody::new(timeout, b)));
+    next.run(req).await
+}
+
+/// The 400 title for a URL that holds an encoded NUL character.
+pub const NUL_IN_URL: &str = "URL must not contain a NUL character (%00)";
+
+/// Refuses `%00` anywhere in the path or query with a 400, before the caller
+/// is resolved: no id, filter or key can hold a NUL, PostgreSQL cannot even
+/// compare one, and every backend must answer alike (issue 15 item 7).
+async fn refuse_nul_in_uri(req: Request, next: axum::middleware::Next) -> Response {
+    let uri = req.uri();
+    let nul = |s: &str| memchr::memmem::find(s.as_bytes(), b"%00").is_some();
+    if nul(uri.path()) || uri.query().is_some_and(nul) {
+        return ApiError::validation(NUL_IN_URL).into_response();
+    }
+    next.run(req).await
 }
 
 async fn not_found() -> ApiError {

@@ -87,6 +87,8 @@ pub struct Config {
     pub dev_login: bool,
     /// OpenID Connect sign-in; off while `oidc.issuer_url` is empty.
     pub oidc: OidcConfig,
+    /// Connection limits and timeouts (`[connections]`).
+    pub connections: ConnectionsConfig,
 }
 
 /// A secret read from the configuration: never printed (`Debug` shows `***`).
@@ -166,10 +168,46 @@ impl Default for OidcConfig {
     }
 }
 
+/// Connection limits and timeouts (see `crate::serve`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectionsConfig {
+    /// Most connections served at once; 0 = the open-file limit minus 128.
+    pub max_connections: usize,
+    /// Seconds a request head may take from when the connection is ready
+    /// for it until it has fully arrived.
+    pub header_timeout_secs: u64,
+    /// Seconds a kept-alive connection may stay idle between requests.
+    pub keepalive_timeout_secs: u64,
+    /// Seconds a request body may go without a byte arriving (408).
+    pub body_timeout_secs: u64,
+    /// Seconds open connections get to finish after SIGTERM / Ctrl-C.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ConnectionsConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 0,
+            header_timeout_secs: 20,
+            keepalive_timeout_secs: 15,
+            body_timeout_secs: 30,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
 impl OidcConfig {
     /// Whether OpenID Connect sign-in is configured.
     pub fn enabled(&self) -> bool {
         !self.issuer_url.trim().is_empty()
+    }
+}
+
+impl ConnectionsConfig {
+    /// The body progress timeout.
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs)
     }
 }
 
@@ -247,6 +285,7 @@ impl Default for Config {
             session_ttl_secs: 7 * 24 * 3600,
             dev_login: false,
             oidc: OidcConfig::default(),
+            connections: ConnectionsConfig::default(),
         }
     }
 }
@@ -296,6 +335,11 @@ pub const ENV_VARS: &[&str] = &[
     "REFSTACK_OIDC_OPENID_CLAIM",
     "REFSTACK_OIDC_EMAIL_CLAIM",
     "REFSTACK_OIDC_NAME_CLAIM",
+    "REFSTACK_MAX_CONNECTIONS",
+    "REFSTACK_HEADER_TIMEOUT_SECS",
+    "REFSTACK_KEEPALIVE_TIMEOUT_SECS",
+    "REFSTACK_BODY_TIMEOUT_SECS",
+    "REFSTACK_SHUTDOWN_GRACE_SECS",
 ];
 
 impl Config {
@@ -399,6 +443,23 @@ impl Config {
                 .map(String::from)
                 .collect();
         }
+        let c = &mut self.connections;
+        for (name, field) in [
+            ("REFSTACK_HEADER_TIMEOUT_SECS", &mut c.header_timeout_secs),
+            (
+                "REFSTACK_KEEPALIVE_TIMEOUT_SECS",
+                &mut c.keepalive_timeout_secs,
+            ),
+            ("REFSTACK_BODY_TIMEOUT_SECS", &mut c.body_timeout_secs),
+            ("REFSTACK_SHUTDOWN_GRACE_SECS", &mut c.shutdown_grace_secs),
+        ] {
+            if let Some(v) = get(name) {
+                *field = parse(name, v)?;
+            }
+        }
+        if let Some(v) = get("REFSTACK_MAX_CONNECTIONS") {
+            c.max_connections = parse("REFSTACK_MAX_CONNECTIONS", v)?;
+        }
         Ok(())
     }
 
@@ -438,6 +499,12 @@ impl Config {
 
     /// Checks value ranges.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        let c = &self.connections;
+        if c.header_timeout_secs == 0 || c.keepalive_timeout_secs == 0 || c.body_timeout_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "connection timeouts ([connections] *_timeout_secs) must be > 0".into(),
+            ));
+        }
         if self.results_per_page == 0 {
             return Err(ConfigError::Invalid("results_per_page must be > 0".into()));
         }

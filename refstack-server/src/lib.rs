@@ -1,6 +1,7 @@
 //! The RefStack v1 API server: an axum application over the storage layer in
-//! [`db`]. [`app::app`] builds the router (the testable seam), [`app::serve`]
-//! runs it with graceful shutdown, [`config::Config`] holds every option.
+//! [`db`]. [`app::app`] builds the router (the testable seam), [`serve`]
+//! runs it under connection limits with graceful shutdown,
+//! [`config::Config`] holds every option.
 
 pub mod app;
 pub mod auth;
@@ -15,6 +16,7 @@ pub mod products;
 pub mod profile;
 pub mod results;
 pub mod routes;
+pub mod serve;
 pub mod state;
 pub mod ui;
 pub mod vendors;

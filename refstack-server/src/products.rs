@@ -97,12 +97,19 @@ async fn load(state: &AppState, id: &str) -> ApiResult<Product> {
     }
 }
 
-async fn load_version(state: &AppState, vid: &str) -> ApiResult<db::versions::ProductVersion> {
+/// The version `vid` of product `product_id`: 404 when it does not exist or
+/// belongs to another product (the caller's rights were checked on the
+/// product in the URL, so a version of any other product must not be
+/// reachable through it).
+async fn load_version(
+    state: &AppState,
+    product_id: &str,
+    vid: &str,
+) -> ApiResult<db::versions::ProductVersion> {
+    let not_found = || ApiError::not_found(format!("Version with id \"{vid}\" not found"));
     match db::versions::get(&state.db, vid).await {
-        Ok(v) => Ok(v),
-        Err(DbError::NotFound { .. }) => Err(ApiError::not_found(format!(
-            "Version with id \"{vid}\" not found"
-        ))),
+        Ok(v) if v.product_id == product_id => Ok(v),
+        Ok(_) | Err(DbError::NotFound { .. }) => Err(not_found()),
         Err(e) => Err(e.into()),
     }
 }
@@ -366,7 +373,7 @@ pub(crate) async fn get_version(
 ) -> ApiResult<axum::Json<ProductVersion>> {
     let p = load(&state, &id).await?;
     require_visible(&state, &caller, &p).await?;
-    Ok(axum::Json(version(load_version(&state, &vid).await?)))
+    Ok(axum::Json(version(load_version(&state, &id, &vid).await?)))
 }
 
 /// `PUT /v1/products/{id}/versions/{vid}`: only `cpid` is applied.
@@ -380,7 +387,7 @@ pub(crate) async fn update_version(
     caller.require()?;
     let p = load(&state, &id).await?;
     require_admin(&state, &caller, &p).await?;
-    load_version(&state, &vid).await?;
+    load_version(&state, &id, &vid).await?;
     let params = json_object(&body)?;
     if let Some(cpid) = params.get("cpid") {
         let cpid = match cpid {
@@ -406,7 +413,7 @@ pub(crate) async fn delete_version(
     caller.require()?;
     let p = load(&state, &id).await?;
     require_admin(&state, &caller, &p).await?;
-    let v = load_version(&state, &vid).await?;
+    let v = load_version(&state, &id, &vid).await?;
     if v.version.is_none() {
         return Err(ApiError::abort(
             StatusCode::BAD_REQUEST,

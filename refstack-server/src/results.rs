@@ -22,7 +22,7 @@ use time::PrimitiveDateTime;
 use crate::auth::{Caller, denied, require_owner, run_role};
 use crate::db::{self, DbError};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Query, RawBody};
+use crate::extract::{Query, RawBody, TextBody};
 use crate::state::AppState;
 
 /// Meta keys writable through the API and visible to plain users.
@@ -647,7 +647,7 @@ pub(crate) async fn meta_set(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, key)): Path<(String, String)>,
-    RawBody(body): RawBody,
+    TextBody(body): TextBody,
 ) -> ApiResult<(StatusCode, axum::Json<Option<()>>)> {
     meta_write_checks(
         &state,

@@ -616,3 +616,66 @@ async fn products_and_versions() {
         t.delete(&url).as_(Who::Dave).send().await.expect(204, &l);
     }
 }
+
+/// Issue 15 item 1: the version routes checked the caller's rights on the
+/// product in the URL but not that the version belongs to it, so bob could
+/// change, read and delete alice's private version through his own product.
+#[tokio::test]
+async fn versions_of_another_product_are_not_found() {
+    for t in TestApp::all().await {
+        let l = t.label().to_owned();
+        let mut ids = Vec::new();
+        for (who, name) in [(Who::Alice, "Alice Secret"), (Who::Bob, "Bob Distro")] {
+            let r = t
+                .post("/v1/products")
+                .as_(who)
+                .json(json!({"name": name, "product_type": 0}))
+                .send()
+                .await
+                .expect(201, &l);
+            ids.push(r.json()["id"].as_str().unwrap_or_default().to_owned());
+        }
+        let (alice_p, bob_p) = (&ids[0], &ids[1]);
+        let r = t
+            .post(&format!("/v1/products/{alice_p}/versions"))
+            .as_(Who::Alice)
+            .json(json!({"version": "v1", "cpid": "alice-cpid"}))
+            .send()
+            .await
+            .expect(201, &l);
+        let alice_v = r.json()["id"].as_str().unwrap_or_default().to_owned();
+        let crossed = format!("/v1/products/{bob_p}/versions/{alice_v}");
+        let missing = format!("Version with id \"{alice_v}\" not found");
+
+        let r = t
+            .put(&crossed)
+            .as_(Who::Bob)
+            .json(json!({"cpid": "x"}))
+            .send()
+            .await
+            .exc_error(404, &missing, &l);
+        assert!(
+            !r.text().contains("Alice Secret"),
+            "{l}: the 404 reveals nothing of alice's product"
+        );
+        t.delete(&crossed)
+            .as_(Who::Bob)
+            .send()
+            .await
+            .exc_error(404, &missing, &l);
+        // Public product (carol's), private version: 404 for anyone.
+        t.get(&format!("/v1/products/{}/versions/{alice_v}", t.product_id))
+            .send()
+            .await
+            .exc_error(404, &missing, &l);
+        // Alice's version is untouched.
+        let r = t
+            .get(&format!("/v1/products/{alice_p}/versions/{alice_v}"))
+            .as_(Who::Alice)
+            .send()
+            .await
+            .expect(200, &l);
+        assert_eq!(r.json()["cpid"], "alice-cpid", "{l}");
+        assert_eq!(r.json()["product_id"], alice_p.as_str(), "{l}");
+    }
+}

@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{ALICE, TestApp, Who, base_config, jwt_for, upload_body};
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn sqlite_app(cfg: refstack_server::Config) -> TestApp {
@@ -90,6 +91,63 @@ async fn jwt_resolution() {
         .send()
         .await
         .http_error(401, None, "anon");
+}
+
+/// Issue 15 item 2: `nbf` and `iat` are checked (42 s leeway, as PyJWT).
+#[tokio::test]
+async fn jwt_not_before_and_issued_at() {
+    let t = sqlite_app(base_config()).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let exp = now + 7200;
+    let refused = [
+        ("nbf in 50 minutes", json!({"nbf": now + 3000})),
+        ("nbf beyond the leeway", json!({"nbf": now + 120})),
+        ("iat in 50 minutes", json!({"iat": now + 3000})),
+        ("iat not a number", json!({"iat": "yesterday"})),
+    ];
+    for (what, extra) in refused {
+        let token = alice_jwt_with(exp, extra);
+        t.get("/v1/profile")
+            .header("authorization", &format!("Bearer {token}"))
+            .send()
+            .await
+            .exc_error(400, "Token is not valid", what);
+    }
+    let accepted = [
+        ("nbf within the leeway", json!({"nbf": now + 20})),
+        ("nbf past", json!({"nbf": now - 60})),
+        ("iat now", json!({"iat": now})),
+        ("iat within the leeway", json!({"iat": now + 20})),
+        ("iat as a float", json!({"iat": now as f64 - 0.5})),
+    ];
+    for (what, extra) in accepted {
+        let token = alice_jwt_with(exp, extra);
+        let r = t
+            .get("/v1/profile")
+            .header("authorization", &format!("Bearer {token}"))
+            .send()
+            .await
+            .expect(200, what);
+        assert_eq!(r.json()["openid"], ALICE, "{what}");
+    }
+}
+
+/// A JWT for alice with `exp` and the claims of `extra`.
+fn alice_jwt_with(exp: i64, extra: serde_json::Value) -> String {
+    let pem = std::fs::read(common::fixture("alice.pem")).expect("pem");
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(&pem).expect("pem");
+    let mut claims = json!({"user_openid": ALICE, "exp": exp});
+    if let (Some(c), Some(e)) = (claims.as_object_mut(), extra.as_object()) {
+        c.extend(e.clone());
+    }
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+        &claims,
+        &key,
+    )
+    .expect("jwt")
 }
 
 fn jwt_without_openid() -> String {
@@ -196,6 +254,33 @@ async fn body_limit_over_a_socket() {
     .into_bytes();
     req.extend_from_slice(&body);
     let resp = raw_http(addr, &req).await;
+    assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+    assert!(resp.contains("\"code\":413"), "{resp}");
+    let _ = stop.send(());
+    handle.await.expect("join").expect("serve");
+}
+
+/// Issue 15 item 6: a declared length over the limit is refused at once,
+/// without waiting for a body that will never be accepted (it used to be
+/// held until the 120 s request timeout and then answered 408).
+#[tokio::test]
+async fn declared_oversize_is_refused_before_the_body() {
+    let t = sqlite_app(base_config()).await;
+    let (addr, stop, handle) = spawn(&t).await;
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    s.write_all(
+        b"POST /v1/results HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+          Content-Length: 1000000000\r\n\r\n{\"cpid\"",
+    )
+    .await
+    .expect("head");
+    let mut out = Vec::new();
+    // A hang guard, not a timing: the default request timeout is 120 s.
+    tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut out))
+        .await
+        .expect("answered without waiting for the body")
+        .expect("read");
+    let resp = String::from_utf8_lossy(&out);
     assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
     assert!(resp.contains("\"code\":413"), "{resp}");
     let _ = stop.send(());

@@ -67,6 +67,24 @@ async fn version_of(t: &TestApp, product: &str, name: &str) -> String {
     .id
 }
 
+/// A named version of a fresh private product of alice's private vendor.
+async fn alice_version(t: &TestApp) -> String {
+    let v = alice_vendor(t).await;
+    let (p, _) = product_of(t, &v, ALICE).await;
+    db::versions::create(
+        t.dbh(),
+        &db::versions::NewVersion {
+            product_id: p,
+            version: Some("a1".into()),
+            cpid: Some("cpid-a".into()),
+            created_by: ALICE.into(),
+        },
+    )
+    .await
+    .expect("version")
+    .id
+}
+
 /// A user outside every group (so membership rows do not change the
 /// matrix), base64-encoded for the URL.
 async fn erin(t: &TestApp) -> String {
@@ -333,6 +351,46 @@ async fn probe(t: &TestApp, row: &str, who: Who, n: usize) -> u16 {
                 .send()
                 .await
         }
+        // Two ids that do not belong together (issue 15 item 1): a
+        // version of alice's private product under carol's public product.
+        "GET /products/{public}/versions/{alice's}" => {
+            let v = alice_version(t).await;
+            t.get(&format!("/v1/products/{product}/versions/{v}"))
+                .as_(who)
+                .send()
+                .await
+        }
+        "PUT /products/{public}/versions/{alice's}" => {
+            let v = alice_version(t).await;
+            t.put(&format!("/v1/products/{product}/versions/{v}"))
+                .as_(who)
+                .json(json!({"cpid": "x"}))
+                .send()
+                .await
+        }
+        "DELETE /products/{public}/versions/{alice's}" => {
+            let v = alice_version(t).await;
+            t.delete(&format!("/v1/products/{product}/versions/{v}"))
+                .as_(who)
+                .send()
+                .await
+        }
+        "DELETE /profile/pubkeys/{another user's}" => {
+            let other = if who == Who::Dave {
+                ALICE
+            } else {
+                common::DAVE
+            };
+            let id = db::pubkeys::list_for_user(t.dbh(), other)
+                .await
+                .expect("keys")[0]
+                .id
+                .clone();
+            t.delete(&format!("/v1/profile/pubkeys/{id}"))
+                .as_(who)
+                .send()
+                .await
+        }
         other => panic!("unknown row {other}"),
     };
     r.status.as_u16()
@@ -412,6 +470,22 @@ const MATRIX: &[(&str, [u16; 5])] = &[
     (
         "DELETE /products/{public}/versions/{v}",
         [401, 403, 403, 204, 204],
+    ),
+    (
+        "GET /products/{public}/versions/{alice's}",
+        [404, 404, 404, 404, 404],
+    ),
+    (
+        "PUT /products/{public}/versions/{alice's}",
+        [401, 403, 403, 404, 404],
+    ),
+    (
+        "DELETE /products/{public}/versions/{alice's}",
+        [401, 403, 403, 404, 404],
+    ),
+    (
+        "DELETE /profile/pubkeys/{another user's}",
+        [401, 404, 404, 404, 404],
     ),
     // Last: it removes the keys the JWTs are verified with.
     ("DELETE /profile/pubkeys/{own}", [401, 204, 204, 204, 204]),

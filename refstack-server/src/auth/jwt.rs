@@ -1,6 +1,8 @@
 //! `Authorization: Bearer <JWT>` API tokens (reference §8.3): RS256, claim
 //! `user_openid`, `exp` required, 42 s leeway, verified against the user's
-//! stored OpenSSH RSA keys.
+//! stored OpenSSH RSA keys. As PyJWT (which upstream used) does, `nbf` and
+//! `iat` are checked too when present: a token that is not yet valid, or
+//! issued in the future, is refused (same leeway).
 
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -14,6 +16,32 @@ pub const LEEWAY_SECS: u64 = 42;
 #[derive(Debug, Deserialize)]
 struct Claims {
     user_openid: Option<serde_json::Value>,
+}
+
+/// The registered claims jsonwebtoken does not check itself.
+#[derive(Debug, Deserialize)]
+struct TimeClaims {
+    iat: Option<serde_json::Value>,
+}
+
+/// Seconds since the Unix epoch.
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `iat`, when present, is a number no later than now + leeway (PyJWT:
+/// "Issued At claim (iat) must be an integer", "The token is not yet valid
+/// (iat)").
+fn iat_ok(claims: &TimeClaims) -> bool {
+    match &claims.iat {
+        None => true,
+        Some(serde_json::Value::Number(n)) => n
+            .as_f64()
+            .is_some_and(|iat| iat <= (now() + LEEWAY_SECS) as f64),
+        Some(_) => false,
+    }
 }
 
 /// Extracts the token from an `Authorization` header value.
@@ -34,6 +62,10 @@ pub fn unverified_openid(token: &str) -> Result<String, ApiError> {
     let data = jsonwebtoken::dangerous::insecure_decode::<Claims>(token)
         .map_err(|_| ApiError::validation("Token is not valid"))?;
     match data.claims.user_openid {
+        // A NUL cannot be an openid (and PostgreSQL cannot even look it up).
+        Some(serde_json::Value::String(s)) if s.contains('\0') => {
+            Err(ApiError::validation("Token is not valid"))
+        }
         Some(serde_json::Value::String(s)) if !s.is_empty() => Ok(s),
         _ => Err(ApiError::validation("Token does not contain user's openid")),
     }
@@ -72,6 +104,7 @@ pub fn verify<'a>(
     let mut validation = Validation::new(Algorithm::RS256);
     validation.leeway = LEEWAY_SECS;
     validation.validate_exp = true;
+    validation.validate_nbf = true;
     validation.set_required_spec_claims(&["exp"]);
     for (format, body) in keys {
         if format != "ssh-rsa" {
@@ -81,8 +114,12 @@ pub fn verify<'a>(
             continue;
         };
         let key = DecodingKey::from_rsa_raw_components(&n, &e);
-        if jsonwebtoken::decode::<serde::de::IgnoredAny>(token, &key, &validation).is_ok() {
-            return Ok(());
+        if let Ok(data) = jsonwebtoken::decode::<TimeClaims>(token, &key, &validation) {
+            return if iat_ok(&data.claims) {
+                Ok(())
+            } else {
+                Err(ApiError::validation("Token is not valid"))
+            };
         }
     }
     Err(ApiError::validation("Token is not valid"))

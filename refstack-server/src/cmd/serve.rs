@@ -79,6 +79,8 @@ pub(crate) async fn run(cfg: Config, config_file: Option<&Path>) -> anyhow::Resu
         .await
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let addr = listener.local_addr()?;
+    raise_open_file_limit();
+    let limits = refstack_server::serve::ConnLimits::from_config(&cfg.connections);
     let state = AppState::new(cfg, db.clone());
     tracing::info!(
         guidelines = %state.guidelines.describe(),
@@ -113,10 +115,42 @@ pub(crate) async fn run(cfg: Config, config_file: Option<&Path>) -> anyhow::Resu
         (false, true) => {}
     }
     let app = refstack_server::app(state);
-    refstack_server::serve(listener, app, refstack_server::app::shutdown_signal()).await?;
+    tracing::info!(
+        max_connections = limits.max_connections,
+        header_timeout_secs = limits.header_timeout.as_secs(),
+        keepalive_timeout_secs = limits.keepalive_timeout.as_secs(),
+        shutdown_grace_secs = limits.shutdown_grace.as_secs(),
+        "connection limits"
+    );
+    refstack_server::serve::serve(
+        listener,
+        app,
+        refstack_server::app::shutdown_signal(),
+        limits,
+    )
+    .await?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Raises the soft open-file limit to the hard one (as most servers do), so
+/// that the automatic connection cap is as high as the system allows.
+fn raise_open_file_limit() {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{Resource, getrlimit, setrlimit};
+        let limit = getrlimit(Resource::Nofile);
+        if limit.current < limit.maximum {
+            let raised = rustix::process::Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            };
+            if let Err(e) = setrlimit(Resource::Nofile, raised) {
+                tracing::debug!(error = %e, "could not raise the open-file limit");
+            }
+        }
+    }
 }
 
 #[cfg(test)]

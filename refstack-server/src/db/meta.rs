@@ -6,11 +6,14 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Backend, Db, DbError, DbResult, Dialect, check_len, now, q, row_struct, with_db, with_db_write,
+    Backend, Db, DbError, DbResult, Dialect, check_text, now, q, row_struct, with_db, with_db_write,
 };
 
 /// Longest meta key accepted (upstream `VARCHAR(64)`).
 pub const MAX_KEY_LEN: usize = 64;
+/// Longest meta value, in characters. The writable keys hold `true`, a
+/// guideline file name and a target; `user` holds an openid (at most 128).
+pub const MAX_VALUE_LEN: usize = 256;
 
 row_struct! {
     struct KeyValue {
@@ -52,7 +55,8 @@ pub async fn get(db: &Db, test_id: &str, key: &str) -> DbResult<Option<String>> 
 /// Sets (inserts or replaces) one meta value. [`DbError::NotFound`] if the run does not
 /// exist; [`DbError::Invalid`] if the key is longer than [`MAX_KEY_LEN`].
 pub async fn set(db: &Db, test_id: &str, key: &str, value: &str) -> DbResult<()> {
-    check_len("meta key", key, MAX_KEY_LEN)?;
+    check_text("meta key", key, MAX_KEY_LEN)?;
+    check_text("meta value", value, MAX_VALUE_LEN)?;
     let stamp = now();
     with_db_write!(db, |pool, DB| {
         let mut tx = DB::begin_write(pool).await?;

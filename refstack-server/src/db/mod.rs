@@ -22,6 +22,11 @@
 //! the commit that crosses 1000 WAL pages and held the writer queue ~15-20 ms every ~25
 //! uploads): a background task runs `PRAGMA wal_checkpoint(PASSIVE)` on a reader connection
 //! instead, every [`CHECKPOINT_BUSY`] while there is work, every [`CHECKPOINT_IDLE`] otherwise.
+//! Under steady reads and writes a PASSIVE checkpoint never lets the WAL start over, so the
+//! WAL file would grow without bound (592 MB in 60 s of uploads): when it holds more than
+//! [`DbOptions::sqlite_wal_limit`] bytes, the task runs `wal_checkpoint(TRUNCATE)` through
+//! the writer's pool (queued with the writers, waiting for readers in the busy handler),
+//! which empties it; `journal_size_limit` keeps a reset WAL file at most that large.
 //!
 //! [`Db::migrate`] applies the embedded migrations of that dialect
 //! (`refstack-server/migrations/<dialect>/NNNN_name.sql`, sqlx's migration table).
@@ -217,6 +222,12 @@ impl From<sqlx::Error> for DbError {
                 }
                 _ => {}
             }
+            // PostgreSQL's "invalid byte sequence for encoding UTF8: 0x00"
+            // (character_not_in_repertoire): a NUL in a bound string that no
+            // check caught is the client's mistake, not the server's.
+            if e.code().as_deref() == Some("22021") {
+                return DbError::Invalid("text must not contain a NUL character".into());
+            }
         }
         DbError::Backend(err)
     }
@@ -246,7 +257,7 @@ pub struct Db {
     /// Shared by every clone of this handle: how many background WAL checkpoints found
     /// pages to copy (SQLite file). The checkpointer holds it weakly and stops (releasing
     /// its pool) once the last clone is dropped, even without [`Db::close`].
-    checkpoints: Arc<AtomicU64>,
+    checkpoints: Arc<CheckpointStats>,
 }
 
 /// SQLite file: the background checkpointer's pause after a checkpoint that copied pages.
@@ -254,15 +265,36 @@ pub const CHECKPOINT_BUSY: Duration = Duration::from_millis(100);
 /// SQLite file: the background checkpointer's pause after a checkpoint with nothing to do.
 pub const CHECKPOINT_IDLE: Duration = Duration::from_secs(1);
 
+/// Counters of the background checkpointer, shared by every clone of a [`Db`].
+#[derive(Debug, Default)]
+pub(crate) struct CheckpointStats {
+    /// PASSIVE checkpoints that found pages to copy.
+    passive: AtomicU64,
+    /// TRUNCATE checkpoints that emptied an over-limit WAL.
+    truncations: AtomicU64,
+}
+
 /// Checkpoints the WAL of a SQLite file in the background (see the module docs) until the
 /// pool is closed or every [`Db`] clone is dropped. Runs on a reader connection, so the
-/// writer never waits for it.
-async fn sqlite_checkpointer(readers: SqlitePool, checkpoints: std::sync::Weak<AtomicU64>) {
+/// writer never waits for it, except for the rare TRUNCATE of an over-limit WAL, which goes
+/// through the writer's pool.
+async fn sqlite_checkpointer(
+    readers: SqlitePool,
+    writer: SqlitePool,
+    wal_limit: u64,
+    stats: std::sync::Weak<CheckpointStats>,
+) {
+    let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(&readers)
+        .await
+        .unwrap_or(4096);
+    // A WAL frame is a page plus a 24-byte header.
+    let frame_bytes = u64::try_from(page_size).unwrap_or(4096) + 24;
     loop {
         if readers.is_closed() {
             return;
         }
-        let Some(checkpoints) = checkpoints.upgrade() else {
+        let Some(stats) = stats.upgrade() else {
             return;
         };
         // (busy, WAL frames, frames checkpointed); a failure is retried at the next round.
@@ -271,8 +303,29 @@ async fn sqlite_checkpointer(readers: SqlitePool, checkpoints: std::sync::Weak<A
                 .fetch_one(&readers)
                 .await;
         let pause = match outcome {
+            Ok((_, frames, _))
+                if u64::try_from(frames)
+                    .unwrap_or(0)
+                    .saturating_mul(frame_bytes)
+                    > wal_limit =>
+            {
+                let truncated: Result<(i64, i64, i64), sqlx::Error> =
+                    sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .fetch_one(&writer)
+                        .await;
+                match truncated {
+                    Ok((0, _, _)) => {
+                        stats.truncations.fetch_add(1, Ordering::Relaxed);
+                        tracing::debug!(frames, "WAL over its limit: emptied");
+                    }
+                    Ok(_) => tracing::debug!(frames, "WAL over its limit; readers busy, retrying"),
+                    Err(sqlx::Error::PoolClosed) => return,
+                    Err(e) => tracing::debug!(error = %e, "WAL truncation failed; retrying"),
+                }
+                CHECKPOINT_BUSY
+            }
             Ok((_, frames, _)) if frames > 0 => {
-                checkpoints.fetch_add(1, Ordering::Relaxed);
+                stats.passive.fetch_add(1, Ordering::Relaxed);
                 CHECKPOINT_BUSY
             }
             Ok(_) => CHECKPOINT_IDLE,
@@ -282,7 +335,7 @@ async fn sqlite_checkpointer(readers: SqlitePool, checkpoints: std::sync::Weak<A
                 CHECKPOINT_IDLE
             }
         };
-        drop(checkpoints);
+        drop(stats);
         tokio::time::sleep(pause).await;
     }
 }
@@ -294,6 +347,8 @@ pub struct DbOptions {
     pub max_connections: u32,
     /// How long to wait for a free connection or a locked SQLite database.
     pub acquire_timeout: Duration,
+    /// SQLite file: the WAL size in bytes above which it is emptied (see the module docs).
+    pub sqlite_wal_limit: u64,
 }
 
 impl Default for DbOptions {
@@ -301,6 +356,7 @@ impl Default for DbOptions {
         DbOptions {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(30),
+            sqlite_wal_limit: 64 << 20,
         }
     }
 }
@@ -315,7 +371,7 @@ impl Db {
     /// [`Db::connect`] with explicit pool settings.
     pub async fn connect_with(url: &str, options: &DbOptions) -> DbResult<Db> {
         let mut sqlite_writer = None;
-        let checkpoints = Arc::new(AtomicU64::new(0));
+        let checkpoints = Arc::new(CheckpointStats::default());
         let pool = match Backend::from_url(url)? {
             Backend::Sqlite => {
                 let mut opts = SqliteConnectOptions::from_str(url)
@@ -340,7 +396,8 @@ impl Db {
                 } else {
                     opts = opts
                         .journal_mode(SqliteJournalMode::Wal)
-                        .synchronous(SqliteSynchronous::Normal);
+                        .synchronous(SqliteSynchronous::Normal)
+                        .pragma("journal_size_limit", options.sqlite_wal_limit.to_string());
                     if let Some(parent) = opts.get_filename().parent()
                         && !parent.as_os_str().is_empty()
                     {
@@ -363,9 +420,11 @@ impl Db {
                     );
                 }
                 let readers = pool_opts.connect_with(opts).await?;
-                if sqlite_writer.is_some() {
+                if let Some(writer) = &sqlite_writer {
                     tokio::spawn(sqlite_checkpointer(
                         readers.clone(),
+                        writer.clone(),
+                        options.sqlite_wal_limit,
                         Arc::downgrade(&checkpoints),
                     ));
                 }
@@ -480,7 +539,13 @@ impl Db {
     /// (0 on other backends). For tests and diagnostics.
     #[doc(hidden)]
     pub fn background_checkpoints(&self) -> u64 {
-        self.checkpoints.load(Ordering::Relaxed)
+        self.checkpoints.passive.load(Ordering::Relaxed)
+    }
+
+    /// SQLite file: how many times the background task emptied a WAL over its limit.
+    #[doc(hidden)]
+    pub fn wal_truncations(&self) -> u64 {
+        self.checkpoints.truncations.load(Ordering::Relaxed)
     }
 
     /// Checks that the database answers (`SELECT 1`).
@@ -733,14 +798,32 @@ pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// Fails with [`DbError::Invalid`] when `value` has more than `max` characters.
-pub(crate) fn check_len(field: &str, value: &str, max: usize) -> DbResult<()> {
-    if value.chars().count() > max {
+/// Longest vendor or product description, in characters (upstream: unbounded
+/// `TEXT`; bounded so that no list answer grows without limit).
+pub const MAX_DESCRIPTION_LEN: usize = 4096;
+/// Longest vendor or product `properties` JSON text, in characters.
+pub const MAX_PROPERTIES_LEN: usize = 8192;
+
+/// Fails with [`DbError::Invalid`] when `value` has more than `max` characters
+/// or holds a NUL character (PostgreSQL cannot store one in text; refused on
+/// every backend so that all three answer alike).
+pub(crate) fn check_text(field: &str, value: &str, max: usize) -> DbResult<()> {
+    if value.contains('\0') {
+        return Err(DbError::Invalid(format!(
+            "{field} must not contain a NUL character"
+        )));
+    }
+    if value.len() > max && value.chars().count() > max {
         return Err(DbError::Invalid(format!(
             "{field} is longer than {max} characters"
         )));
     }
     Ok(())
+}
+
+/// [`check_text`] for an optional value (`None` passes).
+pub(crate) fn check_text_opt(field: &str, value: Option<&str>, max: usize) -> DbResult<()> {
+    value.map_or(Ok(()), |v| check_text(field, v, max))
 }
 
 #[cfg(test)]
@@ -857,6 +940,74 @@ mod tests {
         assert!(
             db.background_checkpoints() > 0,
             "no background checkpoint ran"
+        );
+        db.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Issue 15 item 8: with readers always busy the WAL used to grow without bound and
+    /// never shrink while the server ran; now it is emptied once over its limit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_wal_stays_bounded_under_reads_and_writes() {
+        let dir = std::env::temp_dir().join(format!("refstack_wal_{}", new_id()));
+        let path = dir.join("db.sqlite");
+        let url = format!("sqlite:{}", path.display());
+        let limit: u64 = 1 << 20;
+        let db = Db::connect_with(
+            &url,
+            &DbOptions {
+                sqlite_wal_limit: limit,
+                ..DbOptions::default()
+            },
+        )
+        .await
+        .expect("connect");
+        db.migrate().await.expect("migrate");
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut readers = Vec::new();
+        for _ in 0..3 {
+            let (db, stop) = (db.clone(), stop.clone());
+            readers.push(tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = results::list_runs(&db, &results::RunFilter::default(), 1, 20).await;
+                }
+            }));
+        }
+        let wal = dir.join("db.sqlite-wal");
+        let mut largest = 0;
+        for i in 0..60 {
+            let run = results::NewTestRun {
+                cpid: format!("wal-{i}"),
+                duration_seconds: 1,
+                results: (0..300)
+                    .map(|k| results::NewResult {
+                        name: format!("tempest.api.wal.test_{i}_{k:05}_{}", "y".repeat(80)),
+                        uuid: Some(uuid::Uuid::new_v4().to_string()),
+                    })
+                    .collect(),
+                uploader: None,
+            };
+            results::store_upload(&db, &run).await.expect("upload");
+            largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+        }
+        // Bounded wait for the background task to catch up while readers still run.
+        let mut rounds = 0;
+        while std::fs::metadata(&wal).map_or(0, |m| m.len()) > limit && rounds < 200 {
+            tokio::time::sleep(CHECKPOINT_BUSY).await;
+            rounds += 1;
+        }
+        stop.store(true, Ordering::Relaxed);
+        for r in readers {
+            r.await.expect("reader");
+        }
+        let size = std::fs::metadata(&wal).map_or(0, |m| m.len());
+        assert!(
+            db.wal_truncations() > 0,
+            "the WAL was never emptied (largest {largest})"
+        );
+        assert!(
+            size <= limit,
+            "WAL file of {size} bytes over the {limit}-byte limit"
         );
         db.close().await;
         let _ = std::fs::remove_dir_all(&dir);

@@ -9,7 +9,8 @@ use time::PrimitiveDateTime;
 
 use super::versions::{MAX_VERSION_LEN, ProductVersion};
 use super::{
-    Db, DbError, DbResult, Dialect, check_len, new_id, now, q, row_struct, with_db, with_db_write,
+    Db, DbError, DbResult, Dialect, MAX_DESCRIPTION_LEN, MAX_PROPERTIES_LEN, check_text,
+    check_text_opt, new_id, now, q, row_struct, with_db, with_db_write,
 };
 
 /// Longest product name accepted (upstream `VARCHAR(80)`).
@@ -91,8 +92,14 @@ pub fn kind_for(product_type: i32) -> i32 {
 /// Creates a private product and its implicit version in one transaction.
 /// [`DbError::NotFound`] if the organization or the creator does not exist.
 pub async fn create(db: &Db, new: &NewProduct) -> DbResult<(Product, ProductVersion)> {
-    check_len("name", &new.name, MAX_NAME_LEN)?;
-    check_len(
+    check_text("name", &new.name, MAX_NAME_LEN)?;
+    check_text_opt(
+        "description",
+        new.description.as_deref(),
+        MAX_DESCRIPTION_LEN,
+    )?;
+    check_text_opt("properties", new.properties.as_deref(), MAX_PROPERTIES_LEN)?;
+    check_text(
         "version",
         new.version.as_deref().unwrap_or_default(),
         MAX_VERSION_LEN,
@@ -250,7 +257,13 @@ pub async fn list_for_member(
 /// Applies `changes` and returns the updated product.
 pub async fn update(db: &Db, id: &str, changes: &ProductUpdate) -> DbResult<Product> {
     if let Some(name) = &changes.name {
-        check_len("name", name, MAX_NAME_LEN)?;
+        check_text("name", name, MAX_NAME_LEN)?;
+    }
+    if let Some(description) = &changes.description {
+        check_text_opt("description", description.as_deref(), MAX_DESCRIPTION_LEN)?;
+    }
+    if let Some(properties) = &changes.properties {
+        check_text_opt("properties", properties.as_deref(), MAX_PROPERTIES_LEN)?;
     }
     let current = get(db, id).await?;
     let name = changes.name.clone().unwrap_or(current.name);

@@ -9,8 +9,12 @@ use md5::{Digest as _, Md5};
 use time::PrimitiveDateTime;
 
 use super::{
-    Db, DbError, DbResult, Dialect, check_len, new_id, now, q, row_struct, with_db, with_db_write,
+    Db, DbError, DbResult, Dialect, check_text, new_id, now, q, row_struct, with_db, with_db_write,
 };
+
+/// Longest stored key blob (base64), in characters: an 8192-bit RSA key
+/// takes about 1,400.
+pub const MAX_PUBKEY_LEN: usize = 4096;
 
 row_struct! {
     /// One stored public key.
@@ -59,8 +63,9 @@ pub fn fingerprint(pubkey_b64: &str) -> DbResult<String> {
 /// [`DbError::Conflict`] ("Public key already exists.") if the key is registered already
 /// (by anyone); [`DbError::Invalid`] for a bad blob or over-long fields.
 pub async fn add(db: &Db, key: &NewPubkey) -> DbResult<Pubkey> {
-    check_len("format", &key.format, 24)?;
-    check_len("comment", key.comment.as_deref().unwrap_or_default(), 128)?;
+    check_text("format", &key.format, 24)?;
+    check_text("pubkey", &key.pubkey, MAX_PUBKEY_LEN)?;
+    check_text("comment", key.comment.as_deref().unwrap_or_default(), 128)?;
     let md5_hash = fingerprint(&key.pubkey)?;
     let stored = Pubkey {
         id: new_id(),

@@ -19,7 +19,7 @@ use time::PrimitiveDateTime;
 
 use super::versions::VersionInfo;
 use super::{
-    Db, DbError, DbResult, Dialect, check_len, new_id, now, q, row_struct, with_db, with_db_write,
+    Db, DbError, DbResult, Dialect, check_text, new_id, now, q, row_struct, with_db, with_db_write,
 };
 
 /// Longest `cpid` accepted (upstream `VARCHAR(128)`).
@@ -244,7 +244,7 @@ fn undecodable(message: String) -> DbError {
 }
 
 fn validate(run: &NewTestRun) -> DbResult<i32> {
-    check_len("cpid", &run.cpid, MAX_CPID_LEN)?;
+    check_text("cpid", &run.cpid, MAX_CPID_LEN)?;
     let duration = i32::try_from(run.duration_seconds).map_err(|_| {
         DbError::Invalid(format!(
             "duration_seconds {} is out of range",
@@ -252,13 +252,13 @@ fn validate(run: &NewTestRun) -> DbResult<i32> {
         ))
     })?;
     for result in &run.results {
-        check_len("results.name", &result.name, MAX_NAME_LEN)?;
+        check_text("results.name", &result.name, MAX_NAME_LEN)?;
         if let Some(uuid) = &result.uuid {
-            check_len("results.uuid", uuid, MAX_UUID_LEN)?;
+            check_text("results.uuid", uuid, MAX_UUID_LEN)?;
         }
     }
     if let Some(uploader) = &run.uploader {
-        check_len("user", uploader, 128)?;
+        check_text("user", uploader, 128)?;
     }
     Ok(duration)
 }

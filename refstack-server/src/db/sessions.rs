@@ -8,7 +8,9 @@
 
 use time::PrimitiveDateTime;
 
-use super::{Db, DbResult, Dialect, check_len, now, q, row_struct, with_db, with_db_write};
+use super::{
+    Db, DbResult, Dialect, check_text, check_text_opt, now, q, row_struct, with_db, with_db_write,
+};
 
 row_struct! {
     /// A live session, as read on each request.
@@ -123,13 +125,9 @@ pub const MAX_NEXT_LEN: usize = 512;
 
 /// Stores a pending sign-in (and purges lapsed ones).
 pub async fn create_auth_state(db: &Db, s: &AuthState) -> DbResult<()> {
-    check_len(
-        "next",
-        s.next_path.as_deref().unwrap_or_default(),
-        MAX_NEXT_LEN,
-    )?;
-    check_len("nonce", &s.nonce, 128)?;
-    check_len("pkce_verifier", &s.pkce_verifier, 128)?;
+    check_text_opt("next", s.next_path.as_deref(), MAX_NEXT_LEN)?;
+    check_text("nonce", &s.nonce, 128)?;
+    check_text("pkce_verifier", &s.pkce_verifier, 128)?;
     let created_at = now();
     with_db_write!(db, |pool, DB| {
         let mut tx = DB::begin_write(pool).await?;

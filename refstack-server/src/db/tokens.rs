@@ -5,7 +5,9 @@
 
 use time::PrimitiveDateTime;
 
-use super::{Db, DbError, DbResult, check_len, new_id, now, q, row_struct, with_db, with_db_write};
+use super::{
+    Db, DbError, DbResult, check_text, new_id, now, q, row_struct, with_db, with_db_write,
+};
 
 /// Longest token name accepted.
 pub const MAX_NAME_LEN: usize = 128;
@@ -46,7 +48,7 @@ pub async fn create(db: &Db, t: &NewApiToken) -> DbResult<ApiToken> {
     if t.name.trim().is_empty() {
         return Err(DbError::Invalid("name must not be empty".into()));
     }
-    check_len("name", &t.name, MAX_NAME_LEN)?;
+    check_text("name", &t.name, MAX_NAME_LEN)?;
     let stored = ApiToken {
         id: new_id(),
         openid: t.openid.clone(),

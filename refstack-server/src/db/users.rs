@@ -9,7 +9,7 @@ use time::PrimitiveDateTime;
 
 use super::vendors::{FOUNDATION_NAME, OrgType};
 use super::{
-    Backend, Db, DbError, DbResult, Dialect, check_len, new_id, now, q, row_struct, with_db,
+    Backend, Db, DbError, DbResult, Dialect, check_text, new_id, now, q, row_struct, with_db,
     with_db_write,
 };
 
@@ -51,13 +51,13 @@ fn validate(user: &NewUser) -> DbResult<()> {
     if user.openid.is_empty() {
         return Err(DbError::Invalid("openid must not be empty".into()));
     }
-    check_len("openid", &user.openid, MAX_FIELD_LEN)?;
-    check_len(
+    check_text("openid", &user.openid, MAX_FIELD_LEN)?;
+    check_text(
         "email",
         user.email.as_deref().unwrap_or_default(),
         MAX_FIELD_LEN,
     )?;
-    check_len(
+    check_text(
         "fullname",
         user.fullname.as_deref().unwrap_or_default(),
         MAX_FIELD_LEN,

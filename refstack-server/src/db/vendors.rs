@@ -19,13 +19,16 @@ use time::PrimitiveDateTime;
 
 use super::users::User;
 use super::{
-    Db, DbError, DbResult, Dialect, check_len, new_id, now, q, row_struct, with_db, with_db_write,
+    Db, DbError, DbResult, Dialect, MAX_DESCRIPTION_LEN, MAX_PROPERTIES_LEN, check_text,
+    check_text_opt, new_id, now, q, row_struct, with_db, with_db_write,
 };
 
 /// Name of the foundation organization created by [`super::users::set_foundation_admin`].
 pub const FOUNDATION_NAME: &str = "OpenStack Foundation";
 /// Longest organization name accepted (upstream `VARCHAR(80)`).
 pub const MAX_NAME_LEN: usize = 80;
+/// Longest decline reason (`deny` action), in characters.
+pub const MAX_REASON_LEN: usize = 1024;
 /// Property written by [`deny`] and removed by [`approve`].
 pub const DECLINE_REASON: &str = "registration_decline_reason";
 
@@ -129,7 +132,13 @@ macro_rules! org_select {
 /// Creates an organization, its group (`Group for <name>`) and the creator's membership,
 /// in one transaction. [`DbError::NotFound`] if the creator is not a user.
 pub async fn create(db: &Db, new: &NewOrganization) -> DbResult<Organization> {
-    check_len("name", &new.name, MAX_NAME_LEN)?;
+    check_text("name", &new.name, MAX_NAME_LEN)?;
+    check_text_opt(
+        "description",
+        new.description.as_deref(),
+        MAX_DESCRIPTION_LEN,
+    )?;
+    check_text_opt("properties", new.properties.as_deref(), MAX_PROPERTIES_LEN)?;
     let org = Organization {
         id: new_id(),
         kind: new.kind.code(),
@@ -287,7 +296,13 @@ pub async fn find_or_create_for_member(
 /// Applies `changes` and returns the updated organization.
 pub async fn update(db: &Db, id: &str, changes: &OrgUpdate) -> DbResult<Organization> {
     if let Some(name) = &changes.name {
-        check_len("name", name, MAX_NAME_LEN)?;
+        check_text("name", name, MAX_NAME_LEN)?;
+    }
+    if let Some(description) = &changes.description {
+        check_text_opt("description", description.as_deref(), MAX_DESCRIPTION_LEN)?;
+    }
+    if let Some(properties) = &changes.properties {
+        check_text_opt("properties", properties.as_deref(), MAX_PROPERTIES_LEN)?;
     }
     let current = get(db, id).await?;
     let name = changes.name.clone().unwrap_or(current.name);
@@ -463,6 +478,7 @@ pub async fn deny(db: &Db, id: &str, reason: &str) -> DbResult<Organization> {
             "The decline reason can not be empty".into(),
         ));
     }
+    check_text("reason", reason, MAX_REASON_LEN)?;
     transition(
         db,
         id,

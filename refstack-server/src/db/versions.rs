@@ -7,7 +7,7 @@
 use time::PrimitiveDateTime;
 
 use super::{
-    Db, DbError, DbResult, Dialect, check_len, new_id, now, q, row_struct, with_db, with_db_write,
+    Db, DbError, DbResult, Dialect, check_text, new_id, now, q, row_struct, with_db, with_db_write,
 };
 
 /// Longest version string and cpid accepted (upstream `VARCHAR(36)`).
@@ -74,12 +74,12 @@ const VERSION_COLUMNS_BY_ID: &str = "SELECT id, product_id, version, cpid, creat
 /// Creates a version. [`DbError::NotFound`] if the product does not exist;
 /// [`DbError::Conflict`] if the product has this version already.
 pub async fn create(db: &Db, new: &NewVersion) -> DbResult<ProductVersion> {
-    check_len(
+    check_text(
         "version",
         new.version.as_deref().unwrap_or_default(),
         MAX_VERSION_LEN,
     )?;
-    check_len(
+    check_text(
         "cpid",
         new.cpid.as_deref().unwrap_or_default(),
         MAX_VERSION_LEN,
@@ -184,7 +184,7 @@ pub async fn find_by_cpid(db: &Db, cpid: &str) -> DbResult<Vec<ProductVersion>> 
 
 /// Replaces a version's cpid (the only field `PUT .../versions/{id}` changes) and returns it.
 pub async fn set_cpid(db: &Db, id: &str, cpid: Option<&str>) -> DbResult<ProductVersion> {
-    check_len("cpid", cpid.unwrap_or_default(), MAX_VERSION_LEN)?;
+    check_text("cpid", cpid.unwrap_or_default(), MAX_VERSION_LEN)?;
     with_db_write!(db, |pool, DB| {
         let mut tx = DB::begin_write(pool).await?;
         let done = sqlx::query(q::<DB>(

@@ -1761,6 +1761,49 @@ async fn flow_other_actions(
         "refusal {refused}"
     );
     p.shot("e04-product-refused").await?;
+    // Set the implicit version's cpid; add a version and delete it.
+    p.fill(
+        "#versions-table tr[data-version=''] [data-cpid-of]",
+        "cpid-null-version",
+    )
+    .await?;
+    p.click("#versions-table tr[data-version=''] [data-save-cpid]")
+        .await?;
+    p.flash("The cloud ID was saved.").await?;
+    p.wait_js(
+        "the saved cpid",
+        "document.querySelector(\"#versions-table tr[data-version=''] [data-cpid-of]\")?.value === 'cpid-null-version'",
+    )
+    .await?;
+    p.fill("#new-version", "2026.1").await?;
+    p.click("#version-add").await?;
+    p.flash("The version was added.").await?;
+    p.confirm("#versions-table tr[data-version='2026.1'] [data-delete-version]")
+        .await?;
+    p.flash("The version was deleted.").await?;
+    // Another product: rename it, then delete it.
+    p.open("#/user_products").await?;
+    p.h1("My Products").await?;
+    p.fill("#product-name", "Throwaway").await?;
+    p.fill("#product-type", "0").await?;
+    p.click("#product-create").await?;
+    p.flash("The product was created.").await?;
+    p.h1("Throwaway").await?;
+    let kind = p.text("#product-type-text").await?;
+    ensure!(kind == "Distro", "type {kind}");
+    p.click("#edit-product summary").await?;
+    p.fill("#edit-product-name", "Throwaway Distro").await?;
+    p.click("#edit-product-save").await?;
+    p.flash("The product was updated.").await?;
+    p.h1("Throwaway Distro").await?;
+    p.confirm("#product-delete").await?;
+    p.flash("The product was deleted.").await?;
+    p.h1("My Products").await?;
+    let listed = p
+        .js("return document.querySelector('#my-products-table').textContent.includes('Throwaway')")
+        .await?;
+    ensure!(listed == false, "deleted product still listed");
+    p.shot("e04b-my-products").await?;
 
     // Unshare the first run, then delete it.
     p.open(&format!("#/results/{first_run}")).await?;

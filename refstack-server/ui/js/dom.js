@@ -116,6 +116,8 @@ export function confirmButton(label, question, action, attrs) {
  * shows a failure in `where` (an element whose content is replaced).
  */
 export async function act(where, busy, action) {
+  // A new attempt clears the previous failure.
+  if (where) replace(where);
   if (busy) busy.disabled = true;
   try {
     await action();

@@ -452,6 +452,14 @@ async fn home_and_about(p: &Page<'_>) -> Result<()> {
     ensure!(note == "Sign in is not available on this server", "{note}");
     let howto = p.text("#howto-h").await?;
     ensure!(howto.contains("refstack-tester"), "{howto}");
+    // The signed-in pages' modules load only when needed.
+    let lazy = p
+        .js(
+            "return performance.getEntriesByType('resource').map(e => e.name)\
+             .filter(n => /pages\\/(profile|myresults|vendors|products)\\.js$/.test(n))",
+        )
+        .await?;
+    ensure!(lazy == json!([]), "loaded eagerly: {lazy}");
     p.shot("home").await?;
     p.click("a[data-route='about']").await?;
     p.wait_js(

@@ -12,10 +12,21 @@ import {guidelinesPage} from './pages/guidelines.js';
 import {communityResultsPage} from './pages/results.js';
 import {reportPage} from './pages/report.js';
 import {productsPage, vendorsPage} from './pages/catalog.js';
-import {authFailurePage, logoutPage, profilePage} from './pages/profile.js';
-import {myResultsPage} from './pages/myresults.js';
-import {foundationPage, myVendorsPage, vendorPage} from './pages/vendors.js';
-import {myProductsPage, productPage} from './pages/products.js';
+
+/** A page of a module loaded when first needed (the signed-in pages: anonymous visitors never fetch them). */
+function lazy(module, name) {
+  return async (container, context) => (await import(module))[name](container, context);
+}
+
+const profilePage = lazy('./pages/profile.js', 'profilePage');
+const authFailurePage = lazy('./pages/profile.js', 'authFailurePage');
+const logoutPage = lazy('./pages/profile.js', 'logoutPage');
+const myResultsPage = lazy('./pages/myresults.js', 'myResultsPage');
+const myVendorsPage = lazy('./pages/vendors.js', 'myVendorsPage');
+const vendorPage = lazy('./pages/vendors.js', 'vendorPage');
+const foundationPage = lazy('./pages/vendors.js', 'foundationPage');
+const myProductsPage = lazy('./pages/products.js', 'myProductsPage');
+const productPage = lazy('./pages/products.js', 'productPage');
 
 const ROUTES = [
   {pattern: /^\/?$/, name: 'home', title: 'Home', render: homePage},

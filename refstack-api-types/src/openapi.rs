@@ -25,7 +25,10 @@ use crate::products::{
     ProductVersion, ProductVersionCreateRequest, ProductVersionUpdateRequest,
     ProductVersionWithProduct,
 };
-use crate::profile::{Profile, Pubkey, PubkeyId, PubkeyUploadRequest};
+use crate::profile::{
+    ApiToken, ApiTokenCreateRequest, ApiTokenCreated, Profile, Pubkey, PubkeyId,
+    PubkeyUploadRequest,
+};
 use crate::results::{
     MetaKey, Pagination, ResultDetail, ResultListItem, ResultRecord, ResultUpdateRequest,
     ResultsPage, ResultsQuery, UploadRequest, UploadResponse, UploadedTest, UserRole,
@@ -65,6 +68,9 @@ use crate::vendors::{
     Pubkey,
     PubkeyUploadRequest,
     PubkeyId,
+    ApiTokenCreateRequest,
+    ApiToken,
+    ApiTokenCreated,
     OrganizationType,
     VendorSummary,
     VendorFull,

@@ -56,3 +56,53 @@ object_only!(
 #[serde(transparent)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PubkeyId(pub String);
+
+/// Body of `POST /v1/profile/tokens` (beyond upstream): a personal API token
+/// to create. A JSON object; unknown keys are refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiTokenCreateRequest {
+    /// A name for the token (1 to 128 characters), e.g. `laptop`.
+    pub name: String,
+    /// Expiry, `YYYY-MM-DD HH:MM:SS` UTC, in the future; absent or `null`:
+    /// the token does not expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<crate::Timestamp>,
+}
+object_only!(
+    ApiTokenCreateRequest,
+    "a JSON object with name and optionally expires_at"
+);
+
+/// A personal API token as listed by `GET /v1/profile/tokens` (never with
+/// its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiToken {
+    /// Token id (used to revoke it: `DELETE /v1/profile/tokens/{id}`).
+    pub id: String,
+    /// The name given at creation.
+    pub name: String,
+    /// Creation time (UTC).
+    pub created_at: crate::Timestamp,
+    /// Expiry (UTC), or `null` (always present).
+    #[serde(deserialize_with = "crate::serde_util::required_nullable")]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub expires_at: Option<crate::Timestamp>,
+    /// Whether the token has expired.
+    pub expired: bool,
+}
+
+/// Answer (201) of `POST /v1/profile/tokens`: the stored token and, this
+/// once, the token itself (`rst_...`; the server keeps only its SHA-256).
+/// Send it as `Authorization: Bearer <token>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiTokenCreated {
+    /// The stored token.
+    #[serde(flatten)]
+    pub info: ApiToken,
+    /// The token (shown once).
+    pub token: String,
+}

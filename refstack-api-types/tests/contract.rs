@@ -9,7 +9,9 @@ use refstack_api_types::products::{
     ProductUpdateRequest, ProductUpdateResponse, ProductVersion, ProductVersionCreateRequest,
     ProductVersionUpdateRequest, ProductVersionWithProduct,
 };
-use refstack_api_types::profile::{Profile, Pubkey, PubkeyId, PubkeyUploadRequest};
+use refstack_api_types::profile::{
+    ApiTokenCreateRequest, ApiTokenCreated, Profile, Pubkey, PubkeyId, PubkeyUploadRequest,
+};
 use refstack_api_types::results::{
     Meta, MetaKey, MetaValue, ResultDetail, ResultRecord, ResultUpdateRequest, ResultsPage,
     ResultsQuery, UploadRequest, UploadResponse, UploadedTest, UserRole, VerificationStatus,
@@ -407,6 +409,43 @@ fn test_list_query_and_targets() -> TestResult {
 }
 
 // ------------------------------------------------------------------ profile
+
+#[test]
+fn api_tokens() -> TestResult {
+    let req: ApiTokenCreateRequest = round_trip(r#"{"name": "laptop"}"#)?;
+    assert_eq!(req.expires_at, None);
+    let req: ApiTokenCreateRequest =
+        round_trip(r#"{"name": "ci", "expires_at": "2030-01-02 03:04:05"}"#)?;
+    assert_eq!(
+        req.expires_at.map(|t| t.to_string()).as_deref(),
+        Some("2030-01-02 03:04:05")
+    );
+    for bad in [
+        r#"{"expires_at": "2030-01-02 03:04:05"}"#,
+        r#"{"name": "x", "scope": "all"}"#,
+        r#"{"name": "x", "expires_at": "tomorrow"}"#,
+        r#"["x"]"#,
+    ] {
+        assert!(
+            serde_json::from_str::<ApiTokenCreateRequest>(bad).is_err(),
+            "{bad}"
+        );
+    }
+    let created: ApiTokenCreated = round_trip(
+        r#"{"id": "0190b7a0-0000-7000-8000-000000000000", "name": "ci",
+            "created_at": "2026-12-07 23:00:00", "expires_at": null, "expired": false,
+            "token": "rst_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#,
+    )?;
+    assert_eq!(
+        keys(&created)?,
+        sorted(&["id", "name", "created_at", "expires_at", "expired", "token"])
+    );
+    assert_eq!(
+        keys(&created.info)?,
+        sorted(&["id", "name", "created_at", "expires_at", "expired"])
+    );
+    Ok(())
+}
 
 #[test]
 fn profile_and_pubkeys() -> TestResult {

@@ -130,6 +130,7 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
             header::CONTENT_TYPE,
             HeaderName::from_static("x-signature"),
             HeaderName::from_static("x-public-key"),
+            HeaderName::from_static("x-csrf-token"),
         ])
         .allow_credentials(true)
 }

@@ -79,8 +79,93 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Guideline sources.
     pub guidelines: GuidelinesConfig,
+    /// Lifetime of a browser session in seconds (upstream: 7 days).
+    pub session_ttl_secs: u64,
+    /// `serve --dev-login`: `GET /v1/auth/signin` shows a form that signs in as any
+    /// openid. Only for trying the server and for tests; `serve` refuses it unless the
+    /// server listens on loopback only.
+    pub dev_login: bool,
+    /// OpenID Connect sign-in; off while `oidc.issuer_url` is empty.
+    pub oidc: OidcConfig,
     /// Connection limits and timeouts (`[connections]`).
     pub connections: ConnectionsConfig,
+}
+
+/// A secret read from the configuration: never printed (`Debug` shows `***`).
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself: pass it on, never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "***" })
+    }
+}
+
+/// OpenID Connect sign-in (`[oidc]`; `REFSTACK_OIDC_*`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OidcConfig {
+    /// The provider's issuer URL (discovery at `<issuer_url>/.well-known/openid-configuration`).
+    /// Empty: sign-in with OpenID Connect is off.
+    pub issuer_url: String,
+    /// The client id registered at the provider.
+    pub client_id: String,
+    /// The client secret (prefer `client_secret_file` or `REFSTACK_OIDC_CLIENT_SECRET`);
+    /// empty for a public client (PKCE only).
+    pub client_secret: Secret,
+    /// A file whose content (trimmed) is the client secret; read at startup.
+    pub client_secret_file: Option<PathBuf>,
+    /// The redirect URL registered at the provider; default
+    /// `<api_url>/v1/auth/signin_return`.
+    pub redirect_url: Option<String>,
+    /// Scopes asked for (`openid` is always sent).
+    pub scopes: Vec<String>,
+    /// How a user's openid is made from the id_token's claims: empty = `{iss}#{sub}`;
+    /// a claim name (`preferred_username`); or a template with `{claim}` placeholders,
+    /// e.g. `https://openstackid.org/{preferred_username}` so that users migrated from
+    /// upstream keep their openid and their data.
+    pub openid_claim: String,
+    /// The claim holding the e-mail address.
+    pub email_claim: String,
+    /// The claim holding the full name.
+    pub name_claim: String,
+    /// Timeout of each request to the provider, in seconds.
+    pub timeout_secs: u64,
+    /// How long provider metadata (discovery document and keys) is kept before it is
+    /// fetched again, in seconds. An id_token signed with an unknown key refetches the
+    /// keys at once (key rotation).
+    pub metadata_ttl_secs: u64,
+}
+
+impl Default for OidcConfig {
+    fn default() -> Self {
+        Self {
+            issuer_url: String::new(),
+            client_id: String::new(),
+            client_secret: Secret::default(),
+            client_secret_file: None,
+            redirect_url: None,
+            scopes: vec!["openid".into(), "email".into(), "profile".into()],
+            openid_claim: String::new(),
+            email_claim: "email".into(),
+            name_claim: "name".into(),
+            timeout_secs: 10,
+            metadata_ttl_secs: 3600,
+        }
+    }
 }
 
 /// Connection limits and timeouts (see `crate::serve`).
@@ -109,6 +194,13 @@ impl Default for ConnectionsConfig {
             body_timeout_secs: 30,
             shutdown_grace_secs: 30,
         }
+    }
+}
+
+impl OidcConfig {
+    /// Whether OpenID Connect sign-in is configured.
+    pub fn enabled(&self) -> bool {
+        !self.issuer_url.trim().is_empty()
     }
 }
 
@@ -190,6 +282,9 @@ impl Default for Config {
             body_limit: 64 << 20,
             request_timeout_secs: 120,
             guidelines: GuidelinesConfig::default(),
+            session_ttl_secs: 7 * 24 * 3600,
+            dev_login: false,
+            oidc: OidcConfig::default(),
             connections: ConnectionsConfig::default(),
         }
     }
@@ -229,6 +324,17 @@ pub const ENV_VARS: &[&str] = &[
     "REFSTACK_RESULTS_PER_PAGE",
     "REFSTACK_GUIDELINES_DIR",
     "REFSTACK_BODY_LIMIT",
+    "REFSTACK_SESSION_TTL_SECS",
+    "REFSTACK_DEV_LOGIN",
+    "REFSTACK_OIDC_ISSUER_URL",
+    "REFSTACK_OIDC_CLIENT_ID",
+    "REFSTACK_OIDC_CLIENT_SECRET",
+    "REFSTACK_OIDC_CLIENT_SECRET_FILE",
+    "REFSTACK_OIDC_REDIRECT_URL",
+    "REFSTACK_OIDC_SCOPES",
+    "REFSTACK_OIDC_OPENID_CLAIM",
+    "REFSTACK_OIDC_EMAIL_CLAIM",
+    "REFSTACK_OIDC_NAME_CLAIM",
     "REFSTACK_MAX_CONNECTIONS",
     "REFSTACK_HEADER_TIMEOUT_SECS",
     "REFSTACK_KEEPALIVE_TIMEOUT_SECS",
@@ -300,6 +406,43 @@ impl Config {
         if let Some(v) = get("REFSTACK_BODY_LIMIT") {
             self.body_limit = parse("REFSTACK_BODY_LIMIT", v)?;
         }
+        if let Some(v) = get("REFSTACK_SESSION_TTL_SECS") {
+            self.session_ttl_secs = parse("REFSTACK_SESSION_TTL_SECS", v)?;
+        }
+        if let Some(v) = get("REFSTACK_DEV_LOGIN") {
+            self.dev_login = parse_bool(&v).ok_or(ConfigError::Env {
+                name: "REFSTACK_DEV_LOGIN",
+                value: v,
+            })?;
+        }
+        let o = &mut self.oidc;
+        for (name, field) in [
+            ("REFSTACK_OIDC_ISSUER_URL", &mut o.issuer_url),
+            ("REFSTACK_OIDC_CLIENT_ID", &mut o.client_id),
+            ("REFSTACK_OIDC_OPENID_CLAIM", &mut o.openid_claim),
+            ("REFSTACK_OIDC_EMAIL_CLAIM", &mut o.email_claim),
+            ("REFSTACK_OIDC_NAME_CLAIM", &mut o.name_claim),
+        ] {
+            if let Some(v) = get(name) {
+                *field = v.trim().to_owned();
+            }
+        }
+        if let Some(v) = get("REFSTACK_OIDC_CLIENT_SECRET") {
+            o.client_secret = Secret::new(v.trim());
+        }
+        if let Some(v) = get("REFSTACK_OIDC_CLIENT_SECRET_FILE") {
+            o.client_secret_file = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("REFSTACK_OIDC_REDIRECT_URL") {
+            o.redirect_url = Some(v.trim().to_owned());
+        }
+        if let Some(v) = get("REFSTACK_OIDC_SCOPES") {
+            o.scopes = v
+                .split([',', ' '])
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+        }
         let c = &mut self.connections;
         for (name, field) in [
             ("REFSTACK_HEADER_TIMEOUT_SECS", &mut c.header_timeout_secs),
@@ -318,6 +461,40 @@ impl Config {
             c.max_connections = parse("REFSTACK_MAX_CONNECTIONS", v)?;
         }
         Ok(())
+    }
+
+    /// Reads the files named by the configuration (the OpenID Connect client secret).
+    pub fn read_secret_files(&mut self) -> Result<(), ConfigError> {
+        if let Some(path) = &self.oidc.client_secret_file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            self.oidc.client_secret = Secret::new(text.trim());
+        }
+        Ok(())
+    }
+
+    /// Whether the session cookie gets `Secure`: when the public URL (`api_url`) is
+    /// https, except with `dev_login`, which only serves plain HTTP on loopback.
+    pub fn cookie_secure(&self) -> bool {
+        self.api_url.starts_with("https://") && !self.dev_login
+    }
+
+    /// The OpenID Connect redirect URL in effect.
+    pub fn oidc_redirect_url(&self) -> String {
+        match &self.oidc.redirect_url {
+            Some(u) if !u.is_empty() => u.clone(),
+            _ => format!(
+                "{}/v1/auth/signin_return",
+                self.api_url.trim_end_matches('/')
+            ),
+        }
+    }
+
+    /// `urljoin(ui_url, path)`: an absolute path replaces the path of `ui_url`.
+    pub fn ui_link(&self, path: &str) -> String {
+        url_join(&self.ui_url, path)
     }
 
     /// Checks value ranges.
@@ -341,6 +518,24 @@ impl Config {
         }
         if self.api_prefix == "/v1" {
             return Err(ConfigError::Invalid("api_prefix cannot be /v1".into()));
+        }
+        if self.session_ttl_secs == 0 {
+            return Err(ConfigError::Invalid("session_ttl_secs must be > 0".into()));
+        }
+        if self.oidc.enabled() {
+            if self.oidc.client_id.is_empty() {
+                return Err(ConfigError::Invalid(
+                    "oidc.client_id is required with oidc.issuer_url".into(),
+                ));
+            }
+            if !self.oidc.issuer_url.starts_with("https://")
+                && !self.oidc.issuer_url.starts_with("http://")
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "oidc.issuer_url must be an http(s) URL: {:?}",
+                    self.oidc.issuer_url
+                )));
+            }
         }
         if !self.test_results_url.contains("%s") {
             return Err(ConfigError::Invalid(
@@ -454,6 +649,51 @@ mod tests {
             c.apply_env(|k| (k == "REFSTACK_LISTEN").then(|| "nowhere".to_string()))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn sign_in_settings() {
+        let mut c = Config::from_toml(
+            r#"
+            session_ttl_secs = 3600
+            [oidc]
+            issuer_url = "https://id.example.org/realms/refstack"
+            client_id = "refstack"
+            client_secret = "from-the-file"
+            openid_claim = "https://openstackid.org/{preferred_username}"
+            "#,
+        )
+        .unwrap();
+        assert!(c.oidc.enabled());
+        assert_eq!(c.oidc.scopes, ["openid", "email", "profile"]);
+        assert_eq!(
+            c.oidc_redirect_url(),
+            "https://refstack.openstack.org/api/v1/auth/signin_return"
+        );
+        // The secret never shows in logs or debug output.
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("from-the-file"), "{shown}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("secret");
+        std::fs::write(&file, "from-a-file\n").unwrap();
+        c.apply_env(|k| match k {
+            "REFSTACK_OIDC_CLIENT_SECRET_FILE" => Some(file.display().to_string()),
+            "REFSTACK_OIDC_SCOPES" => Some("openid email".into()),
+            "REFSTACK_OIDC_REDIRECT_URL" => Some("https://r.example.org/cb".into()),
+            "REFSTACK_DEV_LOGIN" => Some("yes".into()),
+            _ => None,
+        })
+        .unwrap();
+        c.read_secret_files().unwrap();
+        assert_eq!(c.oidc.client_secret.expose(), "from-a-file");
+        assert!(!format!("{c:?}").contains("from-a-file"));
+        assert_eq!(c.oidc.scopes, ["openid", "email"]);
+        assert_eq!(c.oidc_redirect_url(), "https://r.example.org/cb");
+        assert!(c.dev_login && !c.cookie_secure());
+        c.validate().unwrap();
+        c.oidc.client_id.clear();
+        assert!(c.validate().is_err());
+        assert!(Config::from_toml("[oidc]\nclient_secrets = 1").is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use utoipa::OpenApi;
 
+use crate::auth::{routes, tokens};
 use crate::{compliance, guidelines, products, profile, results, vendors};
 
 /// The annotated operations.
@@ -37,6 +38,12 @@ use crate::{compliance, guidelines, products, profile, results, vendors};
         profile::add_key,
         profile::delete_key,
         profile::schema,
+        routes::signin,
+        routes::signin_return,
+        routes::signout,
+        tokens::list_tokens,
+        tokens::create_token,
+        tokens::delete_token,
         vendors::list,
         vendors::create,
         vendors::get_one,
@@ -60,7 +67,8 @@ use crate::{compliance, guidelines, products, profile, results, vendors};
     tags(
         (name = "results", description = "Test runs: upload, listing, association, verification, metadata"),
         (name = "guidelines", description = "Interop guidelines and test lists"),
-        (name = "profile", description = "The caller's account and public keys"),
+        (name = "profile", description = "The caller's account, public keys and personal API tokens"),
+        (name = "auth", description = "Browser sign-in with OpenID Connect (redirects; sets the `refstack` session cookie)"),
         (name = "vendors", description = "Vendors (organizations) and their members"),
         (name = "products", description = "Products and product versions"),
     )

@@ -156,10 +156,15 @@ pub(crate) async fn upload(
             match found {
                 Some(stored) => Some(stored.openid),
                 None => {
+                    // Upstream: "... Please log into the RefStack server to upload
+                    // your key." This says where.
                     return Err(ApiError::abort(
                         StatusCode::UNAUTHORIZED,
-                        "User with specified key not found. Please log into the RefStack \
-                         server to upload your key.",
+                        format!(
+                            "User with specified key not found. Please sign in at {} and \
+                             import your public key on your profile page.",
+                            state.cfg.ui_link("/#/profile")
+                        ),
                     ));
                 }
             }

@@ -14,6 +14,8 @@ pub fn v1() -> Router<AppState> {
         .merge(crate::compliance::router())
         .merge(crate::guidelines::router())
         .merge(crate::profile::router())
+        .merge(crate::auth::tokens::router())
+        .merge(crate::auth::routes::router())
         .merge(crate::vendors::router())
         .merge(crate::products::router())
         .route("/openapi", get(openapi))

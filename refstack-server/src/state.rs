@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::oidc::Oidc;
 use crate::config::Config;
 use crate::db::Db;
 use crate::guidelines::source::Sources;
@@ -15,16 +16,20 @@ pub struct AppState {
     pub db: Db,
     /// Guideline sources with their cache.
     pub guidelines: Arc<Sources>,
+    /// The OpenID Connect relying party, when configured.
+    pub oidc: Option<Arc<Oidc>>,
 }
 
 impl AppState {
     /// Builds the state from a configuration and a connected, migrated database.
     pub fn new(cfg: Config, db: Db) -> Self {
         let guidelines = Arc::new(Sources::new(&cfg.guidelines));
+        let oidc = Oidc::new(&cfg).map(Arc::new);
         Self {
             cfg: Arc::new(cfg),
             db,
             guidelines,
+            oidc,
         }
     }
 }

@@ -1,11 +1,13 @@
 //! The permission matrix (reference §2 "Auth" column, §8.4, §10 items 3, 8,
 //! 15): every endpoint × anonymous, owner (alice, uploader of a private run),
-//! user (bob), vendor admin (carol), foundation admin (dave), on every backend.
+//! user (bob), vendor admin (carol), foundation admin (dave), on every backend,
+//! with each way of authenticating: RS256 JWT, personal API token, session
+//! cookie (with its CSRF token).
 
 mod common;
 
 use base64::Engine;
-use common::{ALICE, TestApp, Who};
+use common::{ALICE, Auth, TestApp, Who};
 use refstack_server::db;
 use serde_json::json;
 
@@ -184,6 +186,47 @@ async fn probe(t: &TestApp, row: &str, who: Who, n: usize) -> u16 {
                 None => "none".into(),
             };
             t.delete(&format!("/v1/profile/pubkeys/{id}"))
+                .as_(who)
+                .send()
+                .await
+        }
+        "GET /profile/tokens" => t.get("/v1/profile/tokens").as_(who).send().await,
+        "POST /profile/tokens" => {
+            t.post("/v1/profile/tokens")
+                .as_(who)
+                .json(json!({"name": format!("t{n}")}))
+                .send()
+                .await
+        }
+        "DELETE /profile/tokens/{own}" => {
+            let id = match who.openid() {
+                Some(o) => {
+                    common::token_for(t.dbh(), o, "to revoke", None).await;
+                    db::tokens::list_for_user(t.dbh(), o)
+                        .await
+                        .expect("tokens")
+                        .into_iter()
+                        .find(|k| k.name == "to revoke")
+                        .map(|k| k.id)
+                        .unwrap_or_default()
+                }
+                None => "none".into(),
+            };
+            t.delete(&format!("/v1/profile/tokens/{id}"))
+                .as_(who)
+                .send()
+                .await
+        }
+        "DELETE /profile/tokens/{bob's}" => {
+            common::token_for(t.dbh(), common::BOB, "victim", None).await;
+            let id = db::tokens::list_for_user(t.dbh(), common::BOB)
+                .await
+                .expect("tokens")
+                .into_iter()
+                .find(|k| k.name == "victim")
+                .map(|k| k.id)
+                .unwrap_or_default();
+            t.delete(&format!("/v1/profile/tokens/{id}"))
                 .as_(who)
                 .send()
                 .await
@@ -382,6 +425,10 @@ const MATRIX: &[(&str, [u16; 5])] = &[
     ("GET /profile", [401, 200, 200, 200, 200]),
     ("GET /profile/pubkeys", [401, 200, 200, 200, 200]),
     ("POST /profile/pubkeys", [401, 400, 400, 400, 400]),
+    ("GET /profile/tokens", [401, 200, 200, 200, 200]),
+    ("POST /profile/tokens", [401, 201, 201, 201, 201]),
+    ("DELETE /profile/tokens/{own}", [401, 204, 204, 204, 204]),
+    ("DELETE /profile/tokens/{bob's}", [401, 404, 204, 404, 404]),
     ("GET /vendors", [200, 200, 200, 200, 200]),
     ("POST /vendors", [401, 201, 201, 201, 201]),
     ("GET /vendors/{private}", [403, 200, 403, 403, 200]),
@@ -444,9 +491,9 @@ const MATRIX: &[(&str, [u16; 5])] = &[
     ("DELETE /profile/pubkeys/{own}", [401, 204, 204, 204, 204]),
 ];
 
-#[tokio::test]
-async fn permission_matrix() {
-    for t in TestApp::all().await {
+async fn run_matrix(auth: Auth) {
+    for mut t in TestApp::all().await {
+        t.auth = auth;
         let mut failures = Vec::new();
         let mut n = 0;
         for (row, expected) in MATRIX {
@@ -460,9 +507,80 @@ async fn permission_matrix() {
         }
         assert!(
             failures.is_empty(),
-            "{}:\n{}",
+            "{} ({auth:?}):\n{}",
             t.label(),
             failures.join("\n")
+        );
+    }
+}
+
+#[tokio::test]
+async fn permission_matrix() {
+    run_matrix(Auth::Jwt).await;
+}
+
+#[tokio::test]
+async fn permission_matrix_api_token() {
+    run_matrix(Auth::Token).await;
+}
+
+#[tokio::test]
+async fn permission_matrix_session_cookie() {
+    run_matrix(Auth::Cookie).await;
+}
+
+/// Every state-changing row, signed in by the cookie alone without the CSRF
+/// header: 403 before the handler runs, nothing changed.
+#[tokio::test]
+async fn cookie_without_csrf_token_is_refused() {
+    for t in TestApp::all().await {
+        let b = t.browsers.get(ALICE).cloned().expect("alice");
+        let run = private_run(&t).await;
+        for (method, path, body) in [
+            (
+                "POST",
+                "/v1/profile/tokens".to_owned(),
+                json!({"name": "x"}),
+            ),
+            ("POST", "/v1/vendors".to_owned(), json!({"name": "v"})),
+            ("PUT", format!("/v1/results/{run}"), json!({})),
+            ("DELETE", format!("/v1/results/{run}"), json!(null)),
+            (
+                "POST",
+                format!("/v1/results/{run}/meta/shared"),
+                json!(true),
+            ),
+        ] {
+            let m = axum::http::Method::from_bytes(method.as_bytes()).expect("method");
+            let r = t
+                .req(m.clone(), &path)
+                .cookie(&b.cookie)
+                .json(body.clone())
+                .send()
+                .await;
+            let ctx = format!("{}: {method} {path} without the token", t.label());
+            r.http_error(403, Some("CSRF token missing or wrong: send the value of the refstack_csrf cookie in an X-CSRF-Token header"), &ctx);
+            let r = t
+                .req(m, &path)
+                .cookie(&b.cookie)
+                .header("x-csrf-token", "wrong")
+                .json(body)
+                .send()
+                .await;
+            r.expect(
+                403,
+                &format!("{}: {method} {path} with a wrong token", t.label()),
+            );
+        }
+        // Nothing happened: the run is still there, unshared.
+        let meta = db::meta::get_all(t.dbh(), &run).await.expect("meta");
+        assert!(!meta.contains_key("shared"), "{}", t.label());
+        assert!(
+            db::tokens::list_for_user(t.dbh(), ALICE)
+                .await
+                .expect("tokens")
+                .len()
+                == 1
         );
     }
 }

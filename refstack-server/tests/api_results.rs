@@ -129,8 +129,9 @@ async fn signed_uploads() {
             .http_error(
                 401,
                 Some(
-                    "User with specified key not found. Please log into the RefStack server \
-                     to upload your key.",
+                    "User with specified key not found. Please sign in at \
+                     https://refstack.openstack.org/#/profile and import your public key on \
+                     your profile page.",
                 ),
                 &l,
             );

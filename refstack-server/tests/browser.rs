@@ -11,7 +11,9 @@
 //! browser binary; default `/usr/bin/chromium` when it exists). When the
 //! driver is not configured the test is skipped, or fails with
 //! `REFSTACK_CI=1`. The scenario over the real guidelines also needs
-//! `REFSTACK_SHARED_DATA` (same rule). With `REFSTACK_TEST_SCREENSHOTS=DIR`
+//! `REFSTACK_SHARED_DATA` (same rule), the OpenID Connect sign-in scenario
+//! `REFSTACK_TEST_OIDC_DIR` (the npm provider, same rule). With
+//! `REFSTACK_TEST_SCREENSHOTS=DIR`
 //! PNG screenshots of the pages are written there.
 
 mod common;
@@ -184,8 +186,17 @@ struct Server {
 
 impl Server {
     async fn start(guidelines: PathBuf, tweak: impl FnOnce(&mut Config)) -> Result<Server> {
-        let db = db::testing::sqlite().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(listener, guidelines, tweak).await
+    }
+
+    /// [`Server::start`] on a socket bound before (its address configured elsewhere).
+    async fn start_on(
+        listener: tokio::net::TcpListener,
+        guidelines: PathBuf,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Result<Server> {
+        let db = db::testing::sqlite().await;
         let addr: SocketAddr = listener.local_addr()?;
         let mut cfg = Config::default();
         cfg.guidelines.dir = Some(guidelines);
@@ -441,6 +452,14 @@ async fn home_and_about(p: &Page<'_>) -> Result<()> {
     ensure!(note == "Sign in is not available on this server", "{note}");
     let howto = p.text("#howto-h").await?;
     ensure!(howto.contains("refstack-tester"), "{howto}");
+    // The signed-in pages' modules load only when needed.
+    let lazy = p
+        .js(
+            "return performance.getEntriesByType('resource').map(e => e.name)\
+             .filter(n => /pages\\/(profile|myresults|vendors|products)\\.js$/.test(n))",
+        )
+        .await?;
+    ensure!(lazy == json!([]), "loaded eagerly: {lazy}");
     p.shot("home").await?;
     p.click("a[data-route='about']").await?;
     p.wait_js(
@@ -972,6 +991,206 @@ async fn fixture_scenarios(c: &Client, driver: &str, shots: Option<PathBuf>) -> 
     result
 }
 
+/// `serve --dev-login`: the header's "Sign in", the server's form, the signed-in header,
+/// the session cookie hidden from scripts, CSRF on cookie writes, sign-out, and the
+/// auth-failure page.
+async fn dev_login_scenario(c: &Client, driver: &str, shots: Option<PathBuf>) -> Result<()> {
+    let fixtures = common::fixture("guidelines");
+    let s = Server::start(fixtures, |cfg| cfg.dev_login = true).await?;
+    let p = Page {
+        c,
+        driver,
+        base: s.base.clone(),
+        api: s.api.clone(),
+        shots,
+    };
+    let result = async {
+        p.open("").await?;
+        let link = p.text("#signin-link").await?;
+        ensure!(link == "Sign in", "{link}");
+        p.shot("signin-header-signed-out").await?;
+        // A signed-in page offers sign-in and comes back to it.
+        p.open("#/profile").await?;
+        p.wait_js(
+            "sign-in required",
+            "document.querySelector('#main h1')?.textContent === 'Sign in required'",
+        )
+        .await?;
+        p.click("#page-signin-link").await?;
+        p.wait_css("#openid").await?;
+        p.shot("signin-dev-form").await?;
+        p.js(
+            "document.getElementById('openid').value = 'https://openstackid.org/dana'; \
+              document.getElementById('fullname').value = 'Dana Dev';",
+        )
+        .await?;
+        p.click("#signin").await?;
+        let name = p.text("#user-name").await?;
+        ensure!(name == "Dana Dev", "header name {name}");
+        let hash = p.js("return window.location.hash").await?;
+        ensure!(hash == "#/profile", "back at {hash}");
+        p.shot("signin-header-signed-in").await?;
+        // The session id is HttpOnly; the CSRF token is readable.
+        let cookies = p.js("return document.cookie").await?;
+        let cookies = cookies.as_str().unwrap_or_default();
+        ensure!(cookies.contains("refstack_csrf="), "{cookies}");
+        ensure!(
+            !cookies.split("; ").any(|c| c.starts_with("refstack=")),
+            "{cookies}"
+        );
+        let post = |csrf: bool| {
+            format!(
+                "var x = new XMLHttpRequest(); x.open('POST', '{}/profile/tokens', false); \
+                 x.setRequestHeader('Content-Type', 'application/json'); {} \
+                 x.send('{{\"name\": \"from the page\"}}'); return x.status;",
+                s.api,
+                if csrf {
+                    "x.setRequestHeader('X-CSRF-Token', document.cookie.split('; ') \
+                     .find(c => c.startsWith('refstack_csrf=')).split('=')[1]);"
+                } else {
+                    ""
+                }
+            )
+        };
+        p.no_errors("signing in").await?;
+        let refused = p.js(&post(false)).await?;
+        ensure!(refused == json!(403), "without the CSRF header: {refused}");
+        let created = p.js(&post(true)).await?;
+        ensure!(created == json!(201), "with the CSRF header: {created}");
+        // The console logs the refused probe without its URL: that entry only.
+        let logged = p.console_errors().await?;
+        ensure!(
+            logged.iter().all(|m| m.contains("status of 403")),
+            "console: {logged:?}"
+        );
+        // Sign out: the header offers sign-in again, the session is gone.
+        p.click("#signout-link").await?;
+        let link = p.text("#signin-link").await?;
+        ensure!(link == "Sign in", "{link}");
+        let status = p
+            .js(&format!(
+                "var x = new XMLHttpRequest(); x.open('GET', '{}/profile', false); x.send(); \
+                 return x.status;",
+                s.api
+            ))
+            .await?;
+        ensure!(status == json!(401), "profile after sign-out: {status}");
+        let logged = p.console_errors().await?;
+        ensure!(
+            logged.iter().all(|m| m.contains("status of 401")),
+            "console: {logged:?}"
+        );
+        // Upstream's failure page.
+        p.open("#/auth_failure?message=Authentication+canceled.")
+            .await?;
+        let alert = p.text("#main .alert").await?;
+        ensure!(
+            alert.contains("Authentication Failure: Authentication canceled."),
+            "{alert}"
+        );
+        p.shot("signin-failure").await?;
+        p.no_errors("on the sign-in pages").await
+    }
+    .await;
+    s.stop().await;
+    result
+}
+
+/// Sign-in with OpenID Connect in the browser against the npm `oidc-provider`: the
+/// header's "Sign in", the provider's real login and consent forms, back on the UI
+/// signed in, then sign-out through the provider's logout confirmation.
+async fn oidc_scenario(c: &Client, driver: &str, shots: Option<PathBuf>) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let Some(provider) = common::oidc::node_provider(
+        "refstack-ui",
+        "browser-secret",
+        &[format!("{base}/api/v1/auth/signin_return")],
+        std::slice::from_ref(&base),
+    )
+    .await
+    else {
+        return Ok(());
+    };
+    let issuer = provider.issuer.clone();
+    let fixtures = common::fixture("guidelines");
+    let s = Server::start_on(listener, fixtures, |cfg| {
+        cfg.api_url = format!("{base}/api");
+        cfg.oidc.issuer_url = issuer.clone();
+        cfg.oidc.client_id = "refstack-ui".into();
+        cfg.oidc.client_secret = refstack_server::config::Secret::new("browser-secret");
+    })
+    .await?;
+    let p = Page {
+        c,
+        driver,
+        base: s.base.clone(),
+        api: s.api.clone(),
+        shots,
+    };
+    let result = async {
+        p.open("#/guidelines").await?;
+        p.click("#signin-link").await?;
+        // The provider's own development login form.
+        let login = p.wait_css("input[name=login]").await?;
+        p.shot("signin-oidc-provider-login").await?;
+        login.send_keys("robin").await?;
+        p.wait_css("input[name=password]")
+            .await?
+            .send_keys("any password")
+            .await?;
+        p.click("button[type=submit]").await?;
+        // Its consent form.
+        p.wait_js(
+            "the consent form",
+            "document.querySelector('input[name=prompt]')?.value === 'consent'",
+        )
+        .await?;
+        p.shot("signin-oidc-provider-consent").await?;
+        p.click("button[type=submit]").await?;
+        // Back where the sign-in started, signed in.
+        let name = p.text("#user-name").await?;
+        ensure!(name == "User robin", "header name {name}");
+        let hash = p.js("return window.location.hash").await?;
+        ensure!(
+            hash.as_str().is_some_and(|h| h.starts_with("#/guidelines")),
+            "back at {hash}"
+        );
+        let me = s.db.db().clone();
+        let user = db::users::get(&me, &format!("{issuer}#robin")).await?;
+        ensure!(
+            user.email.as_deref() == Some("robin@example.org"),
+            "{user:?}"
+        );
+        p.shot("signin-oidc-signed-in").await?;
+        // Sign-out: the provider asks for confirmation, then back to the UI.
+        p.click("#signout-link").await?;
+        p.wait_css("button[name=logout], button[type=submit]")
+            .await?;
+        p.shot("signin-oidc-provider-logout").await?;
+        p.click("button[name=logout], button[type=submit]").await?;
+        let link = p.text("#signin-link").await?;
+        ensure!(link == "Sign in", "{link}");
+        // The provider's pages load a web font this machine cannot reach: drop the
+        // console entries logged on them, then check our page afresh.
+        let logged = p.console_errors().await?;
+        ensure!(
+            logged
+                .iter()
+                .all(|m| m.contains(&issuer) || m.contains("fonts.googleapis.com")),
+            "console: {logged:?}"
+        );
+        p.open("").await?;
+        p.text("#signin-link").await?;
+        p.no_errors("after the OpenID Connect sign-in and sign-out")
+            .await
+    }
+    .await;
+    s.stop().await;
+    drop(provider);
+    result
+}
+
 async fn real_data_scenario(c: &Client, driver: &str, shots: Option<PathBuf>) -> Result<()> {
     let Some(data) = required_env("REFSTACK_SHARED_DATA", "the real guidelines") else {
         return Ok(());
@@ -1012,6 +1231,12 @@ async fn web_ui_in_chromium() {
         .unwrap_or_else(|e| panic!("{e:#}"));
     let outcome = async {
         fixture_scenarios(&client, &driver.url, shots.clone()).await?;
+        dev_login_scenario(&client, &driver.url, shots.clone())
+            .await
+            .context("dev login")?;
+        oidc_scenario(&client, &driver.url, shots.clone())
+            .await
+            .context("OpenID Connect sign-in")?;
         real_data_scenario(&client, &driver.url, shots.clone()).await
     }
     .await;
@@ -1024,4 +1249,724 @@ async fn web_ui_in_chromium() {
     if let Err(e) = closed {
         panic!("closing the browser: {e}");
     }
+}
+
+// ------------------------------------------------------------ signed-in pages
+
+/// Where the signed-in flows save a screenshot of every page they pass:
+/// `REFSTACK_TEST_SCREENSHOTS`, else `<target dir>/browser-screenshots`.
+fn signed_in_shots() -> PathBuf {
+    std::env::var("REFSTACK_TEST_SCREENSHOTS")
+        .ok()
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+            tmp.parent().unwrap_or(tmp).join("browser-screenshots")
+        })
+        .join("signed-in")
+}
+
+const ADMIN: &str = "https://openstackid.org/foundation-admin";
+
+impl Page<'_> {
+    /// Sets a form control's value as typing would (input and change events).
+    async fn fill(&self, css: &str, value: &str) -> Result<()> {
+        self.wait_css(css).await?;
+        self.c
+            .execute(
+                "const e = document.querySelector(arguments[0]); e.value = arguments[1]; \
+                 e.dispatchEvent(new Event('input', {bubbles: true})); \
+                 e.dispatchEvent(new Event('change', {bubbles: true}));",
+                vec![json!(css), json!(value)],
+            )
+            .await
+            .with_context(|| format!("fill {css}"))?;
+        Ok(())
+    }
+
+    /// Waits for the success message `want` shown after an action (an
+    /// earlier message may still be on screen), failing on an error shown
+    /// instead.
+    async fn flash(&self, want: &str) -> Result<()> {
+        let script = format!(
+            "document.querySelector('#flash')?.textContent === {} ? 'ok' : \
+             (document.querySelector('.action-error')?.textContent || '')",
+            json!(want)
+        );
+        let got = self.wait_js(&format!("message {want:?}"), &script).await?;
+        ensure!(got == "ok", "after the action: {got}, want {want:?}");
+        Ok(())
+    }
+
+    /// Clicks a confirm-in-place button, then its "Yes".
+    async fn confirm(&self, css: &str) -> Result<()> {
+        self.wait_css(css).await?;
+        // The button is replaced by the question: mark its box first.
+        let marked = self
+            .js(&format!(
+                "const box = document.querySelector({})?.closest('.confirm-box'); \
+                 if (box) box.dataset.pending = 'yes'; return !!box;",
+                json!(css)
+            ))
+            .await?;
+        ensure!(marked == true, "{css} is not a confirm button");
+        self.click(css).await?;
+        self.click(".confirm-box[data-pending='yes'] [data-confirm='yes']")
+            .await
+    }
+
+    /// Waits until the page's h1 is `want`.
+    async fn h1(&self, want: &str) -> Result<()> {
+        let script = format!(
+            "document.querySelector('#main h1')?.textContent === {}",
+            json!(want)
+        );
+        self.wait_js(&format!("page {want:?}"), &script).await?;
+        Ok(())
+    }
+
+    /// Signs in through the `--dev-login` form, then waits for the UI to
+    /// show the user (the sign-in returns to `next`).
+    async fn dev_sign_in(&self, openid: &str, name: &str, next: &str) -> Result<()> {
+        let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        self.c
+            .goto(&format!("{}/auth/signin?next={next}", self.api))
+            .await?;
+        self.fill("#openid", openid).await?;
+        self.fill("#fullname", name).await?;
+        self.fill("#email", "someone@example.org").await?;
+        self.click("#signin").await?;
+        let shown = self
+            .wait_js(
+                "the signed-in user in the header",
+                "document.querySelector('#user-name')?.textContent",
+            )
+            .await?;
+        ensure!(shown == name, "header shows {shown}");
+        let menu = self
+            .js("return document.querySelector('#user-nav').offsetParent !== null")
+            .await?;
+        ensure!(menu == true, "no signed-in menu");
+        Ok(())
+    }
+
+    async fn sign_out(&self) -> Result<()> {
+        self.click("#signout-link").await?;
+        self.wait_css("#signin-link").await?;
+        let user = self
+            .js("return !!document.querySelector('#user-name')")
+            .await?;
+        ensure!(user == false, "still signed in after sign-out");
+        Ok(())
+    }
+}
+
+/// A signed upload with a fixture key; the run id.
+async fn signed_upload(s: &Server, who: common::Who, cpid: &str, names: &[&str]) -> Result<String> {
+    let body = common::upload_body(cpid, names);
+    let signature = common::private_key(who).sign_hex(&body)?;
+    let resp = reqwest::Client::new()
+        .post(format!("{}/results", s.api))
+        .header("x-signature", signature)
+        .header("x-public-key", common::public_line(who))
+        .body(body)
+        .send()
+        .await?;
+    ensure!(resp.status() == 201, "signed upload: {}", resp.status());
+    let body: Value = resp.json().await?;
+    Ok(body["test_id"].as_str().unwrap_or_default().to_owned())
+}
+
+/// GET with a bearer token.
+async fn get_with_token(s: &Server, token: &str, path: &str) -> Result<Value> {
+    let resp = reqwest::Client::new()
+        .get(format!("{}/{path}", s.api))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    ensure!(resp.status().is_success(), "GET {path}: {}", resp.status());
+    Ok(resp.json().await?)
+}
+
+fn ids_of(page: &Value) -> Vec<String> {
+    page["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The CSS suffix the UI gives a run's controls.
+fn sfx(id: &str) -> String {
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// (a) and (c): sign in, import a key, a signed upload is under My
+/// Results, an API token lists it, share it, it is in Community Results.
+/// Returns the token.
+async fn flow_key_upload_share(p: &Page<'_>, s: &Server) -> Result<(String, String)> {
+    p.dev_sign_in(common::ALICE, "Alice Example", "/#/profile")
+        .await?;
+    p.h1("Profile").await?;
+    let foundation = p
+        .js("return document.querySelector('#foundation-nav').offsetParent !== null")
+        .await?;
+    ensure!(foundation == false, "a user sees the Foundation menu");
+    let openid = p.text("#profile-openid").await?;
+    ensure!(openid == common::ALICE, "profile openid {openid}");
+    p.wait_css("#no-pubkeys").await?;
+    p.shot("a01-profile-empty").await?;
+
+    // Import the key with its self-signature (what `refstack-tester sign` prints).
+    let line = common::public_line(common::Who::Alice);
+    let self_sig = common::private_key(common::Who::Alice).sign_hex(b"signature")?;
+    p.fill("#pubkey-raw", &format!("{line} alice@laptop"))
+        .await?;
+    p.fill("#pubkey-signature", &self_sig).await?;
+    p.shot("a02-profile-import").await?;
+    p.click("#pubkey-import").await?;
+    p.flash("The public key was imported.").await?;
+    let comment = p.text("#pubkeys-table tbody td:nth-child(3)").await?;
+    ensure!(comment == "alice@laptop", "key comment {comment}");
+    p.shot("a03-profile-key").await?;
+
+    // A signed upload with that key is Alice's, private.
+    let run = signed_upload(
+        s,
+        common::Who::Alice,
+        "cpid-alice-a",
+        &[LIST_ALIAS, OBJ, ADV],
+    )
+    .await?;
+    let public = s.get_json("results").await?;
+    ensure!(
+        !ids_of(&public).contains(&run),
+        "a signed run starts private"
+    );
+    p.open("#/user_results").await?;
+    p.wait_css(&format!("#results-table tr[data-result-id='{run}']"))
+        .await?;
+    p.shot("a04-my-results").await?;
+
+    // (c) An API token made on the profile page lists the private run.
+    p.open("#/profile").await?;
+    p.wait_css("#no-tokens").await?;
+    p.fill("#token-name", "laptop").await?;
+    p.click("#token-create").await?;
+    let token = p
+        .wait_js(
+            "the new token",
+            "document.querySelector('#new-token')?.textContent",
+        )
+        .await?
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    ensure!(token.starts_with("rst_"), "token {token}");
+    p.flash("The API token \u{201c}laptop\u{201d} was created.")
+        .await?;
+    p.shot("c01-profile-token-created").await?;
+    let mine = get_with_token(s, &token, "results?signed").await?;
+    ensure!(ids_of(&mine) == vec![run.clone()], "signed list {mine}");
+    let listed = p.text("#tokens-table tbody td").await?;
+    ensure!(listed == "laptop", "token row {listed}");
+    p.shot("c02-profile-tokens").await?;
+
+    // Share it from My Results.
+    p.open("#/user_results").await?;
+    p.click(&format!("button[data-edit='{run}']")).await?;
+    let x = sfx(&run);
+    p.wait_css(&format!("#edit-shared-{x}")).await?;
+    p.click(&format!("#edit-shared-{x}")).await?;
+    p.shot("a05-my-results-edit").await?;
+    p.click(&format!("#edit-save-{x}")).await?;
+    p.flash("The test run was updated.").await?;
+    p.wait_css(&format!("tr[data-result-id='{run}'] [data-shared='true']"))
+        .await?;
+    p.shot("a06-my-results-shared").await?;
+    let public = s.get_json("results").await?;
+    ensure!(ids_of(&public).contains(&run), "shared run is public");
+    p.open("#/community_results").await?;
+    p.wait_css(&format!("#results-table tr[data-result-id='{run}']"))
+        .await?;
+    p.shot("a07-community-results").await?;
+    p.no_errors("in flow (a)").await?;
+    Ok((run, token))
+}
+
+/// (b) vendor → registration → approval → product and version with a
+/// cpid → a signed upload is associated → verified.
+async fn flow_vendor_product_verify(
+    p: &Page<'_>,
+    s: &Server,
+    token: &str,
+) -> Result<(String, String, String)> {
+    // Alice (still signed in) creates and registers a vendor.
+    p.open("#/user_vendors").await?;
+    p.h1("My Vendors").await?;
+    p.fill("#vendor-name", "Alice <Clouds> & Co").await?;
+    p.fill("#vendor-description", "Clouds by Alice").await?;
+    p.shot("b01-my-vendors").await?;
+    p.click("#vendor-create").await?;
+    p.flash("The vendor was created.").await?;
+    p.h1("Alice <Clouds> & Co").await?;
+    let vendor_id = p
+        .js("return location.hash.split('/').pop()")
+        .await?
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let kind = p.text("#vendor-type").await?;
+    ensure!(kind == "Private", "new vendor type {kind}");
+    // Only the actions Alice may take: no approval controls.
+    let approve = p.js("return !!document.querySelector('#approve')").await?;
+    ensure!(approve == false, "a vendor user sees the approve button");
+    p.shot("b02-vendor-private").await?;
+    p.click("#vendor-register").await?;
+    p.flash("The vendor is registered and waits for the foundation\u{2019}s approval.")
+        .await?;
+    let kind = p.text("#vendor-type").await?;
+    ensure!(kind == "Pending approval", "registered vendor type {kind}");
+    p.shot("b03-vendor-pending").await?;
+    p.sign_out().await?;
+
+    // The foundation admin approves it.
+    db::users::upsert(
+        &s.db,
+        &db::users::NewUser {
+            openid: ADMIN.into(),
+            email: None,
+            fullname: Some("Foundation Admin".into()),
+        },
+    )
+    .await?;
+    db::users::set_foundation_admin(&s.db, ADMIN, true).await?;
+    p.dev_sign_in(ADMIN, "Foundation Admin", "/#/foundation")
+        .await?;
+    p.h1("Foundation").await?;
+    let foundation = p
+        .js("return document.querySelector('#foundation-nav').offsetParent !== null")
+        .await?;
+    ensure!(foundation == true, "no Foundation menu for the admin");
+    p.wait_css(&format!("#pending-table tr[data-vendor-id='{vendor_id}']"))
+        .await?;
+    p.shot("b04-foundation-pending").await?;
+    p.click(&format!("#approve-{vendor_id}")).await?;
+    p.flash("The vendor is approved and now official.").await?;
+    p.wait_css("#no-pending").await?;
+    p.shot("b05-foundation-approved").await?;
+    p.sign_out().await?;
+
+    // Alice: product and version with a cpid.
+    p.dev_sign_in(common::ALICE, "Alice Example", "/#/user_products")
+        .await?;
+    p.h1("My Products").await?;
+    p.fill("#product-name", "Alice Public Cloud").await?;
+    p.fill("#product-type", "1").await?;
+    p.fill("#product-vendor", &vendor_id).await?;
+    p.shot("b06-my-products").await?;
+    p.click("#product-create").await?;
+    p.flash("The product was created.").await?;
+    p.h1("Alice Public Cloud").await?;
+    p.click("#product-publicity").await?;
+    p.flash("The product is now public.").await?;
+    p.fill("#new-version", "2025.1").await?;
+    p.fill("#new-version-cpid", "cpid-alice-b").await?;
+    p.click("#version-add").await?;
+    p.flash("The version was added.").await?;
+    p.wait_css("#versions-table tr[data-version='2025.1']")
+        .await?;
+    p.shot("b07-product").await?;
+
+    // A new signed upload with that cpid is associated automatically.
+    let run = signed_upload(s, common::Who::Alice, "cpid-alice-b", &[LIST_ALIAS, OBJ]).await?;
+    let detail = get_with_token(s, token, &format!("results/{run}")).await?;
+    ensure!(
+        detail["product_version"]["version"] == "2025.1",
+        "auto-association: {}",
+        detail["product_version"]
+    );
+    // Alice shares it with a guideline and a target on the report page.
+    p.open(&format!("#/results/{run}")).await?;
+    let x = sfx(&run);
+    p.wait_css(&format!("#edit-shared-{x}")).await?;
+    let product = p
+        .js(&format!(
+            "return document.querySelector('#edit-version-{x}').selectedOptions[0]?.textContent"
+        ))
+        .await?;
+    ensure!(product == "2025.1", "editor shows version {product}");
+    let verify = p
+        .js("return !!document.querySelector('#foundation-controls')")
+        .await?;
+    ensure!(verify == false, "an owner sees the verification controls");
+    p.click(&format!("#edit-shared-{x}")).await?;
+    p.fill(&format!("#edit-guideline-{x}"), "2020.06.json")
+        .await?;
+    p.fill(&format!("#edit-target-{x}"), "platform").await?;
+    p.click(&format!("#edit-save-{x}")).await?;
+    p.flash("The test run was updated.").await?;
+    let shared = p.text("#run-shared").await?;
+    ensure!(shared == "yes", "shared {shared}");
+    p.shot("b08-report-owner").await?;
+    p.sign_out().await?;
+
+    // The admin verifies it.
+    p.dev_sign_in(ADMIN, "Foundation Admin", &format!("/#/results/{run}"))
+        .await?;
+    p.wait_css("#foundation-controls").await?;
+    p.click(&format!("#verify-{x}")).await?;
+    p.flash("The test run is verified.").await?;
+    let verified = p.text("#run-verified").await?;
+    ensure!(verified == "YES", "verified {verified}");
+    p.shot("b09-report-verified").await?;
+    let detail = s.get_json(&format!("results/{run}")).await?;
+    ensure!(detail["verification_status"] == 1, "API {detail}");
+    // The product page lists the verified run under its version.
+    let product_id = detail["product_version"]["product_info"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    p.open(&format!("#/product/{product_id}")).await?;
+    p.wait_css(&format!(
+        "#versions-table tr[data-version='2025.1'] .verified-runs a[href='#/results/{run}']"
+    ))
+    .await?;
+    p.shot("b10-product-verified").await?;
+    p.open("#/foundation").await?;
+    p.wait_css(&format!("#verify-table tr[data-result-id='{run}']"))
+        .await?;
+    p.shot("b11-foundation").await?;
+    p.no_errors("in flow (b)").await?;
+    Ok((run, product_id, vendor_id))
+}
+
+/// (e) the other actions: vendor users, edit, decline with a reason,
+/// delete; a refused deletion shows the server's reason; token revocation,
+/// key deletion; unshare and delete a run. Starts with the admin signed in.
+async fn flow_other_actions(
+    p: &Page<'_>,
+    s: &Server,
+    token: &str,
+    first_run: &str,
+    verified_run: &str,
+    product_id: &str,
+    official_vendor: &str,
+) -> Result<()> {
+    // The foundation unverifies a run, and verifies it again.
+    p.open(&format!("#/results/{verified_run}")).await?;
+    let v = sfx(verified_run);
+    p.click(&format!("#verify-{v}[data-verify='0']")).await?;
+    p.flash("The test run is no longer verified.").await?;
+    p.wait_css(&format!("#verify-{v}[data-verify='1']")).await?;
+    let shown = p
+        .js("return !!document.querySelector('#run-verified')")
+        .await?;
+    ensure!(shown == false, "unverified run shows Verified");
+    let detail = s.get_json(&format!("results/{verified_run}")).await?;
+    ensure!(detail["verification_status"] == 0, "API {detail}");
+    p.shot("e00-report-unverified").await?;
+    p.click(&format!("#verify-{v}[data-verify='1']")).await?;
+    p.flash("The test run is verified.").await?;
+    p.wait_css("#run-verified").await?;
+    db::users::upsert(
+        &s.db,
+        &db::users::NewUser {
+            openid: common::BOB.into(),
+            email: None,
+            fullname: Some("Bob".into()),
+        },
+    )
+    .await?;
+    p.sign_out().await?;
+    p.dev_sign_in(common::ALICE, "Alice Example", "/#/user_vendors")
+        .await?;
+    p.h1("My Vendors").await?;
+    p.fill("#vendor-name", "Second Vendor").await?;
+    p.click("#vendor-create").await?;
+    p.flash("The vendor was created.").await?;
+    let vendor_id = p
+        .js("return location.hash.split('/').pop()")
+        .await?
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    // Users: add Bob, remove him.
+    p.fill("#vendor-user-openid", common::BOB).await?;
+    p.click("#vendor-user-add").await?;
+    p.flash("The user was added.").await?;
+    let bob_row = format!("#vendor-users-table tr[data-openid='{}']", common::BOB);
+    p.wait_css(&bob_row).await?;
+    p.shot("e01-vendor-users").await?;
+    p.confirm(&format!("{bob_row} button")).await?;
+    p.flash("The user was removed.").await?;
+    let gone = p
+        .js(&format!(
+            "return !document.querySelector({})",
+            json!(bob_row)
+        ))
+        .await?;
+    ensure!(gone == true, "bob still listed");
+    // Edit the description.
+    p.click("#edit-vendor summary").await?;
+    p.fill("#edit-vendor-description", "Edited <i>text</i>")
+        .await?;
+    p.click("#edit-vendor-save").await?;
+    p.flash("The vendor was updated.").await?;
+    let text = p.text("#vendor-description-text").await?;
+    ensure!(text == "Edited <i>text</i>", "description {text}");
+    p.click("#vendor-register").await?;
+    p.flash("The vendor is registered and waits for the foundation\u{2019}s approval.")
+        .await?;
+    p.sign_out().await?;
+
+    // The foundation declines with a reason.
+    p.dev_sign_in(ADMIN, "Foundation Admin", &format!("/#/vendor/{vendor_id}"))
+        .await?;
+    p.h1("Second Vendor").await?;
+    p.fill("#deny-reason", "Missing contact details").await?;
+    p.shot("e02-vendor-decline").await?;
+    p.click("#deny").await?;
+    p.flash("The registration was declined.").await?;
+    let reason = p.text("#decline-reason").await?;
+    ensure!(reason == "Missing contact details", "reason {reason}");
+    p.sign_out().await?;
+
+    // Alice sees the reason and deletes the vendor.
+    p.dev_sign_in(
+        common::ALICE,
+        "Alice Example",
+        &format!("/#/vendor/{vendor_id}"),
+    )
+    .await?;
+    let reason = p.text("#decline-reason").await?;
+    ensure!(reason == "Missing contact details", "reason {reason}");
+    p.shot("e03-vendor-declined").await?;
+    p.confirm("#vendor-delete").await?;
+    p.flash("The vendor was deleted.").await?;
+    p.h1("My Vendors").await?;
+
+    // The server refuses to delete a version with a verified run; the page says why.
+    p.open(&format!("#/product/{product_id}")).await?;
+    p.wait_css("#versions-table tr[data-version='2025.1'] [data-delete-version]")
+        .await?;
+    p.confirm("#versions-table tr[data-version='2025.1'] [data-delete-version]")
+        .await?;
+    let refused = p
+        .wait_js(
+            "the refusal",
+            "document.querySelector('#product-status .action-error')?.textContent",
+        )
+        .await?;
+    ensure!(
+        refused
+            .as_str()
+            .is_some_and(|r| r.contains("Unable to delete")),
+        "refusal {refused}"
+    );
+    p.shot("e04-product-refused").await?;
+    // Set the implicit version's cpid; add a version and delete it.
+    p.fill(
+        "#versions-table tr[data-version=''] [data-cpid-of]",
+        "cpid-null-version",
+    )
+    .await?;
+    p.click("#versions-table tr[data-version=''] [data-save-cpid]")
+        .await?;
+    p.flash("The cloud ID was saved.").await?;
+    p.wait_js(
+        "the saved cpid",
+        "document.querySelector(\"#versions-table tr[data-version=''] [data-cpid-of]\")?.value === 'cpid-null-version'",
+    )
+    .await?;
+    p.fill("#new-version", "2026.1").await?;
+    p.click("#version-add").await?;
+    p.flash("The version was added.").await?;
+    p.confirm("#versions-table tr[data-version='2026.1'] [data-delete-version]")
+        .await?;
+    p.flash("The version was deleted.").await?;
+    // Another product: rename it, then delete it.
+    p.open("#/user_products").await?;
+    p.h1("My Products").await?;
+    p.fill("#product-name", "Throwaway").await?;
+    p.fill("#product-type", "0").await?;
+    p.click("#product-create").await?;
+    p.flash("The product was created.").await?;
+    p.h1("Throwaway").await?;
+    let kind = p.text("#product-type-text").await?;
+    ensure!(kind == "Distro", "type {kind}");
+    p.click("#edit-product summary").await?;
+    p.fill("#edit-product-name", "Throwaway Distro").await?;
+    p.click("#edit-product-save").await?;
+    p.flash("The product was updated.").await?;
+    p.h1("Throwaway Distro").await?;
+    p.confirm("#product-delete").await?;
+    p.flash("The product was deleted.").await?;
+    p.h1("My Products").await?;
+    let listed = p
+        .js("return document.querySelector('#my-products-table').textContent.includes('Throwaway')")
+        .await?;
+    ensure!(listed == false, "deleted product still listed");
+    p.shot("e04b-my-products").await?;
+
+    // Unshare the first run, then delete it.
+    p.open(&format!("#/results/{first_run}")).await?;
+    let x = sfx(first_run);
+    p.wait_css(&format!("#edit-shared-{x}")).await?;
+    p.click(&format!("#edit-shared-{x}")).await?;
+    p.click(&format!("#edit-save-{x}")).await?;
+    p.flash("The test run was updated.").await?;
+    let shared = p.text("#run-shared").await?;
+    ensure!(shared == "no", "shared {shared}");
+    let public = s.get_json("results").await?;
+    ensure!(
+        !ids_of(&public).contains(&first_run.to_owned()),
+        "unshared run still public"
+    );
+    p.confirm(&format!("#edit-delete-{x}")).await?;
+    p.flash("The test run was deleted.").await?;
+    p.h1("My Results").await?;
+    p.shot("e05-my-results-after-delete").await?;
+
+    // Revoke the token; delete the key.
+    p.open("#/profile").await?;
+    p.h1("Profile").await?;
+    p.confirm("#tokens-table [data-revoke]").await?;
+    p.flash("The token was revoked.").await?;
+    p.wait_css("#no-tokens").await?;
+    let resp = reqwest::Client::new()
+        .get(format!("{}/results?signed", s.api))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    ensure!(resp.status() == 401, "revoked token: {}", resp.status());
+    p.confirm("#pubkeys-table [data-delete-key]").await?;
+    p.flash("The key was deleted.").await?;
+    p.wait_css("#no-pubkeys").await?;
+    p.shot("e06-profile-after-revoke").await?;
+    p.sign_out().await?;
+
+    // Bob, signed in but no user of the vendor: the pages offer him nothing to change.
+    p.dev_sign_in(common::BOB, "Bob", &format!("/#/vendor/{official_vendor}"))
+        .await?;
+    p.wait_css("#vendor-details").await?;
+    let none = "!document.querySelector('#vendor-actions') && !document.querySelector('#edit-vendor') \
+                && !document.querySelector('#vendor-users')";
+    ensure!(
+        p.js(&format!("return {none}")).await? == true,
+        "Bob sees vendor controls"
+    );
+    p.shot("e07-vendor-other-user").await?;
+    p.open(&format!("#/product/{product_id}")).await?;
+    p.wait_css("#versions-table").await?;
+    let none = "!document.querySelector('#product-actions') && !document.querySelector('#version-form') \
+                && !document.querySelector('[data-save-cpid]')";
+    ensure!(
+        p.js(&format!("return {none}")).await? == true,
+        "Bob sees product controls"
+    );
+    p.shot("e08-product-other-user").await?;
+    p.open(&format!("#/results/{verified_run}")).await?;
+    p.wait_css("#verdict").await?;
+    let manage = p.js("return !!document.querySelector('#manage')").await?;
+    ensure!(manage == false, "Bob sees the run's controls");
+    p.shot("e09-report-other-user").await?;
+    p.no_errors("in flow (e)").await
+}
+
+/// (d) after sign-out the private pages ask to sign in; the failure page.
+async fn flow_signed_out(p: &Page<'_>, shared_run: &str) -> Result<()> {
+    p.sign_out().await?;
+    for (route, name) in [
+        ("user_results", "d01-my-results"),
+        ("profile", "d02-profile"),
+        ("user_vendors", "d03-my-vendors"),
+        ("user_products", "d04-my-products"),
+        ("foundation", "d05-foundation"),
+    ] {
+        p.open(&format!("#/{route}")).await?;
+        p.h1("Sign in required").await?;
+        let link = p
+            .js("return document.querySelector('#page-signin-link')?.getAttribute('href')")
+            .await?;
+        ensure!(
+            link.as_str()
+                .is_some_and(|l| l.contains("auth/signin?next=%2F%23%2F")),
+            "{route}: sign-in link {link}"
+        );
+        p.shot(name).await?;
+    }
+    // Anonymous: a shared run's report has no controls.
+    p.open(&format!("#/results/{shared_run}")).await?;
+    p.wait_css("#verdict").await?;
+    let manage = p.js("return !!document.querySelector('#manage')").await?;
+    ensure!(manage == false, "anonymous sees the run's controls");
+    p.shot("d06-report-anonymous").await?;
+    p.open("#/auth_failure?message=Authentication%20canceled.")
+        .await?;
+    let message = p.text("#auth-message").await?;
+    ensure!(message == "Authentication canceled.", "{message}");
+    p.shot("d07-auth-failure").await?;
+    p.no_errors("in flow (d)").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_in_pages_in_chromium() {
+    let Some(driver_path) = required_env("REFSTACK_TEST_CHROMEDRIVER", "chromedriver") else {
+        return;
+    };
+    let shots = signed_in_shots();
+    // Only this run's pictures.
+    let _ = std::fs::remove_dir_all(&shots);
+    let profile = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let driver = start_driver(&driver_path)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let client = start_browser(&driver, profile.path())
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let outcome = async {
+        let s = Server::start(common::fixture("guidelines"), |cfg| cfg.dev_login = true).await?;
+        let p = Page {
+            c: &client,
+            driver: &driver.url,
+            base: s.base.clone(),
+            api: s.api.clone(),
+            shots: Some(shots.clone()),
+        };
+        let result = async {
+            let (run, token) = flow_key_upload_share(&p, &s)
+                .await
+                .context("flow (a)/(c): key, signed upload, token, share")?;
+            let (verified, product, vendor) = flow_vendor_product_verify(&p, &s, &token)
+                .await
+                .context("flow (b): vendor, product, verification")?;
+            flow_other_actions(&p, &s, &token, &run, &verified, &product, &vendor)
+                .await
+                .context("flow (e): the other actions")?;
+            flow_signed_out(&p, &verified)
+                .await
+                .context("flow (d): signed out")
+        }
+        .await;
+        if result.is_err() {
+            let _ = p.shot("zz-failure").await;
+        }
+        s.stop().await;
+        result
+    }
+    .await;
+    let closed = client.close().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        panic!("{e:#}");
+    }
+    if let Err(e) = closed {
+        panic!("closing the browser: {e}");
+    }
+    eprintln!("screenshots: {}", shots.display());
 }

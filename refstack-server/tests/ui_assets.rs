@@ -26,7 +26,8 @@ async fn page_config_and_assets() {
     assert!(etag.starts_with('"'), "{etag}");
     let html = r.text();
     assert!(html.contains("<main id=\"main\""));
-    assert!(html.contains("Sign in is not available on this server"));
+    assert!(html.contains("id=\"account\""));
+    assert!(html.contains("href=\"#/user_results\""));
     // Conditional request.
     let r = t
         .get("/index.html")

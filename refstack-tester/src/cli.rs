@@ -166,6 +166,13 @@ pub(crate) struct ListArgs {
     /// Print all pages as one JSON array instead of lines.
     #[arg(long)]
     pub(crate) json: bool,
+    /// A personal API token (`rst_...`, made on the server's profile page): list as that
+    /// user, who sees their private runs.
+    #[arg(long, env = "REFSTACK_TOKEN", hide_env_values = true)]
+    pub(crate) token: Option<String>,
+    /// Only the token user's own runs, private ones included (needs --token).
+    #[arg(long, requires = "token")]
+    pub(crate) signed: bool,
     /// Network options.
     #[command(flatten)]
     pub(crate) net: NetworkArgs,

@@ -170,6 +170,19 @@ pub async fn get_results_page(
     page: u64,
     filters: &ListFilters,
 ) -> Result<ResultsPage, Error> {
+    get_results_page_as(client, base, page, filters, None).await
+}
+
+/// [`get_results_page`] as the user of a personal API token (`rst_...`, made on the
+/// server's profile page), sent as `Authorization: Bearer`; with
+/// [`ListFilters::signed`] the user's own runs, private ones included.
+pub async fn get_results_page_as(
+    client: &reqwest::Client,
+    base: &str,
+    page: u64,
+    filters: &ListFilters,
+    token: Option<&str>,
+) -> Result<ResultsPage, Error> {
     let endpoint = results_endpoint(base);
     let mut query: Vec<(&str, String)> = vec![("page", page.to_string())];
     if let Some(v) = &filters.start_date {
@@ -181,13 +194,23 @@ pub async fn get_results_page(
     if let Some(v) = &filters.cpid {
         query.push(("cpid", v.clone()));
     }
-    let response = client
+    if filters.signed {
+        query.push(("signed", String::new()));
+    }
+    let mut request = client
         .get(&endpoint)
         .header(CONTENT_TYPE, "application/json")
-        .query(&query)
-        .send()
-        .await
-        .map_err(|e| transport(&endpoint, &e))?;
+        .query(&query);
+    if let Some(t) = token {
+        let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", t.trim()))
+            .map_err(|_| Error::Input {
+                origin: "--token".into(),
+                message: "the token is not a valid header value".into(),
+            })?;
+        value.set_sensitive(true);
+        request = request.header(reqwest::header::AUTHORIZATION, value);
+    }
+    let response = request.send().await.map_err(|e| transport(&endpoint, &e))?;
     let status = response.status();
     let text = response
         .text()
@@ -215,6 +238,8 @@ pub struct ListFilters {
     pub end_date: Option<String>,
     /// Exact cloud provider id.
     pub cpid: Option<String>,
+    /// Only the caller's own runs (`?signed`; needs a token).
+    pub signed: bool,
 }
 
 #[cfg(test)]

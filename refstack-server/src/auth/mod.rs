@@ -1,12 +1,24 @@
 //! Who is calling, and what they may do (reference §1.5, §8).
 //!
-//! [`resolve`] runs on every request: an `Authorization` header must carry a
-//! valid RS256 JWT (else 400, even on public endpoints, as upstream); the
-//! resolved [`Caller`] is stored as a request extension and extracted by
-//! handlers. Uploads are identified by their signature instead (see
-//! `results::upload`).
+//! [`resolve`] runs on every request and stores the resolved [`Caller`] as a
+//! request extension, extracted by handlers:
+//!
+//! * `Authorization: Bearer rst_...`: a personal API token (see [`tokens`]);
+//!   unknown, revoked or expired → 401.
+//! * any other `Authorization`: an RS256 JWT (else 400, even on public
+//!   endpoints, as upstream).
+//! * else cookie `refstack`: a browser session ([`session`]); a forged or
+//!   expired one is anonymous. Unsafe methods need the CSRF token, else 403.
+//! * else anonymous, without touching the database.
+//!
+//! Uploads are identified by their signature instead (see `results::upload`).
 
 pub mod jwt;
+pub mod oidc;
+pub mod routes;
+pub mod secret;
+pub mod session;
+pub mod tokens;
 
 use std::collections::BTreeMap;
 
@@ -26,6 +38,22 @@ use crate::state::AppState;
 pub struct Caller {
     /// `Some` iff the caller is authenticated and the user exists.
     pub openid: Option<String>,
+    /// How the caller was authenticated.
+    pub via: Via,
+}
+
+/// How a request was authenticated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Via {
+    /// Not at all.
+    #[default]
+    Anonymous,
+    /// An RS256 JWT signed with one of the user's keys.
+    Jwt,
+    /// A personal API token.
+    ApiToken,
+    /// The browser session cookie.
+    Session,
 }
 
 impl Caller {
@@ -66,12 +94,26 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
-/// Middleware resolving the caller from `Authorization: Bearer <JWT>`.
+/// Middleware resolving the caller (see the module docs).
 pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let caller = match req.headers().get(axum::http::header::AUTHORIZATION) {
-        None => Caller::default(),
         Some(value) => match from_token(&state, value.to_str().unwrap_or("")).await {
             Ok(c) => c,
+            Err(e) => return e.into_response(),
+        },
+        None => match session::lookup(&state, req.headers()).await {
+            Ok(None) => Caller::default(),
+            Ok(Some(s)) => {
+                // The sign-in routes manage the session themselves (sign-in replaces it).
+                let exempt = req.method().is_safe() || req.uri().path().starts_with("/v1/auth/");
+                if !exempt && !session::csrf_ok(req.headers(), &s) {
+                    return session::csrf_error().into_response();
+                }
+                Caller {
+                    openid: Some(s.openid),
+                    via: Via::Session,
+                }
+            }
             Err(e) => return e.into_response(),
         },
     };
@@ -81,6 +123,9 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
 
 async fn from_token(state: &AppState, header: &str) -> ApiResult<Caller> {
     let token = jwt::bearer_token(header)?;
+    if token.starts_with(tokens::PREFIX) {
+        return tokens::resolve(state, token).await;
+    }
     let openid = jwt::unverified_openid(token)?;
     let keys = db::pubkeys::list_for_user(&state.db, &openid).await?;
     jwt::verify(
@@ -90,6 +135,7 @@ async fn from_token(state: &AppState, header: &str) -> ApiResult<Caller> {
     let exists = db::users::find(&state.db, &openid).await?.is_some();
     Ok(Caller {
         openid: exists.then_some(openid),
+        via: Via::Jwt,
     })
 }
 

@@ -56,6 +56,10 @@ pub(crate) struct ServeArgs {
     /// Address to listen on; overrides the file and REFSTACK_LISTEN.
     #[arg(long)]
     pub(crate) listen: Option<SocketAddr>,
+    /// Offer a sign-in form that signs in as any openid (for trying the server and for
+    /// tests). Refused unless the server listens on loopback only.
+    #[arg(long)]
+    pub(crate) dev_login: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +120,7 @@ fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
         None => Config::default(),
     };
     cfg.apply_env(|k| std::env::var(k).ok())?;
+    cfg.read_secret_files()?;
     if let Some(url) = &global.database_url {
         cfg.database_url.clone_from(url);
     }
@@ -138,6 +143,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Serve(args) => {
                 if let Some(listen) = args.listen {
                     cfg.listen = listen;
+                }
+                if args.dev_login {
+                    cfg.dev_login = true;
                 }
                 serve::run(cfg, cli.global.config.as_deref()).await
             }

@@ -54,12 +54,26 @@ pub(crate) fn redact(url: &str) -> String {
     }
 }
 
+/// `--dev-login` lets anyone sign in as anyone: refused unless only this machine can
+/// connect.
+pub(crate) fn check_dev_login(cfg: &Config) -> anyhow::Result<()> {
+    if cfg.dev_login && !cfg.listen.ip().is_loopback() {
+        anyhow::bail!(
+            "--dev-login (REFSTACK_DEV_LOGIN) lets anyone sign in as any user, so the server \
+             must listen on a loopback address only (e.g. --listen 127.0.0.1:8000), not {}",
+            cfg.listen
+        );
+    }
+    Ok(())
+}
+
 /// Runs the server until SIGTERM / Ctrl-C.
 pub(crate) async fn run(cfg: Config, config_file: Option<&Path>) -> anyhow::Result<()> {
     match config_file {
         Some(f) => tracing::info!(file = %f.display(), "configuration file"),
         None => tracing::info!("no configuration file; defaults and REFSTACK_* variables"),
     }
+    check_dev_login(&cfg)?;
     let db = open_db(&cfg).await?;
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
@@ -83,6 +97,22 @@ pub(crate) async fn run(cfg: Config, config_file: Option<&Path>) -> anyhow::Resu
             "result links in upload answers use upstream's default ui_url; \
              set REFSTACK_UI_URL (e.g. http://{addr}) to point them at this server"
         );
+    }
+    if state.cfg.dev_login {
+        tracing::warn!(
+            "dev login is on: http://{addr}/v1/auth/signin signs in as any openid; never use it \
+             on a shared machine"
+        );
+    }
+    match (&state.cfg.oidc.enabled(), state.cfg.dev_login) {
+        (true, _) => tracing::info!(
+            issuer = %state.cfg.oidc.issuer_url,
+            client_id = %state.cfg.oidc.client_id,
+            redirect_url = %state.cfg.oidc_redirect_url(),
+            "sign-in with OpenID Connect"
+        ),
+        (false, false) => tracing::info!("sign-in is not configured (set oidc.issuer_url)"),
+        (false, true) => {}
     }
     let app = refstack_server::app(state);
     tracing::info!(
@@ -134,6 +164,22 @@ mod tests {
             Some(std::path::PathBuf::from("/var/x.db"))
         );
         assert!(super::sqlite_file("sqlite://rel/x.db").is_some_and(|p| p.is_absolute()));
+    }
+
+    #[test]
+    fn dev_login_needs_loopback() {
+        let mut cfg = refstack_server::Config {
+            dev_login: true,
+            ..Default::default()
+        };
+        assert!(super::check_dev_login(&cfg).is_ok());
+        cfg.listen = "[::1]:8000".parse().unwrap_or(cfg.listen);
+        assert!(super::check_dev_login(&cfg).is_ok());
+        cfg.listen = "0.0.0.0:8000".parse().unwrap_or(cfg.listen);
+        let err = super::check_dev_login(&cfg).map(|()| "ok").unwrap_err();
+        assert!(err.to_string().contains("loopback"), "{err}");
+        cfg.dev_login = false;
+        assert!(super::check_dev_login(&cfg).is_ok());
     }
 
     #[test]

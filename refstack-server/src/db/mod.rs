@@ -114,8 +114,10 @@ mod nodelay;
 pub mod products;
 pub mod pubkeys;
 pub mod results;
+pub mod sessions;
 #[doc(hidden)]
 pub mod testing;
+pub mod tokens;
 pub mod users;
 pub mod vendors;
 pub mod versions;

@@ -61,6 +61,11 @@ static ASSETS: &[Asset] = &[
     asset!("js/pages/results.js", JS),
     asset!("js/pages/report.js", JS),
     asset!("js/pages/catalog.js", JS),
+    asset!("js/runedit.js", JS),
+    asset!("js/pages/myresults.js", JS),
+    asset!("js/pages/profile.js", JS),
+    asset!("js/pages/vendors.js", JS),
+    asset!("js/pages/products.js", JS),
 ];
 
 const INDEX: &str = include_str!("../../ui/index.html");
@@ -180,7 +185,7 @@ struct UiConfig {
     refstack_api_url: String,
     /// Page size of `GET /v1/results`.
     results_per_page: u32,
-    /// Whether the OpenID sign-in flow is available (not on this server).
+    /// Whether sign-in is available (OpenID Connect configured, or `--dev-login`).
     sign_in_available: bool,
 }
 
@@ -196,7 +201,7 @@ fn config_json(cfg: &Config) -> (String, String) {
             .trim_start_matches('/')
             .to_owned(),
         results_per_page: cfg.results_per_page,
-        sign_in_available: false,
+        sign_in_available: cfg.dev_login || cfg.oidc.enabled(),
     };
     let body = serde_json::to_string(&ui).unwrap_or_else(|_| "{}".to_owned());
     let etag = format!("\"{}\"", &md5_hex(&[body.as_bytes()])[..16]);
@@ -421,5 +426,8 @@ mod tests {
         assert!(config_json(&cfg).0.contains(r#""refstackApiUrl":"v1""#));
         cfg.api_prefix = "/x/y".into();
         assert!(config_json(&cfg).0.contains(r#""refstackApiUrl":"x/y/v1""#));
+        assert!(config_json(&cfg).0.contains(r#""signInAvailable":false"#));
+        cfg.dev_login = true;
+        assert!(config_json(&cfg).0.contains(r#""signInAvailable":true"#));
     }
 }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod oidc;
+
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -96,8 +98,63 @@ pub fn jwt(who: Who) -> Option<String> {
     who.openid().map(|o| jwt_for(who, o, 3600))
 }
 
+/// How a request authenticates (the permission matrix runs under each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// `Authorization: Bearer <RS256 JWT>` signed with the user's key.
+    Jwt,
+    /// `Authorization: Bearer rst_...` (a personal API token).
+    Token,
+    /// The session cookie, with the CSRF header on every request.
+    Cookie,
+}
+
+/// A browser session of a fixture user: the cookie value and its CSRF token.
+#[derive(Debug, Clone)]
+pub struct Browser {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// Creates a session for `openid` directly in the database (as a sign-in would).
+pub async fn session_for(db: &Db, openid: &str, ttl_secs: i64) -> Browser {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let rand = |tag: &str| {
+        let bytes: Vec<u8> = uuid::Uuid::new_v4()
+            .as_bytes()
+            .iter()
+            .chain(uuid::Uuid::new_v4().as_bytes())
+            .copied()
+            .collect();
+        let _ = tag;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    };
+    let cookie = rand("id");
+    let csrf = rand("csrf");
+    let now = time::OffsetDateTime::now_utc() + time::Duration::seconds(ttl_secs);
+    db::sessions::create(
+        db,
+        &db::sessions::NewSession {
+            id_hash: hex::encode(sha2::Sha256::digest(cookie.as_bytes())),
+            openid: openid.into(),
+            csrf_token: csrf.clone(),
+            expires_at: time::PrimitiveDateTime::new(now.date(), now.time()),
+        },
+    )
+    .await
+    .expect("session");
+    Browser { cookie, csrf }
+}
+
 /// A fresh app over one test database, with fixtures.
 pub struct TestApp {
+    /// A session per fixture user.
+    pub browsers: std::collections::HashMap<&'static str, Browser>,
+    /// A personal API token per fixture user.
+    pub tokens: std::collections::HashMap<&'static str, String>,
+    /// How [`Req::as_`] authenticates.
+    pub auth: Auth,
     pub app: Router,
     pub db: TestDb,
     /// The official vendor administered by carol.
@@ -217,8 +274,17 @@ impl TestApp {
         )
         .await
         .expect("version");
+        let mut browsers = std::collections::HashMap::new();
+        let mut tokens = std::collections::HashMap::new();
+        for openid in [ALICE, BOB, CAROL, DAVE] {
+            browsers.insert(openid, session_for(&db, openid, 3600).await);
+            tokens.insert(openid, token_for(&db, openid, "fixture", None).await);
+        }
         let state = AppState::new(cfg, db.db().clone());
         TestApp {
+            browsers,
+            tokens,
+            auth: Auth::Jwt,
             app: refstack_server::app(state),
             db,
             vendor_id: vendor.id,
@@ -287,6 +353,39 @@ impl TestApp {
     }
 }
 
+/// Creates a personal API token for `openid` directly in the database.
+pub async fn token_for(
+    db: &Db,
+    openid: &str,
+    name: &str,
+    expires_at: Option<time::PrimitiveDateTime>,
+) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let bytes: Vec<u8> = uuid::Uuid::new_v4()
+        .as_bytes()
+        .iter()
+        .chain(uuid::Uuid::new_v4().as_bytes())
+        .copied()
+        .collect();
+    let token = format!(
+        "rst_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
+    db::tokens::create(
+        db,
+        &db::tokens::NewApiToken {
+            token_hash: hex::encode(sha2::Sha256::digest(token.as_bytes())),
+            openid: openid.into(),
+            name: name.into(),
+            expires_at,
+        },
+    )
+    .await
+    .expect("token");
+    token
+}
+
 pub fn upload_body(cpid: &str, names: &[&str]) -> Vec<u8> {
     let results: Vec<Value> = names
         .iter()
@@ -310,11 +409,30 @@ impl Req<'_> {
         self
     }
 
+    /// Authenticates as `who` the way the app's [`Auth`] mode says.
     pub fn as_(self, who: Who) -> Self {
-        match jwt(who) {
-            Some(t) => self.header("authorization", &format!("Bearer {t}")),
-            None => self,
+        let Some(openid) = who.openid() else {
+            return self;
+        };
+        match self.app.auth {
+            Auth::Jwt => match jwt(who) {
+                Some(t) => self.header("authorization", &format!("Bearer {t}")),
+                None => self,
+            },
+            Auth::Token => {
+                let t = self.app.tokens.get(openid).cloned().unwrap_or_default();
+                self.header("authorization", &format!("Bearer {t}"))
+            }
+            Auth::Cookie => {
+                let b = self.app.browsers.get(openid).cloned().expect("browser");
+                self.cookie(&b.cookie).header("x-csrf-token", &b.csrf)
+            }
         }
+    }
+
+    /// Sends the session cookie `value` (no CSRF header).
+    pub fn cookie(self, value: &str) -> Self {
+        self.header("cookie", &format!("refstack={value}"))
     }
 
     pub fn json(mut self, v: Value) -> Self {

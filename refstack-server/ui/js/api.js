@@ -40,13 +40,27 @@ export function apiUrl(path, params) {
   return url.toString();
 }
 
-async function request(path, params, accept) {
+/** The CSRF token of the session (cookie `refstack_csrf`), or "". */
+export function csrfToken() {
+  for (const part of document.cookie.split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name === 'refstack_csrf') return decodeURIComponent(rest.join('='));
+  }
+  return '';
+}
+
+async function request(path, params, accept, init) {
+  const options = init || {};
+  const headers = {Accept: accept, 'Cache-Control': 'no-cache', Pragma: 'no-cache', ...(options.headers || {})};
+  const method = options.method || 'GET';
+  if (method !== 'GET' && method !== 'HEAD') {
+    // Cookie-authenticated writes must echo the session's CSRF token.
+    const token = csrfToken();
+    if (token) headers['X-CSRF-Token'] = token;
+  }
   let resp;
   try {
-    resp = await fetch(apiUrl(path, params), {
-      headers: {Accept: accept, 'Cache-Control': 'no-cache', Pragma: 'no-cache'},
-      credentials: 'same-origin',
-    });
+    resp = await fetch(apiUrl(path, params), {method, headers, body: options.body, credentials: 'same-origin'});
   } catch (e) {
     throw new ApiError(0, 'The server cannot be reached', e.message);
   }
@@ -75,4 +89,54 @@ export async function getJson(path, params) {
 export async function getText(path, params) {
   const resp = await request(path, params, 'text/plain');
   return {status: resp.status, text: resp.status === 204 ? '' : await resp.text()};
+}
+
+/**
+ * A state-changing call: method, path, and a JSON body (an object), or a
+ * raw text body ({text: "..."}), or none. The answer's JSON, or null.
+ */
+export async function send(method, path, body) {
+  const init = {method, headers: {}};
+  if (body && typeof body.text === 'string') {
+    init.headers['Content-Type'] = 'text/plain; charset=utf-8';
+    init.body = body.text;
+  } else if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const resp = await request(path, null, 'application/json', init);
+  if (resp.status === 204) return null;
+  const text = await resp.text();
+  return text ? JSON.parse(text) : null;
+}
+
+let user;
+
+/** The signed-in user ({openid, email, fullname, is_admin}) or null; asked once per page load. */
+export async function currentUser() {
+  if (user !== undefined) return user;
+  try {
+    user = await getJson('profile');
+  } catch (err) {
+    // 401: anonymous. Anything else: shown as anonymous too (the pages still work).
+    user = null;
+  }
+  return user;
+}
+
+/** The URL that starts sign-in and comes back to `next` (a path on this server, "/#/profile"). */
+export function signInUrl(next) {
+  return apiUrl('auth/signin', {next});
+}
+
+/** The URL that signs out. */
+export function signOutUrl() {
+  return apiUrl('auth/signout');
+}
+
+/** Standard base64 of a string's UTF-8 bytes (the vendor users' openid path segment). */
+export function base64(text) {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
 }

@@ -84,3 +84,48 @@ export function shortId(id) {
 export function percent(value) {
   return value === null || value === undefined ? 'n/a' : `${value.toFixed(1)}%`;
 }
+
+/** A labelled form field: field('Name', input) with the input's id. */
+export function field(label, input, hint) {
+  return h('div', {class: 'field'}, h('label', {for: input.id}, label), input,
+    hint ? h('span', {class: 'hint'}, hint) : null);
+}
+
+/**
+ * A button that asks "Sure?" in place before running `action` (no modal
+ * dialog): the first click shows a confirm and a cancel button.
+ */
+export function confirmButton(label, question, action, attrs) {
+  const box = h('span', {class: 'confirm-box'});
+  const first = h('button', {type: 'button', class: 'btn btn-danger', ...attrs, onclick: () => {
+    const cancel = h('button', {type: 'button', class: 'btn', dataset: {confirm: 'no'}, onclick: () => {
+      replace(box, first);
+      first.focus();
+    }}, 'Cancel');
+    replace(box, h('span', {class: 'confirm-question', role: 'status'}, question, ' '),
+      h('button', {type: 'button', class: 'btn btn-danger', dataset: {confirm: 'yes'}, onclick: action}, `Yes, ${label.toLowerCase()}`), ' ',
+      cancel);
+    // Keyboard users land on the safe choice.
+    cancel.focus();
+  }}, label);
+  return append(box, [first]);
+}
+
+/**
+ * Runs an API action from a form or button: disables `busy` meanwhile and
+ * shows a failure in `where` (an element whose content is replaced).
+ */
+export async function act(where, busy, action) {
+  // A new attempt clears the previous failure.
+  if (where) replace(where);
+  if (busy) busy.disabled = true;
+  try {
+    await action();
+    return true;
+  } catch (err) {
+    if (where) replace(where, alertBox('danger', h('span', {class: 'action-error'}, errorText(err))));
+    return false;
+  } finally {
+    if (busy) busy.disabled = false;
+  }
+}

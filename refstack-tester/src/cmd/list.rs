@@ -13,6 +13,7 @@ pub(crate) async fn run(args: ListArgs, global: &GlobalArgs) -> Result<u8> {
         start_date: args.start_date.clone(),
         end_date: args.end_date.clone(),
         cpid: args.cpid.clone(),
+        signed: args.signed,
     };
     let interactive = !args.json
         && !global.assume_yes
@@ -21,7 +22,14 @@ pub(crate) async fn run(args: ListArgs, global: &GlobalArgs) -> Result<u8> {
     let mut all = Vec::new();
     let mut page = 1u64;
     loop {
-        let body = http::get_results_page(&client, &args.net.url, page, &filters).await?;
+        let body = http::get_results_page_as(
+            &client,
+            &args.net.url,
+            page,
+            &filters,
+            args.token.as_deref(),
+        )
+        .await?;
         let total_pages = body.pagination.total_pages;
         if args.json {
             all.extend(body.results);

@@ -32,6 +32,22 @@ impl Request {
         Self::build(addr, "GET", path, &[], None)
     }
 
+    /// A GET with extra `headers` (e.g. a session cookie).
+    pub(crate) fn get_with(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Self {
+        Self::build(addr, "GET", path, headers, None)
+    }
+
+    /// A POST of a form (`application/x-www-form-urlencoded`) `body`.
+    pub(crate) fn post_form(addr: SocketAddr, path: &str, body: &[u8]) -> Self {
+        Self::build_typed(
+            addr,
+            "POST",
+            path,
+            &[],
+            Some((body, "application/x-www-form-urlencoded")),
+        )
+    }
+
     /// A POST of a JSON `body` with extra `headers`.
     pub(crate) fn post_json(
         addr: SocketAddr,
@@ -49,21 +65,37 @@ impl Request {
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
     ) -> Self {
+        Self::build_typed(
+            addr,
+            method,
+            path,
+            headers,
+            body.map(|b| (b, "application/json")),
+        )
+    }
+
+    fn build_typed(
+        addr: SocketAddr,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&[u8], &str)>,
+    ) -> Self {
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: refstack-loadbench\r\nAccept: */*\r\n"
         );
         for (name, value) in headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
-        if let Some(body) = body {
+        if let Some((body, content_type)) = body {
             head.push_str(&format!(
-                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
                 body.len()
             ));
         }
         head.push_str("\r\n");
         let mut bytes = head.into_bytes();
-        if let Some(body) = body {
+        if let Some((body, _)) = body {
             bytes.extend_from_slice(body);
         }
         Request {
@@ -80,6 +112,8 @@ pub(crate) struct Response {
     pub(crate) body: Vec<u8>,
     /// The server will close the connection after this response.
     pub(crate) close: bool,
+    /// The `name=value` part of each `Set-Cookie` header.
+    pub(crate) cookies: Vec<String>,
 }
 
 impl Response {
@@ -107,6 +141,7 @@ pub(crate) fn read_response<R: BufRead>(reader: &mut R) -> io::Result<Response> 
     let mut close = version == "HTTP/1.0";
     let mut content_length: Option<usize> = None;
     let mut chunked = false;
+    let mut cookies = Vec::new();
     loop {
         line.clear();
         if reader.read_line(&mut line)? == 0 {
@@ -129,6 +164,16 @@ pub(crate) fn read_response<R: BufRead>(reader: &mut R) -> io::Result<Response> 
                 );
             }
             "transfer-encoding" => chunked = value.to_ascii_lowercase().contains("chunked"),
+            "set-cookie" => {
+                cookies.push(
+                    value
+                        .split(';')
+                        .next()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned(),
+                );
+            }
             "connection" => {
                 let v = value.to_ascii_lowercase();
                 if v.contains("close") {
@@ -156,6 +201,7 @@ pub(crate) fn read_response<R: BufRead>(reader: &mut R) -> io::Result<Response> 
         status,
         body,
         close,
+        cookies,
     })
 }
 

@@ -7,7 +7,12 @@
 //! 3. `GET /v1/guidelines/2020.06/tests?target=platform&type=required&alias=true&flag=false`
 //!    (the body is checked against the golden list once);
 //! 4. unsigned upload of a 300-test result;
-//! 5. signed upload of the same result (`X-Signature`/`X-Public-Key`).
+//! 5. signed upload of the same result (`X-Signature`/`X-Public-Key`);
+//! 6. ours only (upstream has no sign-in to script): signed in with a
+//!    session cookie (`serve --dev-login`) as the user of the signed uploads,
+//!    `GET /v1/profile`;
+//! 7. and that user's results, `GET /v1/results?signed&page=1` ("My
+//!    results", the runs of scenario 5).
 //!
 //! Ours runs on each requested backend (fresh database each time); upstream
 //! runs under gunicorn on MariaDB with its guideline source pointed at a
@@ -102,7 +107,9 @@ cargo xtask loadbench [--ours-only|--upstream-only] [--duration S] [options]
 
 Starts refstack-server (release build) and upstream RefStack 2.1.0 (gunicorn
 on MariaDB) one after the other, drives each on loopback and prints req/s,
-p50/p99 latency and the ours/upstream ratios as Markdown.
+p50/p99 latency and the ours/upstream ratios as Markdown. Ours also serves
+with --dev-login and runs two signed-in reads with a session cookie
+(GET /v1/profile, My results), which upstream cannot be scripted for.
 
 Options:
   --ours-only               only our server
@@ -308,11 +315,13 @@ struct Measured {
     stats: Stats,
 }
 
-const SCENARIOS: [&str; 4] = [
+const SCENARIOS: [&str; 6] = [
     "results list, page 1",
     "2020.06 platform test list",
     "upload, unsigned",
     "upload, signed",
+    "profile, signed in (cookie)",
+    "my results, signed in (cookie)",
 ];
 
 fn scenario_label(name: &str, o: &Options) -> String {
@@ -332,10 +341,16 @@ fn bench_server(
     w: &Workload,
     o: &Options,
     rate: Option<RateMode>,
+    signed_in: bool,
 ) -> anyhow::Result<Vec<Measured>> {
     let timed = |scenario: &'static str, req: &Request, expect: u16| -> anyhow::Result<Measured> {
         eprintln!("loadbench: {label}: {scenario} ...");
-        let index = SCENARIOS.iter().position(|s| *s == scenario).unwrap_or(0);
+        // The signed-in reads (no upstream figure) get the anonymous list's rate.
+        let index = SCENARIOS
+            .iter()
+            .position(|s| *s == scenario)
+            .filter(|i| *i < UPSTREAM_REQ_S.len())
+            .unwrap_or(0);
         let stats = match rate {
             None => run_timed(addr, req, expect, o.connections, o.warmup, o.duration)?,
             Some(mode) => {
@@ -382,7 +397,64 @@ fn bench_server(
         &w.upload,
     );
     out.push(timed(SCENARIOS[3], &signed, 201)?);
+
+    // 6. and 7. Signed in with a session cookie (ours, `--dev-login`).
+    if signed_in && !o.uploads_only {
+        signed_in_reads(label, addr, &timed, &mut out)?;
+    }
     Ok(out)
+}
+
+/// Scenarios 6 and 7: sign in through the dev-login form as the user of the signed
+/// uploads, check the answers once, then time them.
+fn signed_in_reads(
+    label: &str,
+    addr: SocketAddr,
+    timed: &dyn Fn(&'static str, &Request, u16) -> anyhow::Result<Measured>,
+    out: &mut Vec<Measured>,
+) -> anyhow::Result<()> {
+    let form = format!(
+        "openid={}",
+        servers::BENCH_OPENID
+            .replace(':', "%3A")
+            .replace('/', "%2F")
+    );
+    let signin = Request::post_form(addr, "/v1/auth/dev_login", form.as_bytes());
+    let answer = send_once(addr, &signin)?;
+    let Some(cookie) = answer
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("refstack="))
+        .cloned()
+    else {
+        bail!(
+            "{label}: dev login answered {} without a session cookie: {}",
+            answer.status,
+            answer.text()
+        );
+    };
+    let headers = [("Cookie", cookie.as_str())];
+    let profile = Request::get_with(addr, "/v1/profile", &headers);
+    let first = send_once(addr, &profile)?;
+    if first.status != 200 || !first.text().contains(servers::BENCH_OPENID) {
+        bail!(
+            "{label}: GET /v1/profile with the cookie answered {}: {}",
+            first.status,
+            first.text()
+        );
+    }
+    out.push(timed(SCENARIOS[4], &profile, 200)?);
+    let mine = Request::get_with(addr, "/v1/results?signed&page=1", &headers);
+    let first = send_once(addr, &mine)?;
+    if first.status != 200 || total_pages(&first.text()).unwrap_or(0) == 0 {
+        bail!(
+            "{label}: GET /v1/results?signed with the cookie answered {}: {}",
+            first.status,
+            first.text()
+        );
+    }
+    out.push(timed(SCENARIOS[5], &mine, 200)?);
+    Ok(())
 }
 
 /// Scenarios 1 to 3: seed the stored runs, then the list and the test list.
@@ -600,7 +672,7 @@ pub(crate) fn run<I: IntoIterator<Item = String>>(root: &Path, args: I) -> anyho
                 let (_server, addr) = servers::start_ours(&bin, &url, &guidelines, &key, &work)?;
                 runs.push((
                     label.clone(),
-                    bench_server(&label, addr, &workload, &o, o.rate)?,
+                    bench_server(&label, addr, &workload, &o, o.rate, true)?,
                 ));
             }
         }
@@ -624,7 +696,7 @@ pub(crate) fn run<I: IntoIterator<Item = String>>(root: &Path, args: I) -> anyho
             let rate = o.upstream_rate_x.map(RateMode::UpstreamTimes).or(o.rate);
             runs.push((
                 label.clone(),
-                bench_server(&label, up.addr, &workload, &o, rate)?,
+                bench_server(&label, up.addr, &workload, &o, rate, false)?,
             ));
         }
         Ok(())

@@ -327,7 +327,8 @@ pub(crate) fn start_ours(
     let addr = free_addr()?;
     let mut proc = Proc::spawn(
         "refstack-server",
-        base().args(["serve", "--listen", &addr.to_string()]),
+        // --dev-login (loopback only): the signed-in scenarios get a session cookie.
+        base().args(["serve", "--dev-login", "--listen", &addr.to_string()]),
         &work.join("ours.log"),
     )?;
     proc.wait_ready(addr, "/v1/results")?;

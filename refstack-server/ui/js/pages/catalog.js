@@ -25,7 +25,7 @@ export async function vendorsPage(container, {isCurrent}) {
       ? h('table', {class: 'table', id: 'vendors-table'},
         h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, 'Name'), h('th', {scope: 'col'}, 'Type'), h('th', {scope: 'col'}, 'Description'))),
         h('tbody', {}, shown.map((v) => h('tr', {dataset: {vendorId: v.id}},
-          h('td', {}, v.name), h('td', {}, VENDOR_TYPES[v.type] || String(v.type)), h('td', {}, v.description || '')))))
+          h('td', {}, h('a', {href: `#/vendor/${encodeURIComponent(v.id)}`}, v.name)), h('td', {}, VENDOR_TYPES[v.type] || String(v.type)), h('td', {}, v.description || '')))))
       : alertBox('info', 'No public vendors yet.'));
 }
 
@@ -43,7 +43,7 @@ export async function productsPage(container, {isCurrent}) {
       ? h('table', {class: 'table', id: 'products-table'},
         h('thead', {}, h('tr', {}, ['Name', 'Type', 'Vendor', 'Description'].map((c) => h('th', {scope: 'col'}, c)))),
         h('tbody', {}, shown.map((p) => h('tr', {dataset: {productId: p.id}},
-          h('td', {}, p.name), h('td', {}, PRODUCT_TYPES[p.product_type] || String(p.product_type)),
+          h('td', {}, h('a', {href: `#/product/${encodeURIComponent(p.id)}`}, p.name)), h('td', {}, PRODUCT_TYPES[p.product_type] || String(p.product_type)),
           h('td', {}, vendorNames.get(p.organization_id) || ''), h('td', {}, p.description || '')))))
       : alertBox('info', 'No public products yet.'));
 }

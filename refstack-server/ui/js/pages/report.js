@@ -5,6 +5,33 @@
 import {getJson} from '../api.js';
 import {alertBox, duration, errorText, h, loading, percent, replace, utc} from '../dom.js';
 import {filesFor, isAddOn, targetLabel, targetsOf, versionOf} from '../targets.js';
+import {navigateWith, reload} from '../app.js';
+import {runEditor, verifyControl} from '../runedit.js';
+
+/** The owner's and the foundation's controls, for the roles that have them. */
+async function manageSection(run) {
+  const role = run.user_role;
+  if (role !== 'owner' && role !== 'foundation') return null;
+  const done = (kind) => {
+    if (kind === 'deleted') navigateWith('The test run was deleted.', '/user_results');
+    else reload(kind === 'verified' ? 'The test run is verified.' : kind === 'unverified' ? 'The test run is no longer verified.' : 'The test run was updated.');
+  };
+  let editor;
+  try {
+    editor = await runEditor(run, done);
+  } catch (err) {
+    editor = alertBox('danger', errorText(err));
+  }
+  return h('section', {'aria-labelledby': 'manage-h', id: 'manage'},
+    h('h2', {id: 'manage-h'}, 'Manage this run'),
+    editor,
+    role === 'foundation'
+      ? h('div', {class: 'foundation-controls', id: 'foundation-controls'},
+        h('h3', {}, 'Verification (foundation)'),
+        h('p', {}, run.verification_status === 1 ? 'This run is verified.' : 'This run is not verified.', ' '),
+        verifyControl(run, done))
+      : null);
+}
 
 const FILTERS = [
   ['total', 'All tests'],
@@ -29,11 +56,11 @@ function details(run) {
     fact('Passed tests', h('details', {class: 'passed-list'},
       h('summary', {}, h('span', {id: 'passed-count'}, String(sorted.length)), ' passed (show)'),
       h('ul', {class: 'test-list'}, sorted.map((n) => h('li', {}, h('code', {}, n)))))),
-    meta.shared !== undefined && run.user_role !== 'user' ? fact('Publicly shared', meta.shared ? 'yes' : 'no') : null,
+    run.user_role !== 'user' ? fact('Publicly shared', meta.shared ? 'yes' : 'no', 'run-shared') : null,
     pv && pv.product_info ? fact('Product', `${pv.product_info.name}${pv.version ? ` ${pv.version}` : ''}`) : null,
     meta.guideline ? fact('Associated guideline', versionOf(meta.guideline)) : null,
     meta.target ? fact('Target program', targetLabel(meta.target)) : null,
-    run.verification_status === 1 ? fact('Verified', h('span', {class: 'badge status-pass'}, 'YES')) : null);
+    run.verification_status === 1 ? fact('Verified', h('span', {class: 'badge status-pass'}, 'YES'), 'run-verified') : null);
 }
 
 function testVisible(t, filter) {
@@ -135,9 +162,12 @@ export async function reportPage(container, {params, query, isCurrent}) {
         onchange: () => { state.filter = value; draw(); }}), ` ${label}`)));
   const reportBody = h('div', {id: 'report-body'});
 
+  const manage = await manageSection(run);
+  if (!isCurrent()) return;
   replace(container,
     h('h1', {}, 'Test Run Results'),
     details(run),
+    manage,
     h('section', {'aria-labelledby': 'report-h', id: 'report'},
       h('h2', {id: 'report-h'}, 'Compliance report'),
       h('form', {class: 'controls', onsubmit: (e) => e.preventDefault()},

@@ -19,7 +19,7 @@ function pageNumbers(current, total) {
   return out;
 }
 
-function pagination(current, total, go) {
+export function pagination(current, total, go) {
   if (total <= 1) return null;
   const link = (page, label, attrs) => h('li', {},
     h('button', {type: 'button', class: 'page-link', onclick: () => go(page), ...attrs}, label));
@@ -32,7 +32,7 @@ function pagination(current, total, go) {
     h('p', {class: 'page-status'}, `Page ${current} of ${total}`));
 }
 
-function product(pv) {
+export function product(pv) {
   if (!pv || !pv.product_info) return '';
   return pv.version ? `${pv.product_info.name} ${pv.version}` : pv.product_info.name;
 }

@@ -32,6 +32,10 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             crate::auth::resolve,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::guidelines::source_errors_header,
+        ))
         .layer(axum::middleware::from_fn(refuse_nul_in_uri))
         .with_state(state);
     let prefix = cfg.api_prefix.clone();
@@ -132,6 +136,9 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
             HeaderName::from_static("x-public-key"),
         ])
         .allow_credentials(true)
+        .expose_headers([HeaderName::from_static(
+            crate::guidelines::SOURCE_ERRORS_HEADER,
+        )])
 }
 
 /// Strips the mount prefix, a trailing slash and a `.json` suffix of the last

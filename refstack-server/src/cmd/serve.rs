@@ -55,7 +55,7 @@ pub(crate) fn redact(url: &str) -> String {
 }
 
 /// Runs the server until SIGTERM / Ctrl-C.
-pub(crate) async fn run(cfg: Config, config_file: Option<&Path>) -> anyhow::Result<()> {
+pub(crate) async fn run(mut cfg: Config, config_file: Option<&Path>) -> anyhow::Result<()> {
     match config_file {
         Some(f) => tracing::info!(file = %f.display(), "configuration file"),
         None => tracing::info!("no configuration file; defaults and REFSTACK_* variables"),
@@ -67,6 +67,14 @@ pub(crate) async fn run(cfg: Config, config_file: Option<&Path>) -> anyhow::Resu
     let addr = listener.local_addr()?;
     raise_open_file_limit();
     let limits = refstack_server::serve::ConnLimits::from_config(&cfg.connections);
+    if cfg.ui_url.is_empty() {
+        // This server's own URL, with the port actually bound (`:0`).
+        cfg.ui_url = Config {
+            listen: addr,
+            ..Config::default()
+        }
+        .public_ui_url();
+    }
     let state = AppState::new(cfg, db.clone());
     tracing::info!(
         guidelines = %state.guidelines.describe(),
@@ -77,13 +85,11 @@ pub(crate) async fn run(cfg: Config, config_file: Option<&Path>) -> anyhow::Resu
         "listening on http://{addr}/v1 (also under {}/v1); web UI at http://{addr}/",
         state.cfg.api_prefix
     );
-    if state.cfg.ui_url == Config::default().ui_url {
-        tracing::warn!(
-            ui_url = %state.cfg.ui_url,
-            "result links in upload answers use upstream's default ui_url; \
-             set REFSTACK_UI_URL (e.g. http://{addr}) to point them at this server"
-        );
-    }
+    tracing::info!(
+        ui_url = %state.cfg.ui_url,
+        "result links in upload answers point here (set ui_url / REFSTACK_UI_URL \
+         to the public URL when clients reach this server under another name)"
+    );
     let app = refstack_server::app(state);
     tracing::info!(
         max_connections = limits.max_connections,

@@ -552,6 +552,40 @@ async fn update_verify_delete_and_meta() {
             .send()
             .await
             .http_error(400, Some("Invalid verification_status value: yes"), &l);
+        // Issue 16: a string is a 400 even when it reads as 0 or 1 (query
+        // strings and form fields are strings too).
+        for body in [
+            json!({"verification_status": "1"}),
+            json!({"verification_status": "0"}),
+        ] {
+            t.put(&url)
+                .as_(Who::Dave)
+                .json(body.clone())
+                .send()
+                .await
+                .expect(400, &format!("{l}: {body}"));
+        }
+        t.put(&format!("{url}?verification_status=1"))
+            .as_(Who::Dave)
+            .send()
+            .await
+            .http_error(400, Some("Invalid verification_status value: 1"), &l);
+        t.put(&url)
+            .as_(Who::Dave)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .raw("verification_status=1")
+            .send()
+            .await
+            .http_error(400, Some("Invalid verification_status value: 1"), &l);
+        // `false` is 0, as upstream stored it.
+        let r = t
+            .put(&url)
+            .as_(Who::Dave)
+            .json(json!({"verification_status": false}))
+            .send()
+            .await
+            .expect(201, &l);
+        assert_eq!(r.json()["verification_status"], 0, "{l}");
         t.put(&url)
             .as_(Who::Dave)
             .json(json!({"verification_status": 1}))

@@ -19,6 +19,10 @@ const PUBLIC_LINE_PREFIX: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAACAQCVt4jQ4z
 fn bin() -> Command {
     let mut c = assert_cmd::cargo::cargo_bin_cmd!("refstack-tester");
     c.env_remove("REFSTACK_URL")
+        .env(
+            "REFSTACK_TESTER_CONFIG",
+            "/nonexistent/refstack-tester/config.toml",
+        )
         .env_remove("REFSTACK_TEMPEST_DIR")
         .env_remove("REFSTACK_CLIENT_TEMPEST_DIR")
         .env_remove("REFSTACK_TEMPEST_BIN");
@@ -107,6 +111,12 @@ fn test_run_list_upload_signed() {
         "{stdout}\n{stderr}"
     );
     assert!(stderr.contains("designate-tempest-plugin"), "{stderr}");
+    // The missing tests: a count, the first few, and the file with all.
+    assert!(
+        stderr.contains("1 test(s) of the list are not in this Tempest: designate_tempest_plugin"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("all of them are listed in "), "{stderr}");
     assert!(stderr.contains("matched by idempotent id"), "{stderr}");
     // Plain progress lines (stderr is not a terminal): done/total and counts.
     assert!(stderr.contains("[6/6] ok fake_tempest_plugin.tests.test_fake.FakeTest.test_pass_no_id (passed 4 failed 1 skipped 1"), "{stderr}");
@@ -770,4 +780,62 @@ fn guideline_versions_from_a_server() {
         .stderr(predicate::str::contains(
             "Error getting JSON content for version: 1999.01",
         ));
+}
+
+/// Issue 16: the README's first commands work with no server and no
+/// network (the published guidelines are built in), and a command that
+/// needs a server says how to name one.
+#[test]
+fn first_run_offline_and_no_default_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["testlist", "--guideline", "2020.06", "--target", "platform"])
+        .args(["--type", "required", "--alias", "true", "--flag", "false"])
+        .assert()
+        .success();
+    let list = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert_eq!(
+        list.lines().count(),
+        377,
+        "COUNTS.md: 2020.06 platform required"
+    );
+    let json = dir.path().join("r.json");
+    std::fs::write(&json, r#"{"cpid": "c", "duration_seconds": 1, "results": [{"name": "tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_list_flavors"}]}"#).unwrap();
+    bin()
+        .arg("report")
+        .arg(&json)
+        .args(["--guideline", "2020.06"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("Guideline 2020.06")
+                .and(predicate::str::contains("Result: NOT COMPLIANT")),
+        );
+    for args in [&["upload", "-y", json.to_str().unwrap()][..], &["list"][..]] {
+        bin().args(args).assert().code(1).stderr(
+            predicate::str::contains("no RefStack server configured: pass --url URL")
+                .and(predicate::str::contains("set REFSTACK_URL"))
+                .and(predicate::str::contains(
+                    "/nonexistent/refstack-tester/config.toml",
+                )),
+        );
+    }
+    bin()
+        .args(["testlist", "--guideline", "2099.01"])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("guideline 2099.01 is not built in (built in: 2015.05")
+                .and(predicate::str::contains("--url")),
+        );
+    // A configuration file names the server.
+    let (fake, _rt) = common::start_background();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, format!("url = \"{}\"\n", fake.url("/api"))).unwrap();
+    bin()
+        .env("REFSTACK_TESTER_CONFIG", &config)
+        .args(["testlist", "--guideline", "2099.01"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("# target=platform"));
 }

@@ -348,8 +348,9 @@ pub(crate) struct FilterArgs {
     /// The stream.
     #[command(flatten)]
     pub(crate) stream: StreamArgs,
-    /// Keep tests whose id contains this substring (repeatable).
-    #[arg(long = "match", value_name = "TEXT")]
+    /// Keep tests whose id this regular expression matches, anywhere in the id
+    /// (`^`/`$` anchor it; repeatable: any of them).
+    #[arg(long = "match", value_name = "REGEX")]
     pub(crate) matches: Vec<String>,
     /// Keep tests with this final status (repeatable).
     #[arg(long)]

@@ -660,6 +660,29 @@ fn subunit_tools_completions_and_man() {
         .stdout;
     let recs = refstack_tester::results::records_from_bytes(&filtered, false);
     assert_eq!(recs.len(), 1);
+    // --match is a regular expression (issue 16), searched in the id.
+    let all = refstack_tester::results::records_from_bytes(&stream, false);
+    let expect = |re: &str| {
+        let re = regex::Regex::new(re).unwrap();
+        all.iter().filter(|r| re.is_match(&r.id)).count()
+    };
+    for re in [r"^tempest\.api\.image", r"test_\w+_server", "compute|image"] {
+        let filtered = bin()
+            .args(["subunit", "filter", "--match", re])
+            .arg(&path)
+            .output()
+            .unwrap()
+            .stdout;
+        let n = refstack_tester::results::records_from_bytes(&filtered, false).len();
+        assert_eq!(n, expect(re), "{re}");
+        assert!(n > 0 && n < all.len(), "{re}: {n} of {}", all.len());
+    }
+    bin()
+        .args(["subunit", "filter", "--match", "(unclosed"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is not a regular expression"));
     // stdin input, v1 round trip.
     let v1 = bin()
         .args(["subunit", "convert", "--to", "v1", "-"])

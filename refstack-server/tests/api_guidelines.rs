@@ -125,7 +125,16 @@ async fn golden_test_lists_on_real_guidelines() {
         if std::env::var("REFSTACK_CI").as_deref() == Ok("1") {
             panic!("REFSTACK_SHARED_DATA must be set under REFSTACK_CI=1");
         }
-        eprintln!("skipping: REFSTACK_SHARED_DATA is unset");
+        {
+            // Straight to stderr, past the test harness's capture: a
+            // skipped test must not pass silently as `ok`.
+            use std::io::Write as _;
+            let test = std::thread::current().name().unwrap_or("test").to_owned();
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {test}: REFSTACK_SHARED_DATA is unset (the shared reference data)"
+            );
+        }
         return;
     };
     let data = std::path::PathBuf::from(data);

@@ -52,7 +52,13 @@ fn required_env(var: &str, what: &str) -> Option<String> {
                      (.ci/browser.sh installs and exports it)"
                 );
             }
-            eprintln!("skipping: {var} is unset ({what})");
+            {
+                // Straight to stderr, past the test harness's capture: a
+                // skipped test must not pass silently as `ok`.
+                use std::io::Write as _;
+                let test = std::thread::current().name().unwrap_or("test").to_owned();
+                let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {var} is unset ({what})");
+            }
             None
         }
     }

@@ -236,6 +236,17 @@ fn test_old_tempest_regex_and_no_results() {
         "{argv}"
     );
     assert!(!dir.path().join(".stestr/1.json").exists());
+
+    // No Tempest workspace: say how to make one (issue 16).
+    bin()
+        .current_dir(dir.path())
+        .env("FAKE_TEMPEST_NO_WORKSPACE", "1")
+        .env("REFSTACK_TEMPEST_BIN", fake_tempest())
+        .args(["test", "-c"])
+        .arg(&conf)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is not a Tempest workspace: create one with `tempest init"));
 }
 
 #[test]

@@ -17,7 +17,16 @@ fn shared_data() -> Option<PathBuf> {
             panic!("REFSTACK_SHARED_DATA must be set when REFSTACK_CI=1")
         }
         None => {
-            eprintln!("skipping: REFSTACK_SHARED_DATA is unset");
+            {
+                // Straight to stderr, past the test harness's capture: a
+                // skipped test must not pass silently as `ok`.
+                use std::io::Write as _;
+                let test = std::thread::current().name().unwrap_or("test").to_owned();
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "SKIPPED {test}: REFSTACK_SHARED_DATA is unset (the shared reference data)"
+                );
+            }
             None
         }
     }

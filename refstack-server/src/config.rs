@@ -478,8 +478,10 @@ mod tests {
 
     #[test]
     fn ui_url_defaults_to_the_listen_address() {
-        let mut c = Config::default();
-        c.listen = "0.0.0.0:9000".parse().unwrap();
+        let mut c = Config {
+            listen: "0.0.0.0:9000".parse().unwrap(),
+            ..Config::default()
+        };
         assert_eq!(c.public_ui_url(), "http://127.0.0.1:9000");
         c.listen = "[::]:9000".parse().unwrap();
         assert_eq!(c.public_ui_url(), "http://[::1]:9000");

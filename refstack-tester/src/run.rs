@@ -296,11 +296,7 @@ pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> 
             for line in &exit.stderr_tail {
                 eprintln!("  tempest: {line}");
             }
-            if exit
-                .stderr_tail
-                .iter()
-                .any(|l| l.contains(".stestr.conf"))
-            {
+            if exit.stderr_tail.iter().any(|l| l.contains(".stestr.conf")) {
                 tracing::warn!(
                     "{} is not a Tempest workspace: create one with `tempest init {}` (then put \
                      tempest.conf in its etc/), or pass --tempest-dir DIR",

@@ -246,7 +246,9 @@ fn test_old_tempest_regex_and_no_results() {
         .arg(&conf)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("is not a Tempest workspace: create one with `tempest init"));
+        .stderr(predicate::str::contains(
+            "is not a Tempest workspace: create one with `tempest init",
+        ));
 }
 
 #[test]

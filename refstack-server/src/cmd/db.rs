@@ -98,8 +98,10 @@ mod tests {
     #[test]
     fn missing_sqlite_files_are_refused_unless_created() {
         let dir = tempfile::tempdir().unwrap();
-        let mut cfg = refstack_server::Config::default();
-        cfg.database_url = format!("sqlite://{}/typo.sqlite", dir.path().display());
+        let mut cfg = refstack_server::Config {
+            database_url: format!("sqlite://{}/typo.sqlite", dir.path().display()),
+            ..Default::default()
+        };
         let err = super::ensure_exists(&cfg, false).unwrap_err().to_string();
         assert!(err.contains("typo.sqlite does not exist"), "{err}");
         assert!(err.contains("--create"), "{err}");

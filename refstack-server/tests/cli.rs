@@ -163,3 +163,60 @@ fn top_level_listen_serves_the_builtin_guidelines() {
     assert!(logged.contains("built-in (6 files"), "{logged}");
     assert!(dir.path().join("refstack-data/refstack.sqlite").is_file());
 }
+
+/// `guidelines sync DIR` with nothing configured writes the built-in files
+/// (a local copy to edit and serve with REFSTACK_GUIDELINES_DIR); with a
+/// source that fails it writes what it can and fails naming the source.
+#[test]
+fn guidelines_sync_writes_a_local_copy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = server()
+        .args(["guidelines", "sync"])
+        .arg(dir.path().join("copy"))
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for b in refstack_guidelines::ALL {
+        let path = match b.addon {
+            Some(_) => dir.path().join("copy/add-ons").join(b.file),
+            None => dir.path().join("copy").join(b.file),
+        };
+        let written = std::fs::read_to_string(&path).expect("written");
+        assert!(written == b.json, "{}", path.display());
+    }
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let dead = free.local_addr().expect("addr");
+    drop(free);
+    let config = dir.path().join("refstack.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[guidelines]\nfetch_timeout_secs = 2\n[[guidelines.sources]]\n\
+             type = \"gitea\"\nrepo_url = \"http://{dead}/repo\"\n"
+        ),
+    )
+    .expect("write");
+    let out = server()
+        .arg("--config")
+        .arg(&config)
+        .args(["guidelines", "sync"])
+        .arg(dir.path().join("other"))
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "guideline source failed: gitea http://{dead}/repo: cannot connect"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        dir.path().join("other/2020.06.json").is_file(),
+        "the built-in files still written"
+    );
+}

@@ -856,6 +856,13 @@ fn first_run_offline_and_no_default_server() {
                 )),
         );
     }
+    // `test -u` needs a server: said before Tempest starts.
+    bin()
+        .env("REFSTACK_TEMPEST_BIN", fake_tempest())
+        .args(["test", "-c", "nowhere.conf", "-u"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no RefStack server configured"));
     bin()
         .args(["testlist", "--guideline", "2099.01"])
         .assert()

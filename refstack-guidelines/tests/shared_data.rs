@@ -11,9 +11,8 @@ fn shipped_files_equal_the_published_ones() {
             panic!("REFSTACK_SHARED_DATA must be set under REFSTACK_CI=1");
         }
         // Straight to the terminal, past the test harness's capture.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED shipped_files_equal_the_published_ones: REFSTACK_SHARED_DATA is unset"
+        let _ = std::io::stderr().write_all(
+            b"SKIPPED shipped_files_equal_the_published_ones: REFSTACK_SHARED_DATA is unset\n",
         );
         return;
     };

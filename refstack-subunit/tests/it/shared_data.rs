@@ -22,10 +22,7 @@ fn shared_data() -> Option<PathBuf> {
                 // skipped test must not pass silently as `ok`.
                 use std::io::Write as _;
                 let test = std::thread::current().name().unwrap_or("test").to_owned();
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "SKIPPED {test}: REFSTACK_SHARED_DATA is unset (the shared reference data)"
-                );
+                let _ = std::io::stderr().write_all(format!("SKIPPED {test}: REFSTACK_SHARED_DATA is unset (the shared reference data)\n").as_bytes());
             }
             None
         }

@@ -96,8 +96,9 @@ pub(crate) enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum GuidelinesCommand {
-    /// Download every guideline file of the configured remote sources into a
-    /// directory usable as `REFSTACK_GUIDELINES_DIR`.
+    /// Write every guideline file of the configured remote sources, and the
+    /// built-in ones they do not replace, into a directory usable as
+    /// `REFSTACK_GUIDELINES_DIR` (fails if a remote source fails).
     Sync {
         /// Target directory (created if missing).
         dir: PathBuf,

@@ -32,6 +32,10 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             crate::auth::resolve,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::guidelines::source_errors_header,
+        ))
         .layer(axum::middleware::from_fn(refuse_nul_in_uri))
         .with_state(state);
     let prefix = cfg.api_prefix.clone();
@@ -133,6 +137,9 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
             HeaderName::from_static("x-csrf-token"),
         ])
         .allow_credentials(true)
+        .expose_headers([HeaderName::from_static(
+            crate::guidelines::SOURCE_ERRORS_HEADER,
+        )])
 }
 
 /// Strips the mount prefix, a trailing slash and a `.json` suffix of the last

@@ -54,6 +54,8 @@ pub struct Config {
     /// `mysql://user:pw@localhost/refstack?socket=/run/mysqld/mysqld.sock`.
     pub database_url: String,
     /// Base URL of the web UI (upstream `[DEFAULT] ui_url`): result URLs.
+    /// Empty (the default) means this server's own URL,
+    /// [`Config::public_ui_url`]; `AppState::new` fills it in.
     pub ui_url: String,
     /// Public URL of the API (upstream `[api] api_url`).
     pub api_url: String,
@@ -218,9 +220,13 @@ pub struct GuidelinesConfig {
     /// A local directory of guideline files (`<dir>/*.json`,
     /// `<dir>/add-ons/*.json`); consulted before the remote sources.
     pub dir: Option<PathBuf>,
-    /// Remote sources in order. When `dir` is set and this list is not
-    /// configured, no remote source is used.
+    /// Remote sources in order, consulted after `dir`. None by default:
+    /// the built-in files need no network.
     pub sources: Option<Vec<SourceConfig>>,
+    /// Serve the published guideline files compiled into the binary
+    /// (`refstack-guidelines`) after `dir` and `sources`: a file any of
+    /// those has overrides the built-in one of the same name.
+    pub builtin: bool,
     /// How long fetched listings and files are cached (upstream: 12 h).
     pub cache_ttl_secs: u64,
     /// Timeout of one remote request.
@@ -270,7 +276,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             database_url: "sqlite://refstack-data/refstack.sqlite".into(),
-            ui_url: "https://refstack.openstack.org".into(),
+            ui_url: String::new(),
             api_url: "https://refstack.openstack.org/api".into(),
             api_prefix: "/api".into(),
             allowed_cors_origins: Vec::new(),
@@ -295,6 +301,7 @@ impl Default for GuidelinesConfig {
         Self {
             dir: None,
             sources: None,
+            builtin: true,
             cache_ttl_secs: 43_200,
             fetch_timeout_secs: 20,
         }
@@ -304,11 +311,7 @@ impl Default for GuidelinesConfig {
 impl GuidelinesConfig {
     /// The remote sources in effect (see [`GuidelinesConfig::sources`]).
     pub fn remote_sources(&self) -> Vec<SourceConfig> {
-        match (&self.sources, &self.dir) {
-            (Some(s), _) => s.clone(),
-            (None, Some(_)) => Vec::new(),
-            (None, None) => vec![SourceConfig::opendev()],
-        }
+        self.sources.clone().unwrap_or_default()
     }
 }
 
@@ -550,10 +553,27 @@ impl Config {
         Duration::from_secs(self.request_timeout_secs)
     }
 
+    /// The web UI's base URL: `ui_url`, or when it is empty this server's
+    /// own, `http://<listen>` (an unspecified address, `0.0.0.0` or `::`,
+    /// as the loopback one of its family).
+    pub fn public_ui_url(&self) -> String {
+        if !self.ui_url.is_empty() {
+            return self.ui_url.clone();
+        }
+        let mut addr = self.listen;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr {
+                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        format!("http://{addr}")
+    }
+
     /// The public URL of a test run (`urljoin(ui_url, test_results_url) % id`).
     pub fn result_url(&self, test_id: &str) -> String {
         let path = self.test_results_url.replace("%s", test_id);
-        url_join(&self.ui_url, &path)
+        url_join(&self.public_ui_url(), &path)
     }
 }
 
@@ -600,11 +620,11 @@ mod tests {
         assert_eq!(c.results_per_page, 20);
         assert!(c.enable_anonymous_upload);
         assert_eq!(c.input_date_format, "%Y-%m-%d %H:%M:%S");
-        assert_eq!(
-            c.result_url("abc"),
-            "https://refstack.openstack.org/#/results/abc"
-        );
-        assert_eq!(c.guidelines.remote_sources(), vec![SourceConfig::opendev()]);
+        // Beyond upstream: result URLs point at this server, guidelines are
+        // the built-in files (no network).
+        assert_eq!(c.result_url("abc"), "http://127.0.0.1:8000/#/results/abc");
+        assert!(c.guidelines.remote_sources().is_empty());
+        assert!(c.guidelines.builtin);
         c.validate().unwrap();
     }
 
@@ -694,6 +714,24 @@ mod tests {
         c.oidc.client_id.clear();
         assert!(c.validate().is_err());
         assert!(Config::from_toml("[oidc]\nclient_secrets = 1").is_err());
+    }
+
+    #[test]
+    fn ui_url_defaults_to_the_listen_address() {
+        let mut c = Config {
+            listen: "0.0.0.0:9000".parse().unwrap(),
+            ..Config::default()
+        };
+        assert_eq!(c.public_ui_url(), "http://127.0.0.1:9000");
+        c.listen = "[::]:9000".parse().unwrap();
+        assert_eq!(c.public_ui_url(), "http://[::1]:9000");
+        c.listen = "192.0.2.7:80".parse().unwrap();
+        assert_eq!(c.result_url("x"), "http://192.0.2.7:80/#/results/x");
+        c.ui_url = "https://refstack.example.org".into();
+        assert_eq!(
+            c.result_url("x"),
+            "https://refstack.example.org/#/results/x"
+        );
     }
 
     #[test]

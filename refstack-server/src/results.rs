@@ -521,9 +521,11 @@ pub(crate) async fn update(
                 "You do not have permission to change a verification status.",
             ));
         }
+        // Integers 0 and 1, and `false` / `true` (which upstream stored as
+        // 0 / 1); a string, even "1", is a 400 (upstream: 500, §10 item 16).
         let status = match vs {
             Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.trim().parse::<i64>().ok(),
+            Value::Bool(b) => Some(i64::from(*b)),
             _ => None,
         }
         .filter(|v| *v == 0 || *v == 1)

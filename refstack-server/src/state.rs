@@ -22,7 +22,11 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state from a configuration and a connected, migrated database.
-    pub fn new(cfg: Config, db: Db) -> Self {
+    /// An empty `ui_url` becomes [`Config::public_ui_url`].
+    pub fn new(mut cfg: Config, db: Db) -> Self {
+        if cfg.ui_url.is_empty() {
+            cfg.ui_url = cfg.public_ui_url();
+        }
         let guidelines = Arc::new(Sources::new(&cfg.guidelines));
         let oidc = Oidc::new(&cfg).map(Arc::new);
         Self {

@@ -21,9 +21,10 @@ async fn upload_contract() {
             .expect(201, &l);
         let j = r.json();
         let id = j["test_id"].as_str().unwrap_or_default();
+        // ui_url unset: this server's own URL (the listen address).
         assert_eq!(
             j["url"],
-            format!("https://refstack.openstack.org/#/results/{id}"),
+            format!("http://127.0.0.1:8000/#/results/{id}"),
             "{l}"
         );
         assert_eq!(j.as_object().map(|o| o.len()), Some(2), "{l}");
@@ -552,6 +553,40 @@ async fn update_verify_delete_and_meta() {
             .send()
             .await
             .http_error(400, Some("Invalid verification_status value: yes"), &l);
+        // Issue 16: a string is a 400 even when it reads as 0 or 1 (query
+        // strings and form fields are strings too).
+        for body in [
+            json!({"verification_status": "1"}),
+            json!({"verification_status": "0"}),
+        ] {
+            t.put(&url)
+                .as_(Who::Dave)
+                .json(body.clone())
+                .send()
+                .await
+                .expect(400, &format!("{l}: {body}"));
+        }
+        t.put(&format!("{url}?verification_status=1"))
+            .as_(Who::Dave)
+            .send()
+            .await
+            .http_error(400, Some("Invalid verification_status value: 1"), &l);
+        t.put(&url)
+            .as_(Who::Dave)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .raw("verification_status=1")
+            .send()
+            .await
+            .http_error(400, Some("Invalid verification_status value: 1"), &l);
+        // `false` is 0, as upstream stored it.
+        let r = t
+            .put(&url)
+            .as_(Who::Dave)
+            .json(json!({"verification_status": false}))
+            .send()
+            .await
+            .expect(201, &l);
+        assert_eq!(r.json()["verification_status"], 0, "{l}");
         t.put(&url)
             .as_(Who::Dave)
             .json(json!({"verification_status": 1}))

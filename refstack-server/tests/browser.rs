@@ -54,7 +54,14 @@ fn required_env(var: &str, what: &str) -> Option<String> {
                      (.ci/browser.sh installs and exports it)"
                 );
             }
-            eprintln!("skipping: {var} is unset ({what})");
+            {
+                // Straight to stderr, past the test harness's capture: a
+                // skipped test must not pass silently as `ok`.
+                use std::io::Write as _;
+                let test = std::thread::current().name().unwrap_or("test").to_owned();
+                let _ = std::io::stderr()
+                    .write_all(format!("SKIPPED {test}: {var} is unset ({what})\n").as_bytes());
+            }
             None
         }
     }
@@ -200,6 +207,8 @@ impl Server {
         let addr: SocketAddr = listener.local_addr()?;
         let mut cfg = Config::default();
         cfg.guidelines.dir = Some(guidelines);
+        // The given files only (the banner scenario turns the built-in ones on).
+        cfg.guidelines.builtin = false;
         cfg.ui_url = format!("http://{addr}");
         tweak(&mut cfg);
         let api = format!("http://{addr}{}/v1", cfg.api_prefix);
@@ -484,6 +493,13 @@ async fn home_and_about(p: &Page<'_>) -> Result<()> {
 async fn guidelines(p: &Page<'_>, s: &Server) -> Result<()> {
     p.open("#/guidelines").await?;
     p.wait_css("#guideline-content .capability").await?;
+    let banner = p
+        .js("return document.querySelector('#source-errors').hidden")
+        .await?;
+    ensure!(
+        banner == true,
+        "no source error banner while the sources work"
+    );
     let version = p
         .js("return document.querySelector('#guideline-version').value")
         .await?;
@@ -1191,6 +1207,57 @@ async fn oidc_scenario(c: &Client, driver: &str, shots: Option<PathBuf>) -> Resu
     result
 }
 
+/// Issue 16: a configured guideline source that fails shows a banner naming
+/// it, while the built-in guidelines are still listed.
+async fn source_error_banner(c: &Client, driver: &str, shots: Option<PathBuf>) -> Result<()> {
+    let free = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let dead = free.local_addr()?;
+    drop(free);
+    let empty = tempfile::tempdir()?;
+    let s = Server::start(empty.path().to_owned(), |cfg| {
+        cfg.guidelines.builtin = true;
+        cfg.guidelines.fetch_timeout_secs = 2;
+        cfg.guidelines.sources = Some(vec![refstack_server::config::SourceConfig::Gitea {
+            repo_url: format!("http://{dead}/repo"),
+            git_ref: None,
+        }]);
+    })
+    .await?;
+    let p = Page {
+        c,
+        driver,
+        base: s.base.clone(),
+        api: s.api.clone(),
+        shots,
+    };
+    let result = async {
+        p.open("#/guidelines").await?;
+        p.wait_css("#guideline-content .capability").await?;
+        let banner = p
+            .wait_js(
+                "the source error banner",
+                "!document.querySelector('#source-errors').hidden \
+                 && document.querySelector('#source-errors').textContent",
+            )
+            .await?;
+        let text = banner.as_str().unwrap_or_default();
+        ensure!(
+            text.contains(&format!("gitea http://{dead}/repo: cannot connect")),
+            "banner {text}"
+        );
+        // The built-in files are listed all the same.
+        let version = p
+            .js("return document.querySelector('#guideline-version').value")
+            .await?;
+        ensure!(version == "2020.06.json", "default version {version}");
+        p.shot("source-error-banner").await?;
+        p.no_errors("with a failing guideline source").await
+    }
+    .await;
+    s.stop().await;
+    result
+}
+
 async fn real_data_scenario(c: &Client, driver: &str, shots: Option<PathBuf>) -> Result<()> {
     let Some(data) = required_env("REFSTACK_SHARED_DATA", "the real guidelines") else {
         return Ok(());
@@ -1231,6 +1298,9 @@ async fn web_ui_in_chromium() {
         .unwrap_or_else(|e| panic!("{e:#}"));
     let outcome = async {
         fixture_scenarios(&client, &driver.url, shots.clone()).await?;
+        source_error_banner(&client, &driver.url, shots.clone())
+            .await
+            .context("source error banner")?;
         dev_login_scenario(&client, &driver.url, shots.clone())
             .await
             .context("dev login")?;

@@ -5,9 +5,6 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
-/// The default RefStack API.
-pub(crate) const DEFAULT_URL: &str = "https://refstack.openstack.org/api";
-
 /// Run the Tempest tests of an OpenStack interop guideline against a cloud,
 /// report compliance, and sign and upload the results to RefStack.
 #[derive(Debug, Parser)]
@@ -39,8 +36,10 @@ pub(crate) struct GlobalArgs {
 #[derive(Debug, Args, Clone)]
 pub(crate) struct NetworkArgs {
     /// RefStack API URL to upload results to (--url http://localhost:8000).
-    #[arg(long, env = "REFSTACK_URL", default_value = DEFAULT_URL)]
-    pub(crate) url: String,
+    /// No default: else REFSTACK_URL, else `url` in
+    /// ~/.config/refstack-tester/config.toml (REFSTACK_TESTER_CONFIG).
+    #[arg(long, env = "REFSTACK_URL")]
+    pub(crate) url: Option<String>,
     /// Skip SSL checks while interacting with RefStack API and Keystone endpoint.
     #[arg(short = 'k', long)]
     pub(crate) insecure: bool,
@@ -52,6 +51,14 @@ pub(crate) struct NetworkArgs {
     /// Extra PEM CA bundle to trust for the RefStack API.
     #[arg(long, value_name = "PEM")]
     pub(crate) ca_bundle: Option<PathBuf>,
+}
+
+impl NetworkArgs {
+    /// The RefStack API: `--url` / `REFSTACK_URL`, else the configuration
+    /// file, else an error saying how to set one.
+    pub(crate) fn api_url(&self) -> Result<String, refstack_tester::Error> {
+        refstack_tester::server::refstack_url(self.url.as_deref())
+    }
 }
 
 /// The subcommands.
@@ -221,15 +228,17 @@ pub(crate) struct ConfigArgs {
 /// Where a guideline comes from: a local file, or a version fetched from a server.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct GuidelineArgs {
-    /// A guideline JSON file, or a version (`2020.06`, `dns.2020.06`) fetched from --url.
+    /// A guideline JSON file, or a version (`2020.06`, `dns.2020.06`, `next`): the
+    /// published ones are built in (no network), others are fetched from --url.
     #[arg(long, value_name = "FILE|VERSION")]
     pub(crate) guideline: String,
     /// The target program (platform, compute, object, dns, orchestration, …).
     #[arg(long, default_value = "platform")]
     pub(crate) target: String,
-    /// The RefStack API to fetch a guideline version from.
-    #[arg(long, env = "REFSTACK_URL", default_value = DEFAULT_URL)]
-    pub(crate) url: String,
+    /// The RefStack API to fetch a guideline version that is not built in from
+    /// (else REFSTACK_URL, else `url` in ~/.config/refstack-tester/config.toml).
+    #[arg(long, env = "REFSTACK_URL")]
+    pub(crate) url: Option<String>,
     /// Skip SSL checks when fetching from --url.
     #[arg(short = 'k', long)]
     pub(crate) insecure: bool,
@@ -346,8 +355,9 @@ pub(crate) struct FilterArgs {
     /// The stream.
     #[command(flatten)]
     pub(crate) stream: StreamArgs,
-    /// Keep tests whose id contains this substring (repeatable).
-    #[arg(long = "match", value_name = "TEXT")]
+    /// Keep tests whose id this regular expression matches, anywhere in the id
+    /// (`^`/`$` anchor it; repeatable: any of them).
+    #[arg(long = "match", value_name = "REGEX")]
     pub(crate) matches: Vec<String>,
     /// Keep tests with this final status (repeatable).
     #[arg(long)]

@@ -122,16 +122,17 @@ fn write_v1_record(w: &mut V1Writer<Vec<u8>>, r: &TestRecord) -> std::io::Result
     w.outcome(outcome, &r.id, Some(&details))
 }
 
-/// The ids of records whose id contains one of `matches` (all when empty)
-/// and whose status name is one of `statuses` (all when empty).
+/// The ids of records whose id one of the regular expressions `matches`
+/// finds (anywhere in the id, as Python's `re.search`; all when empty) and
+/// whose status name is one of `statuses` (all when empty).
 pub fn select_ids(
     records: &[TestRecord],
-    matches: &[String],
+    matches: &[regex::Regex],
     statuses: &[String],
 ) -> HashSet<String> {
     records
         .iter()
-        .filter(|r| matches.is_empty() || matches.iter().any(|m| r.id.contains(m.as_str())))
+        .filter(|r| matches.is_empty() || matches.iter().any(|m| m.is_match(&r.id)))
         .filter(|r| statuses.is_empty() || statuses.iter().any(|s| s == r.status.as_str()))
         .map(|r| r.id.clone())
         .collect()

@@ -62,6 +62,15 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// No RefStack server is configured and the command needs one.
+    #[error(
+        "no RefStack server configured: pass --url URL (e.g. --url http://127.0.0.1:8000), \
+         set REFSTACK_URL, or put url = \"URL\" in {config}"
+    )]
+    NoServer {
+        /// The configuration file that was looked at.
+        config: String,
+    },
     /// Bad input data (a results file, a stream, a test list, a guideline).
     #[error("{}: {message}", origin)]
     Input {

@@ -1,5 +1,6 @@
-//! Getting a guideline: a local JSON file, or a version fetched from a
-//! RefStack server (`GET <url>/v1/guidelines/<version>`).
+//! Getting a guideline: a local JSON file, a published version compiled
+//! into the tester (`refstack-guidelines`: no file, no network), or another
+//! version fetched from a RefStack server (`GET <url>/v1/guidelines/<version>`).
 
 use std::path::Path;
 
@@ -13,7 +14,7 @@ use crate::http;
 pub enum GuidelineSource {
     /// A JSON file.
     File(std::path::PathBuf),
-    /// A version (`2020.06`, `dns.2020.06`, `next`) on a server.
+    /// A version (`2020.06`, `dns.2020.06`, `next`): built in, or on a server.
     Version(String),
 }
 
@@ -28,14 +29,39 @@ impl GuidelineSource {
             Self::Version(spec.trim_end_matches(".json").to_string())
         }
     }
+
+    /// The built-in file of a version, if the tester ships it.
+    pub fn builtin(&self) -> Option<&'static refstack_guidelines::Builtin> {
+        match self {
+            Self::Version(v) => refstack_guidelines::get(v),
+            Self::File(_) => None,
+        }
+    }
 }
 
-/// Read or fetch a guideline's JSON bytes.
+/// The versions compiled in, for messages: `2015.05, 2016.08, ...`
+/// (powered guidelines first, then add-ons).
+pub fn builtin_versions() -> String {
+    let all = refstack_guidelines::ALL.iter();
+    all.clone()
+        .filter(|b| b.addon.is_none())
+        .chain(all.filter(|b| b.addon.is_some()))
+        .map(|b| b.file.trim_end_matches(".json"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Read, take from the built-in files, or fetch a guideline's JSON bytes.
+/// `url` (the RefStack API) is only needed for a version that is not
+/// built in.
 pub async fn guideline_bytes(
     source: &GuidelineSource,
-    url: &str,
+    url: Option<&str>,
     insecure: bool,
 ) -> Result<Vec<u8>, Error> {
+    if let Some(b) = source.builtin() {
+        return Ok(b.json.as_bytes().to_vec());
+    }
     match source {
         GuidelineSource::File(path) => std::fs::read(path).map_err(|e| Error::Io {
             action: "read the guideline",
@@ -43,6 +69,13 @@ pub async fn guideline_bytes(
             source: e,
         }),
         GuidelineSource::Version(version) => {
+            let url = match url {
+                Some(u) => u.to_owned(),
+                None => crate::server::refstack_url(None).map_err(|e| Error::Input {
+                    origin: format!("guideline {version}"),
+                    message: format!("not built in (built in: {}), and {e}", builtin_versions()),
+                })?,
+            };
             let client = http::client(&http::HttpOptions {
                 insecure,
                 ..Default::default()
@@ -53,8 +86,12 @@ pub async fn guideline_bytes(
     }
 }
 
-/// Read or fetch and parse a guideline.
-pub async fn load(source: &GuidelineSource, url: &str, insecure: bool) -> Result<Guideline, Error> {
+/// Read, take or fetch, and parse a guideline.
+pub async fn load(
+    source: &GuidelineSource,
+    url: Option<&str>,
+    insecure: bool,
+) -> Result<Guideline, Error> {
     let bytes = guideline_bytes(source, url, insecure).await?;
     let origin = match source {
         GuidelineSource::File(p) => p.display().to_string(),
@@ -64,4 +101,20 @@ pub async fn load(source: &GuidelineSource, url: &str, insecure: bool) -> Result
         origin,
         message: e.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn published_versions_need_no_network() {
+        for v in ["2020.06", "2020.06.json", "next", "dns.2020.06", "2015.05"] {
+            let source = GuidelineSource::parse(v);
+            let g = load(&source, Some("http://192.0.2.1:9"), false)
+                .await
+                .unwrap_or_else(|e| panic!("{v}: {e}"));
+            assert!(!g.capabilities.is_empty(), "{v}");
+        }
+    }
 }

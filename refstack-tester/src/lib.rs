@@ -20,6 +20,7 @@ pub mod progress;
 pub mod report;
 pub mod results;
 pub mod run;
+pub mod server;
 pub mod sign;
 pub mod tempest;
 pub mod testlist;

@@ -20,7 +20,11 @@ fn init_logging(global: &cli::GlobalArgs) {
         .with_env_filter(filter)
         .with_writer(refstack_tester::progress::LogWriter::stderr())
         .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // Colour only on a terminal, and not under NO_COLOR (no-color.org).
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
         .without_time()
         .init();
 }

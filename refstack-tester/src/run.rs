@@ -124,6 +124,9 @@ fn outcome_of(status: TestStatus) -> Option<Outcome> {
     }
 }
 
+/// How many missing tests the warning names (the rest are in a file).
+const MISSING_SHOWN: usize = 5;
+
 /// Normalise a test list against the installed Tempest and write the
 /// include list; warn about unmatched entries and missing plugins.
 async fn prepare_list(
@@ -144,11 +147,24 @@ async fn prepare_list(
         tracing::info!("{entry} matched by idempotent id: {}", ids.join(", "));
     }
     if !normalized.unmatched.is_empty() {
+        // The count, the first few, and the whole list in a file (it can
+        // hold hundreds of names; the log keeps one readable line).
+        let missing_path = include_path.with_extension("missing");
+        let mut text = normalized.unmatched.join("\n");
+        text.push('\n');
+        let written = match std::fs::write(&missing_path, text) {
+            Ok(()) => format!("; all of them are listed in {}", missing_path.display()),
+            Err(e) => format!("; cannot write {}: {e}", missing_path.display()),
+        };
         tracing::warn!(
-            "{} test(s) of the list are not in this Tempest: {}",
-            normalized.unmatched.len(),
-            normalized.unmatched.join(", ")
+            "{}{written}",
+            testlist::summarize(
+                "test(s) of the list are not in this Tempest",
+                &normalized.unmatched,
+                MISSING_SHOWN
+            )
         );
+        tracing::debug!("not in this Tempest: {}", normalized.unmatched.join(", "));
         match config.tempest.list_plugins(env).await {
             Ok(plugins) => {
                 for (root, package) in testlist::missing_plugins(&normalized.unmatched, &plugins) {
@@ -279,6 +295,14 @@ pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> 
             );
             for line in &exit.stderr_tail {
                 eprintln!("  tempest: {line}");
+            }
+            if exit.stderr_tail.iter().any(|l| l.contains(".stestr.conf")) {
+                tracing::warn!(
+                    "{} is not a Tempest workspace: create one with `tempest init {}` (then put \
+                     tempest.conf in its etc/), or pass --tempest-dir DIR",
+                    work_dir.display(),
+                    work_dir.display()
+                );
             }
         }
         None

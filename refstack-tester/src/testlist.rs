@@ -210,9 +210,40 @@ pub fn missing_plugins(
     missing
 }
 
+/// `"<N> <what>: a, b, c (and N-3 more)"`: a list bounded to its first
+/// `shown` items for one-line messages.
+pub fn summarize(what: &str, items: &[String], shown: usize) -> String {
+    let head = items
+        .iter()
+        .take(shown)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = items.len().saturating_sub(shown);
+    if more == 0 {
+        format!("{} {what}: {head}", items.len())
+    } else {
+        format!("{} {what}: {head} (and {more} more)", items.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lists_are_summarized() {
+        let items: Vec<String> = (0..363).map(|i| format!("tempest.api.t{i}")).collect();
+        let line = summarize("test(s) missing", &items, 3);
+        assert_eq!(
+            line,
+            "363 test(s) missing: tempest.api.t0, tempest.api.t1, tempest.api.t2 (and 360 more)"
+        );
+        assert_eq!(
+            summarize("x", &items[..2], 3),
+            "2 x: tempest.api.t0, tempest.api.t1"
+        );
+    }
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| x.to_string()).collect()

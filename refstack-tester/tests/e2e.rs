@@ -19,6 +19,10 @@ const PUBLIC_LINE_PREFIX: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAACAQCVt4jQ4z
 fn bin() -> Command {
     let mut c = assert_cmd::cargo::cargo_bin_cmd!("refstack-tester");
     c.env_remove("REFSTACK_URL")
+        .env(
+            "REFSTACK_TESTER_CONFIG",
+            "/nonexistent/refstack-tester/config.toml",
+        )
         .env_remove("REFSTACK_TEMPEST_DIR")
         .env_remove("REFSTACK_CLIENT_TEMPEST_DIR")
         .env_remove("REFSTACK_TEMPEST_BIN");
@@ -107,6 +111,12 @@ fn test_run_list_upload_signed() {
         "{stdout}\n{stderr}"
     );
     assert!(stderr.contains("designate-tempest-plugin"), "{stderr}");
+    // The missing tests: a count, the first few, and the file with all.
+    assert!(
+        stderr.contains("1 test(s) of the list are not in this Tempest: designate_tempest_plugin"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("all of them are listed in "), "{stderr}");
     assert!(stderr.contains("matched by idempotent id"), "{stderr}");
     // Plain progress lines (stderr is not a terminal): done/total and counts.
     assert!(stderr.contains("[6/6] ok fake_tempest_plugin.tests.test_fake.FakeTest.test_pass_no_id (passed 4 failed 1 skipped 1"), "{stderr}");
@@ -226,6 +236,19 @@ fn test_old_tempest_regex_and_no_results() {
         "{argv}"
     );
     assert!(!dir.path().join(".stestr/1.json").exists());
+
+    // No Tempest workspace: say how to make one (issue 16).
+    bin()
+        .current_dir(dir.path())
+        .env("FAKE_TEMPEST_NO_WORKSPACE", "1")
+        .env("REFSTACK_TEMPEST_BIN", fake_tempest())
+        .args(["test", "-c"])
+        .arg(&conf)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "is not a Tempest workspace: create one with `tempest init",
+        ));
 }
 
 #[test]
@@ -650,6 +673,29 @@ fn subunit_tools_completions_and_man() {
         .stdout;
     let recs = refstack_tester::results::records_from_bytes(&filtered, false);
     assert_eq!(recs.len(), 1);
+    // --match is a regular expression (issue 16), searched in the id.
+    let all = refstack_tester::results::records_from_bytes(&stream, false);
+    let expect = |re: &str| {
+        let re = regex::Regex::new(re).unwrap();
+        all.iter().filter(|r| re.is_match(&r.id)).count()
+    };
+    for re in [r"^tempest\.api\.image", r"test_\w+_server", "compute|image"] {
+        let filtered = bin()
+            .args(["subunit", "filter", "--match", re])
+            .arg(&path)
+            .output()
+            .unwrap()
+            .stdout;
+        let n = refstack_tester::results::records_from_bytes(&filtered, false).len();
+        assert_eq!(n, expect(re), "{re}");
+        assert!(n > 0 && n < all.len(), "{re}: {n} of {}", all.len());
+    }
+    bin()
+        .args(["subunit", "filter", "--match", "(unclosed"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is not a regular expression"));
     // stdin input, v1 round trip.
     let v1 = bin()
         .args(["subunit", "convert", "--to", "v1", "-"])
@@ -770,4 +816,69 @@ fn guideline_versions_from_a_server() {
         .stderr(predicate::str::contains(
             "Error getting JSON content for version: 1999.01",
         ));
+}
+
+/// Issue 16: the README's first commands work with no server and no
+/// network (the published guidelines are built in), and a command that
+/// needs a server says how to name one.
+#[test]
+fn first_run_offline_and_no_default_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["testlist", "--guideline", "2020.06", "--target", "platform"])
+        .args(["--type", "required", "--alias", "true", "--flag", "false"])
+        .assert()
+        .success();
+    let list = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert_eq!(
+        list.lines().count(),
+        377,
+        "COUNTS.md: 2020.06 platform required"
+    );
+    let json = dir.path().join("r.json");
+    std::fs::write(&json, r#"{"cpid": "c", "duration_seconds": 1, "results": [{"name": "tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_list_flavors"}]}"#).unwrap();
+    bin()
+        .arg("report")
+        .arg(&json)
+        .args(["--guideline", "2020.06"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("Guideline 2020.06")
+                .and(predicate::str::contains("Result: NOT COMPLIANT")),
+        );
+    for args in [&["upload", "-y", json.to_str().unwrap()][..], &["list"][..]] {
+        bin().args(args).assert().code(1).stderr(
+            predicate::str::contains("no RefStack server configured: pass --url URL")
+                .and(predicate::str::contains("set REFSTACK_URL"))
+                .and(predicate::str::contains(
+                    "/nonexistent/refstack-tester/config.toml",
+                )),
+        );
+    }
+    // `test -u` needs a server: said before Tempest starts.
+    bin()
+        .env("REFSTACK_TEMPEST_BIN", fake_tempest())
+        .args(["test", "-c", "nowhere.conf", "-u"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no RefStack server configured"));
+    bin()
+        .args(["testlist", "--guideline", "2099.01"])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("guideline 2099.01 is not built in (built in: 2015.05")
+                .and(predicate::str::contains("--url")),
+        );
+    // A configuration file names the server.
+    let (fake, _rt) = common::start_background();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, format!("url = \"{}\"\n", fake.url("/api"))).unwrap();
+    bin()
+        .env("REFSTACK_TESTER_CONFIG", &config)
+        .args(["testlist", "--guideline", "2099.01"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("# target=platform"));
 }

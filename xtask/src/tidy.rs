@@ -26,6 +26,9 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Crates that must have no dependencies at all (data only).
+const LEAF: &[&str] = &["refstack-guidelines"];
+
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     let mut problems = Vec::new();
     for (package, banned) in FORBIDDEN {
@@ -41,6 +44,21 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
             if banned.contains(&name) {
                 problems.push(format!("{package} depends on {name}"));
             }
+        }
+    }
+    for package in LEAF {
+        let tree = cargo_stdout(
+            root,
+            &[
+                "tree", "--locked", "-p", package, "-e", "normal", "--prefix", "none", "--format",
+                "{p}",
+            ],
+        )?;
+        for line in tree.lines().skip(1) {
+            let name = line.split_whitespace().next().unwrap_or_default();
+            problems.push(format!(
+                "{package} depends on {name} (it must stay data only)"
+            ));
         }
     }
     scan_stubs(root, &mut problems)?;

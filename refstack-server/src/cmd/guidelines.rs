@@ -6,7 +6,11 @@ use anyhow::Context;
 use refstack_server::Config;
 use refstack_server::guidelines::source::Sources;
 
-/// Downloads every guideline file the remote sources list into `dir`.
+/// Writes every guideline file the remote sources list into `dir`, and the
+/// built-in files they do not override (unless `[guidelines] builtin =
+/// false`): a local copy to serve with `REFSTACK_GUIDELINES_DIR` and edit.
+/// A remote source that fails makes the command fail, after what could be
+/// written was.
 pub(crate) async fn sync(cfg: &Config, dir: &Path) -> anyhow::Result<()> {
     let mut gcfg = cfg.guidelines.clone();
     gcfg.sources = Some(gcfg.remote_sources());
@@ -23,6 +27,12 @@ pub(crate) async fn sync(cfg: &Config, dir: &Path) -> anyhow::Result<()> {
     anyhow::ensure!(
         !report.saved.is_empty(),
         "no guideline source listed any file"
+    );
+    let errors = sources.source_errors();
+    anyhow::ensure!(
+        errors.is_empty(),
+        "guideline source failed: {}",
+        errors.join("; ")
     );
     anyhow::ensure!(
         report.failed.is_empty(),

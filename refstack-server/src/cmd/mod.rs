@@ -1,6 +1,7 @@
 //! Command line: `serve` (default), `migrate`, `user add`, `user add-key`,
 //! `guidelines sync`.
 
+mod db;
 mod guidelines;
 mod serve;
 mod user;
@@ -18,6 +19,10 @@ use refstack_server::Config;
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: GlobalArgs,
+    /// Address to listen on when no command is given (`serve` is the
+    /// default command); overrides the file and REFSTACK_LISTEN.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) listen: Option<SocketAddr>,
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
 }
@@ -32,6 +37,11 @@ pub(crate) struct GlobalArgs {
     /// overrides the file and REFSTACK_DATABASE_URL.
     #[arg(long, global = true)]
     pub(crate) database_url: Option<String>,
+    /// Create (and migrate) the SQLite database file if it does not exist.
+    /// Without it, `migrate` and `user` refuse a missing file, and so does
+    /// `serve` unless the database is the default `./refstack-data/refstack.sqlite`.
+    #[arg(long, global = true)]
+    pub(crate) create: bool,
     /// More log output (-v debug, -vv trace); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub(crate) verbose: u8,
@@ -90,16 +100,24 @@ pub(crate) enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum GuidelinesCommand {
-    /// Download every guideline file of the configured remote sources into a
-    /// directory usable as `REFSTACK_GUIDELINES_DIR`.
+    /// Write every guideline file of the configured remote sources, and the
+    /// built-in ones they do not replace, into a directory usable as
+    /// `REFSTACK_GUIDELINES_DIR` (fails if a remote source fails).
     Sync {
         /// Target directory (created if missing).
         dir: PathBuf,
     },
 }
 
+/// Whether log lines get ANSI colours: only on a terminal, and only when
+/// `NO_COLOR` is unset or empty (https://no-color.org).
+fn log_colours(stderr_is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 /// Sets up `tracing` on stderr.
 pub(crate) fn init_logging(verbose: u8) {
+    use std::io::IsTerminal;
     let default = match verbose {
         0 => "info",
         1 => "debug",
@@ -110,6 +128,10 @@ pub(crate) fn init_logging(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(log_colours(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR"),
+        ))
         .init();
 }
 
@@ -135,9 +157,21 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let command = cli
-        .command
-        .unwrap_or_else(|| Command::Serve(ServeArgs::default()));
+    let command = match (cli.command, cli.listen) {
+        (None, listen) => Command::Serve(ServeArgs {
+            listen,
+            dev_login: false,
+        }),
+        (Some(Command::Serve(args)), listen) => Command::Serve(ServeArgs {
+            listen: args.listen.or(listen),
+            dev_login: args.dev_login,
+        }),
+        (Some(_), Some(_)) => {
+            anyhow::bail!("--listen applies to `serve` only (the default command)")
+        }
+        (Some(other), None) => other,
+    };
+    let create = cli.global.create;
     rt.block_on(async move {
         match command {
             Command::Serve(args) => {
@@ -147,13 +181,22 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
                 if args.dev_login {
                     cfg.dev_login = true;
                 }
+                // The default embedded database is created on first start.
+                db::ensure_exists(
+                    &cfg,
+                    create || cfg.database_url == Config::default().database_url,
+                )?;
                 serve::run(cfg, cli.global.config.as_deref()).await
             }
             Command::Migrate => {
-                serve::open_db(&cfg).await?.close().await;
+                db::ensure_exists(&cfg, create)?;
+                db::open_db(&cfg).await?.close().await;
                 Ok(())
             }
-            Command::User(u) => user::run(&cfg, u).await,
+            Command::User(u) => {
+                db::ensure_exists(&cfg, create)?;
+                user::run(&cfg, u).await
+            }
             Command::Guidelines(GuidelinesCommand::Sync { dir }) => {
                 guidelines::sync(&cfg, &dir).await
             }
@@ -168,5 +211,24 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn listen_is_accepted_before_and_after_serve() {
+        use clap::Parser;
+        for args in [
+            &["refstack-server", "--listen", "127.0.0.1:9"][..],
+            &["refstack-server", "serve", "--listen", "127.0.0.1:9"][..],
+        ] {
+            super::Cli::try_parse_from(args).unwrap();
+        }
+    }
+
+    #[test]
+    fn colours_only_on_a_terminal_without_no_color() {
+        assert!(super::log_colours(true, None));
+        assert!(super::log_colours(true, Some("".into())));
+        assert!(!super::log_colours(true, Some("1".into())));
+        assert!(!super::log_colours(false, None));
     }
 }

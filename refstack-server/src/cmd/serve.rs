@@ -3,56 +3,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use refstack_server::db::Db;
 use refstack_server::{AppState, Config};
-
-/// The absolute path of a file-backed SQLite URL, for the startup log.
-fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url.strip_prefix("sqlite:")?;
-    let rest = rest.strip_prefix("//").unwrap_or(rest);
-    let path = rest.split('?').next().unwrap_or(rest);
-    if path.is_empty() || path.contains(":memory:") {
-        return None;
-    }
-    let path = std::path::Path::new(path);
-    Some(if path.is_absolute() {
-        path.to_owned()
-    } else {
-        std::env::current_dir().ok()?.join(path)
-    })
-}
-
-/// Connects to the configured database and applies pending migrations.
-pub(crate) async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
-    let shown = redact(&cfg.database_url);
-    let db = Db::connect(&cfg.database_url)
-        .await
-        .with_context(|| format!("cannot open database {shown}"))?;
-    db.migrate()
-        .await
-        .with_context(|| format!("cannot migrate database {shown}"))?;
-    match sqlite_file(&cfg.database_url) {
-        Some(file) => tracing::info!(file = %file.display(), "database ready (SQLite, migrated)"),
-        None => {
-            tracing::info!(database = %shown, backend = %db.backend(), "database ready (migrated)")
-        }
-    }
-    Ok(db)
-}
-
-/// Hides the password of a database URL for logs.
-pub(crate) fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
 
 /// `--dev-login` lets anyone sign in as anyone: refused unless only this machine can
 /// connect.
@@ -68,19 +19,27 @@ pub(crate) fn check_dev_login(cfg: &Config) -> anyhow::Result<()> {
 }
 
 /// Runs the server until SIGTERM / Ctrl-C.
-pub(crate) async fn run(cfg: Config, config_file: Option<&Path>) -> anyhow::Result<()> {
+pub(crate) async fn run(mut cfg: Config, config_file: Option<&Path>) -> anyhow::Result<()> {
     match config_file {
         Some(f) => tracing::info!(file = %f.display(), "configuration file"),
         None => tracing::info!("no configuration file; defaults and REFSTACK_* variables"),
     }
     check_dev_login(&cfg)?;
-    let db = open_db(&cfg).await?;
+    let db = super::db::open_db(&cfg).await?;
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let addr = listener.local_addr()?;
     raise_open_file_limit();
     let limits = refstack_server::serve::ConnLimits::from_config(&cfg.connections);
+    if cfg.ui_url.is_empty() {
+        // This server's own URL, with the port actually bound (`:0`).
+        cfg.ui_url = Config {
+            listen: addr,
+            ..Config::default()
+        }
+        .public_ui_url();
+    }
     let state = AppState::new(cfg, db.clone());
     tracing::info!(
         guidelines = %state.guidelines.describe(),
@@ -88,16 +47,14 @@ pub(crate) async fn run(cfg: Config, config_file: Option<&Path>) -> anyhow::Resu
         "guideline sources"
     );
     tracing::info!(
+        ui_url = %state.cfg.ui_url,
+        "result links in upload answers point here (set ui_url / REFSTACK_UI_URL \
+         to the public URL when clients reach this server under another name)"
+    );
+    tracing::info!(
         "listening on http://{addr}/v1 (also under {}/v1); web UI at http://{addr}/",
         state.cfg.api_prefix
     );
-    if state.cfg.ui_url == Config::default().ui_url {
-        tracing::warn!(
-            ui_url = %state.cfg.ui_url,
-            "result links in upload answers use upstream's default ui_url; \
-             set REFSTACK_UI_URL (e.g. http://{addr}) to point them at this server"
-        );
-    }
     if state.cfg.dev_login {
         tracing::warn!(
             "dev login is on: http://{addr}/v1/auth/signin signs in as any openid; never use it \
@@ -156,17 +113,6 @@ fn raise_open_file_limit() {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn sqlite_paths_for_the_log() {
-        assert!(super::sqlite_file("sqlite::memory:").is_none());
-        assert!(super::sqlite_file("postgres://h/db").is_none());
-        assert_eq!(
-            super::sqlite_file("sqlite:///var/x.db?mode=rwc"),
-            Some(std::path::PathBuf::from("/var/x.db"))
-        );
-        assert!(super::sqlite_file("sqlite://rel/x.db").is_some_and(|p| p.is_absolute()));
-    }
-
-    #[test]
     fn dev_login_needs_loopback() {
         let mut cfg = refstack_server::Config {
             dev_login: true,
@@ -180,14 +126,5 @@ mod tests {
         assert!(err.to_string().contains("loopback"), "{err}");
         cfg.dev_login = false;
         assert!(super::check_dev_login(&cfg).is_ok());
-    }
-
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(
-            super::redact("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
     }
 }

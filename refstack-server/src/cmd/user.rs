@@ -10,7 +10,7 @@ use super::UserCommand;
 
 /// Runs a `user` subcommand.
 pub(crate) async fn run(cfg: &Config, cmd: UserCommand) -> anyhow::Result<()> {
-    let database = super::serve::open_db(cfg).await?;
+    let database = super::db::open_db(cfg).await?;
     match cmd {
         UserCommand::Add {
             openid,
@@ -28,6 +28,7 @@ pub(crate) async fn run(cfg: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             )
             .await
             .context("cannot store the user")?;
+            tracing::info!(openid = %user.openid, "user stored");
             if foundation_admin {
                 db::users::set_foundation_admin(&database, &openid, true)
                     .await
@@ -71,6 +72,7 @@ pub(crate) async fn run(cfg: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             )
             .await
             .context("cannot store the key")?;
+            tracing::info!(openid = %openid, key = %stored.id, "key stored");
             println!(
                 "key {} (md5 {}) registered for {openid}",
                 stored.id,

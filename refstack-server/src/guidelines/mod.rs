@@ -15,6 +15,46 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use source::FetchError;
 
+/// The response header listing the configured guideline sources that
+/// failed (`<source>: <reason>; ...`), on every answer that used them.
+pub const SOURCE_ERRORS_HEADER: &str = "x-refstack-guideline-source-errors";
+
+/// Middleware (on the API router): adds [`SOURCE_ERRORS_HEADER`] to the
+/// answers of `/v1/guidelines...` and `/v1/results/{id}/compliance` while
+/// a configured source is failing, so a list that lacks its files does not
+/// read as "none exist".
+pub(crate) async fn source_errors_header(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    let uses_guidelines = path.starts_with("/v1/guidelines") || path.ends_with("/compliance");
+    let mut resp = next.run(req).await;
+    if uses_guidelines {
+        let errors = state.guidelines.source_errors();
+        if !errors.is_empty() {
+            let text: String = errors
+                .join("; ")
+                .chars()
+                .map(|c| {
+                    if c == ' ' || c.is_ascii_graphic() {
+                        c
+                    } else {
+                        '?'
+                    }
+                })
+                .take(2000)
+                .collect();
+            if let Ok(value) = header::HeaderValue::from_str(&text) {
+                resp.headers_mut()
+                    .insert(header::HeaderName::from_static(SOURCE_ERRORS_HEADER), value);
+            }
+        }
+    }
+    resp
+}
+
 /// Routes under `/v1/guidelines`.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,7 +65,8 @@ pub fn router() -> Router<AppState> {
 
 /// `GET /v1/guidelines`: `{"powered": [...], "<addon>": [...]}`. Add-ons are
 /// grouped by prefix over all sources (fixing §10 item 12); lists keep the
-/// source order; failing sources are skipped.
+/// source order; failing sources are skipped and named in the
+/// `X-Refstack-Guideline-Source-Errors` header.
 #[utoipa::path(get, path = "/v1/guidelines", tag = "guidelines", responses((status = 200, body = GuidelineList)))]
 pub(crate) async fn list(State(state): State<AppState>) -> ApiResult<axum::Json<GuidelineList>> {
     let files = state.guidelines.list().await;

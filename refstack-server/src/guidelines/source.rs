@@ -1,8 +1,13 @@
 //! Guideline sources: a local directory and remote repositories in the Gitea
 //! (upstream 2.1.0) or GitHub (older servers) contents API layout, with a TTL
-//! cache of successful remote answers (reference §5.1-§5.3, §5.6).
+//! cache of successful remote answers (reference §5.1-§5.3, §5.6), then the
+//! published files compiled into the binary (`refstack-guidelines`).
+//!
+//! A configured source that fails is remembered until it answers again
+//! ([`Sources::source_errors`]); the API sends the list in the
+//! `X-Refstack-Guideline-Source-Errors` header and the UI shows it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -112,6 +117,14 @@ impl Remote {
         }
     }
 
+    /// The source's name in logs and error reports.
+    fn label(&self) -> String {
+        match self {
+            Self::Gitea { repo, .. } => format!("gitea {repo}"),
+            Self::Github { repo, .. } => format!("github {repo}"),
+        }
+    }
+
     fn ref_query(r: &Option<String>) -> String {
         r.as_ref().map(|r| format!("?ref={r}")).unwrap_or_default()
     }
@@ -168,6 +181,10 @@ struct ListingEntry {
 pub struct Sources {
     dir: Option<PathBuf>,
     remotes: Vec<Remote>,
+    builtin: bool,
+    /// The configured sources whose last answer was a failure, by label
+    /// ([`Sources::describe`]'s words), with the reason.
+    health: Mutex<BTreeMap<String, String>>,
     client: reqwest::Client,
     ttl: Duration,
     cache: Mutex<HashMap<String, (Instant, Bytes)>>,
@@ -203,7 +220,7 @@ struct RenderedList {
 enum Got {
     Body(Bytes),
     NotFound,
-    Failed,
+    Failed(String),
 }
 
 impl Sources {
@@ -221,6 +238,8 @@ impl Sources {
                 .iter()
                 .map(Remote::from_config)
                 .collect(),
+            builtin: cfg.builtin,
+            health: Mutex::new(BTreeMap::new()),
             client,
             ttl: Duration::from_secs(cfg.cache_ttl_secs),
             cache: Mutex::new(HashMap::new()),
@@ -238,16 +257,47 @@ impl Sources {
             parts.push(format!("dir {}", d.display()));
         }
         for r in &self.remotes {
-            parts.push(match r {
-                Remote::Gitea { repo, .. } => format!("gitea {repo}"),
-                Remote::Github { repo, .. } => format!("github {repo}"),
-            });
+            parts.push(r.label());
+        }
+        if self.builtin {
+            parts.push(format!(
+                "built-in ({} files of interop@{})",
+                refstack_guidelines::ALL.len(),
+                &refstack_guidelines::SOURCE_COMMIT[..10]
+            ));
         }
         if parts.is_empty() {
             "none".into()
         } else {
             parts.join(", ")
         }
+    }
+
+    /// The configured sources whose latest answer was a failure, each as
+    /// `<source>: <reason>`, in name order; empty when all are fine.
+    pub fn source_errors(&self) -> Vec<String> {
+        self.health
+            .lock()
+            .map(|h| h.iter().map(|(k, v)| format!("{k}: {v}")).collect())
+            .unwrap_or_default()
+    }
+
+    /// Records the outcome of asking source `label`.
+    fn note(&self, label: &str, failure: Option<String>) {
+        if let Ok(mut h) = self.health.lock() {
+            match failure {
+                Some(reason) => {
+                    h.insert(label.to_owned(), reason);
+                }
+                None => {
+                    h.remove(label);
+                }
+            }
+        }
+    }
+
+    fn dir_label(dir: &std::path::Path) -> String {
+        format!("dir {}", dir.display())
     }
 
     async fn get(&self, url: &str) -> Got {
@@ -261,7 +311,14 @@ impl Sources {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(url, error = %e, "guideline source request failed");
-                return Got::Failed;
+                let kind = if e.is_timeout() {
+                    "timed out"
+                } else if e.is_connect() {
+                    "cannot connect"
+                } else {
+                    "request failed"
+                };
+                return Got::Failed(format!("{kind} ({url})"));
             }
         };
         let status = resp.status();
@@ -270,7 +327,7 @@ impl Sources {
         }
         if status != reqwest::StatusCode::OK {
             tracing::warn!(url, %status, "guideline source answered an error");
-            return Got::Failed;
+            return Got::Failed(format!("HTTP {} ({url})", status.as_u16()));
         }
         match resp.bytes().await {
             Ok(body) => {
@@ -281,17 +338,25 @@ impl Sources {
             }
             Err(e) => {
                 tracing::warn!(url, error = %e, "guideline source body failed");
-                Got::Failed
+                Got::Failed(format!("body not read ({url})"))
             }
         }
     }
 
-    fn list_dir(dir: &std::path::Path, addons: bool, out: &mut Vec<GuidelineFile>) {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            if !addons {
-                tracing::warn!(dir = %dir.display(), "guideline directory unreadable");
+    /// Lists `dir` into `out`; the reason when it cannot be read (add-on
+    /// directories may be missing).
+    fn list_dir(
+        dir: &std::path::Path,
+        addons: bool,
+        out: &mut Vec<GuidelineFile>,
+    ) -> Option<String> {
+        let rd = match std::fs::read_dir(dir) {
+            Ok(rd) => rd,
+            Err(e) if addons && e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), error = %e, "guideline directory unreadable");
+                return Some(format!("cannot read {}: {e}", dir.display()));
             }
-            return;
         };
         let mut names: Vec<String> = rd
             .filter_map(|e| e.ok())
@@ -306,32 +371,48 @@ impl Sources {
                 out.push(GuidelineFile { file, addon });
             }
         }
+        None
     }
 
     /// Lists every guideline file of every source, de-duplicated by file name
-    /// (the first source wins). Failing sources are logged and skipped.
+    /// (the first source wins; the built-in files come last). Failing
+    /// sources are logged, skipped and noted ([`Sources::source_errors`]).
     pub async fn list(&self) -> Vec<GuidelineFile> {
         let mut out = Vec::new();
         if let Some(dir) = &self.dir {
             let d = dir.clone();
             let listed = tokio::task::spawn_blocking(move || {
                 let mut v = Vec::new();
-                Self::list_dir(&d.join("add-ons"), true, &mut v);
-                Self::list_dir(&d.join("add-ons").join("guidelines"), true, &mut v);
-                Self::list_dir(&d, false, &mut v);
-                v
+                let failures = [
+                    Self::list_dir(&d.join("add-ons"), true, &mut v),
+                    Self::list_dir(&d.join("add-ons").join("guidelines"), true, &mut v),
+                    Self::list_dir(&d, false, &mut v),
+                ];
+                (v, failures.into_iter().flatten().next())
             })
-            .await
-            .unwrap_or_default();
-            out.extend(listed);
+            .await;
+            match listed {
+                Ok((files, failure)) => {
+                    out.extend(files);
+                    self.note(&Self::dir_label(dir), failure);
+                }
+                Err(e) => self.note(&Self::dir_label(dir), Some(e.to_string())),
+            }
         }
         for remote in &self.remotes {
+            let mut failure = None;
             for url in remote.listing_urls() {
-                let Got::Body(body) = self.get(&url).await else {
-                    continue;
+                let body = match self.get(&url).await {
+                    Got::Body(body) => body,
+                    Got::NotFound => continue,
+                    Got::Failed(reason) => {
+                        failure.get_or_insert(reason);
+                        continue;
+                    }
                 };
                 let Ok(entries) = serde_json::from_slice::<Vec<ListingEntry>>(&body) else {
                     tracing::warn!(url, "guideline listing is not a contents array");
+                    failure.get_or_insert(format!("listing is not a contents array ({url})"));
                     continue;
                 };
                 for e in entries.into_iter().filter(|e| e.kind == "file") {
@@ -348,6 +429,13 @@ impl Sources {
                     });
                 }
             }
+            self.note(&remote.label(), failure);
+        }
+        if self.builtin {
+            out.extend(refstack_guidelines::ALL.iter().map(|b| GuidelineFile {
+                file: b.file.to_owned(),
+                addon: b.addon.map(str::to_owned),
+            }));
         }
         let mut seen = std::collections::HashSet::new();
         out.retain(|f| seen.insert(f.file.clone()));
@@ -405,6 +493,7 @@ impl Sources {
         };
         let mut failed = false;
         if let Some(dir) = &self.dir {
+            let mut failure = None;
             let candidates = if gf.addon.is_some() {
                 vec![
                     dir.join("add-ons").join(file),
@@ -416,30 +505,51 @@ impl Sources {
             for path in candidates {
                 match tokio::fs::read(&path).await {
                     Ok(body) if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok() => {
+                        self.note(&Self::dir_label(dir), None);
                         return Ok(Bytes::from(body));
                     }
                     Ok(_) => {
                         tracing::warn!(path = %path.display(), "guideline file is not JSON");
-                        failed = true;
+                        failure = Some(format!("{} is not JSON", path.display()));
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => {
                         tracing::warn!(path = %path.display(), error = %e, "cannot read guideline");
-                        failed = true;
+                        failure = Some(format!("cannot read {}: {e}", path.display()));
                     }
                 }
             }
+            if failure.is_some() {
+                failed = true;
+                self.note(&Self::dir_label(dir), failure);
+            }
         }
         for remote in &self.remotes {
-            match self.get(&remote.file_url(&gf)).await {
+            let url = remote.file_url(&gf);
+            match self.get(&url).await {
                 Got::Body(body)
                     if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok() =>
                 {
+                    self.note(&remote.label(), None);
                     return Ok(body);
                 }
                 Got::NotFound => {}
-                Got::Body(_) | Got::Failed => failed = true,
+                Got::Body(_) => {
+                    failed = true;
+                    self.note(&remote.label(), Some(format!("not JSON ({url})")));
+                }
+                Got::Failed(reason) => {
+                    failed = true;
+                    self.note(&remote.label(), Some(reason));
+                }
             }
+        }
+        // The published files: the answer whatever the sources above did
+        // (their failures stay noted).
+        if self.builtin
+            && let Some(b) = refstack_guidelines::get(file)
+        {
+            return Ok(Bytes::from_static(b.json.as_bytes()));
         }
         Err(if failed {
             FetchError::Failed
@@ -567,6 +677,7 @@ mod tests {
         let mut s = Sources::new(&GuidelinesConfig {
             dir: Some(dir.to_path_buf()),
             sources: Some(Vec::new()),
+            builtin: false,
             cache_ttl_secs: 60,
             fetch_timeout_secs: 1,
         });

@@ -169,6 +169,8 @@ pub struct TestApp {
 pub fn base_config() -> Config {
     let mut cfg = Config::default();
     cfg.guidelines.dir = Some(fixture("guidelines"));
+    // The fixture files only (tests of the built-in files turn them on).
+    cfg.guidelines.builtin = false;
     cfg.allowed_cors_origins = vec!["https://ui.example.org".into()];
     cfg
 }

@@ -40,6 +40,25 @@ export function apiUrl(path, params) {
   return url.toString();
 }
 
+/**
+ * Shows (or hides) the banner naming the guideline sources the server could
+ * not read, from the X-Refstack-Guideline-Source-Errors header of a
+ * guideline answer: a short list must not read as "no guideline exists".
+ */
+function showSourceErrors(resp) {
+  const banner = document.getElementById('source-errors');
+  if (!banner) return;
+  const errors = resp.headers.get('X-Refstack-Guideline-Source-Errors');
+  if (errors) {
+    banner.textContent = `Some guideline sources of this server are failing, so guidelines may be missing or out of date: ${errors}`;
+    banner.hidden = false;
+  } else {
+    banner.hidden = true;
+    banner.textContent = '';
+  }
+}
+
+
 /** The CSRF token of the session (cookie `refstack_csrf`), or "". */
 export function csrfToken() {
   for (const part of document.cookie.split(';')) {
@@ -64,6 +83,7 @@ async function request(path, params, accept, init) {
   } catch (e) {
     throw new ApiError(0, 'The server cannot be reached', e.message);
   }
+  if (/^guidelines\b|\/compliance$/.test(path)) showSourceErrors(resp);
   if (!resp.ok) {
     let title = `${resp.status} ${resp.statusText}`.trim();
     let detail = null;

@@ -17,7 +17,13 @@ fn shared_data() -> Option<PathBuf> {
             panic!("REFSTACK_SHARED_DATA must be set when REFSTACK_CI=1")
         }
         None => {
-            eprintln!("skipping: REFSTACK_SHARED_DATA is unset");
+            {
+                // Straight to stderr, past the test harness's capture: a
+                // skipped test must not pass silently as `ok`.
+                use std::io::Write as _;
+                let test = std::thread::current().name().unwrap_or("test").to_owned();
+                let _ = std::io::stderr().write_all(format!("SKIPPED {test}: REFSTACK_SHARED_DATA is unset (the shared reference data)\n").as_bytes());
+            }
             None
         }
     }

@@ -14,7 +14,9 @@
 //!   a test failed, 0 otherwise, 2 on an unknown argument.
 //!
 //! It checks `TEMPEST_CONFIG_DIR`/`TEMPEST_CONFIG` name an existing file and
-//! appends its argv and cwd to `$FAKE_TEMPEST_LOG` when set.
+//! appends its argv and cwd to `$FAKE_TEMPEST_LOG` when set. With
+//! `FAKE_TEMPEST_NO_WORKSPACE=1`, `run` fails as Tempest does outside a
+//! workspace (stestr's "No .stestr.conf file was found").
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -264,6 +266,10 @@ fn main() -> ExitCode {
         .unwrap_or_default();
     env_log(&format!("argv={args:?} cwd={cwd}"));
     let result = match args.first().map(String::as_str) {
+        Some("run") if std::env::var_os("FAKE_TEMPEST_NO_WORKSPACE").is_some() => {
+            eprintln!("No .stestr.conf file was found for local directory");
+            Ok(1)
+        }
         Some("run") => run(&args),
         Some("list-plugins") => {
             println!("+------------+----------------------------------------------+");

@@ -9,6 +9,7 @@ use crate::cli::{GlobalArgs, ListArgs};
 
 pub(crate) async fn run(args: ListArgs, global: &GlobalArgs) -> Result<u8> {
     let client = http::client(&super::api_http(&args.net))?;
+    let url = args.net.api_url()?;
     let filters = ListFilters {
         start_date: args.start_date.clone(),
         end_date: args.end_date.clone(),
@@ -22,14 +23,9 @@ pub(crate) async fn run(args: ListArgs, global: &GlobalArgs) -> Result<u8> {
     let mut all = Vec::new();
     let mut page = 1u64;
     loop {
-        let body = http::get_results_page_as(
-            &client,
-            &args.net.url,
-            page,
-            &filters,
-            args.token.as_deref(),
-        )
-        .await?;
+        let body =
+            http::get_results_page_as(&client, &url, page, &filters, args.token.as_deref())
+                .await?;
         let total_pages = body.pagination.total_pages;
         if args.json {
             all.extend(body.results);

@@ -18,7 +18,7 @@ pub(crate) struct Loaded {
 pub(crate) async fn load_guideline(
     spec: &str,
     target: &str,
-    url: &str,
+    url: Option<&str>,
     insecure: bool,
 ) -> Result<Loaded> {
     let target: Target = target.parse().map_err(|e| anyhow!("{e}"))?;
@@ -35,7 +35,7 @@ pub(crate) fn text_report(loaded: &Loaded, records: &[TestRecord]) -> Result<Str
 
 pub(crate) async fn run(args: ReportArgs, _global: &GlobalArgs) -> Result<u8> {
     let g = &args.guideline;
-    let loaded = load_guideline(&g.guideline, &g.target, &g.url, g.insecure).await?;
+    let loaded = load_guideline(&g.guideline, &g.target, g.url.as_deref(), g.insecure).await?;
     let results = report::read_results(&args.result)?;
     let r = score::score(&loaded.guideline, loaded.target, &results).map_err(|e| anyhow!("{e}"))?;
     let out = match args.format {

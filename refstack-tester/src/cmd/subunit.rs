@@ -109,7 +109,16 @@ pub(crate) async fn run(cmd: SubunitCommand, _global: &GlobalArgs) -> Result<u8>
         SubunitCommand::Filter(a) => {
             let bytes = read_input(&a.stream.input)?;
             let recs = records(&a.stream.input, &bytes, a.to == StreamVersion::V1)?;
-            let ids = convert::select_ids(&recs, &a.matches, &a.status);
+            let patterns = a
+                .matches
+                .iter()
+                .map(|m| {
+                    regex::Regex::new(m).map_err(|e| {
+                        anyhow::anyhow!("--match {m:?} is not a regular expression: {e}")
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let ids = convert::select_ids(&recs, &patterns, &a.status);
             match a.to {
                 StreamVersion::V2 => {
                     let (out, _) = convert::to_v2_filtered(&bytes, &|id| ids.contains(id), false);

@@ -9,8 +9,10 @@ use crate::cli::{GlobalArgs, TestArgs};
 
 pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
     let tempest = Tempest::locate(args.tempest_dir.as_deref(), args.tempest_bin.as_deref())?;
-    // The signing key (and its passphrase) before the run, not after it.
+    // The server and the signing key (and its passphrase) before the run,
+    // not after it.
     let key = if args.upload {
+        args.net.api_url()?;
         super::upload::load_key(&args.net)?
     } else {
         None
@@ -41,7 +43,9 @@ pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
         (None, inferred) => inferred,
     };
     if let Some((guideline, target, base)) = scoring {
-        match super::report::load_guideline(&guideline, &target, &base, args.net.insecure).await {
+        match super::report::load_guideline(&guideline, &target, base.as_deref(), args.net.insecure)
+            .await
+        {
             Ok(loaded) => println!("{}", super::report::text_report(&loaded, &outcome.records)?),
             // The run itself succeeded: a report that cannot be made is a warning.
             Err(e) => tracing::warn!("no compliance report: {e:#}"),
@@ -62,7 +66,7 @@ pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
 /// For a test list fetched from a RefStack server
 /// (`<base>/v1/guidelines/<version>/tests?target=T…`): the guideline
 /// version, the target and the API base, so the run can be scored.
-fn guideline_of_list_url(list: &str) -> Option<(String, String, String)> {
+fn guideline_of_list_url(list: &str) -> Option<(String, String, Option<String>)> {
     let url = reqwest::Url::parse(list).ok()?;
     let path = url.path();
     let at = path.rfind("/v1/guidelines/")?;
@@ -80,7 +84,7 @@ fn guideline_of_list_url(list: &str) -> Option<(String, String, String)> {
     Some((
         rest.to_string(),
         target,
-        base.as_str().trim_end_matches('/').to_string(),
+        Some(base.as_str().trim_end_matches('/').to_string()),
     ))
 }
 
@@ -97,7 +101,7 @@ mod tests {
             Some((
                 "2020.11".into(),
                 "compute".into(),
-                "https://refstack.openstack.org/api".into()
+                Some("https://refstack.openstack.org/api".into())
             ))
         );
         assert_eq!(
@@ -105,7 +109,7 @@ mod tests {
             Some((
                 "dns.2020.06".into(),
                 "platform".into(),
-                "http://h:8000".into()
+                Some("http://h:8000".into())
             ))
         );
         assert_eq!(guideline_of_list_url("list.txt"), None);

@@ -1,5 +1,6 @@
 //! `testlist`: a guideline's test list, byte for byte as the server's
-//! `GET /v1/guidelines/<version>/tests` returns it.
+//! `GET /v1/guidelines/<version>/tests` returns it: computed locally for a
+//! file or a built-in version, asked of the server for any other version.
 
 use std::io::Write;
 
@@ -12,9 +13,17 @@ use crate::cli::{GlobalArgs, TestlistArgs};
 
 pub(crate) async fn run(args: TestlistArgs, _global: &GlobalArgs) -> Result<u8> {
     let g = &args.guideline;
-    let text = match GuidelineSource::parse(&g.guideline) {
-        source @ GuidelineSource::File(_) => {
-            let guideline = guideline::load(&source, &g.url, g.insecure).await?;
+    let source = GuidelineSource::parse(&g.guideline);
+    // A version that is neither a file nor built in comes from the server.
+    let remote = match &source {
+        GuidelineSource::Version(v) if source.builtin().is_none() => Some(v.clone()),
+        _ => None,
+    };
+    let text = match remote {
+        // A file, or a published version built into the tester: computed
+        // here with the server's algorithm (`refstack_core::test_list_text`).
+        None => {
+            let guideline = guideline::load(&source, None, g.insecure).await?;
             let query = TestListQuery {
                 target: g.target.parse().map_err(|e| anyhow::anyhow!("{e}"))?,
                 statuses: args
@@ -26,16 +35,22 @@ pub(crate) async fn run(args: TestlistArgs, _global: &GlobalArgs) -> Result<u8> 
             };
             test_list_text(&guideline, &query).map_err(|e| anyhow::anyhow!("{e}"))?
         }
-        GuidelineSource::Version(version) => {
+        Some(version) => {
+            let url = refstack_tester::server::refstack_url(g.url.as_deref()).map_err(|e| {
+                anyhow::anyhow!(
+                    "guideline {version} is not built in (built in: {}): {e}",
+                    guideline::builtin_versions()
+                )
+            })?;
             let client = http::client(&http::HttpOptions {
                 insecure: g.insecure,
                 ..Default::default()
             })?;
             let mut endpoint = reqwest::Url::parse(&format!(
                 "{}/v1/guidelines/{version}/tests",
-                g.url.trim_end_matches('/')
+                url.trim_end_matches('/')
             ))
-            .with_context(|| format!("invalid --url {}", g.url))?;
+            .with_context(|| format!("invalid --url {url}"))?;
             {
                 let mut q = endpoint.query_pairs_mut();
                 q.append_pair("target", &g.target);

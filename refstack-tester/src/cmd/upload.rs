@@ -34,7 +34,8 @@ pub(crate) async fn send_with_key(
         None => None,
     };
     let client = http::client(&super::api_http(net))?;
-    let answer = http::upload_bytes(&client, &net.url, body, headers.as_ref()).await?;
+    let url = net.api_url()?;
+    let answer = http::upload_bytes(&client, &url, body, headers.as_ref()).await?;
     println!("Test results uploaded!\nURL: {}", answer.url);
     Ok(())
 }
@@ -44,7 +45,7 @@ async fn confirm_and_send(
     global: &GlobalArgs,
     payload: &UploadRequest,
 ) -> Result<u8> {
-    let question = format!("Test results will be uploaded to {}. Ok?", net.url);
+    let question = format!("Test results will be uploaded to {}. Ok?", net.api_url()?);
     if !super::confirm(global, &question)? {
         eprintln!("Upload cancelled.");
         return Ok(0);

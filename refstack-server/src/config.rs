@@ -57,7 +57,9 @@ pub struct Config {
     /// Empty (the default) means this server's own URL,
     /// [`Config::public_ui_url`]; `AppState::new` fills it in.
     pub ui_url: String,
-    /// Public URL of the API (upstream `[api] api_url`).
+    /// Public URL of the API (upstream `[api] api_url`): the OpenID Connect redirect
+    /// URL and the session cookie's `Secure` flag derive from it. Empty (the default):
+    /// [`Config::public_api_url`]; `AppState::new` fills it in.
     pub api_url: String,
     /// Extra mount prefix of `/v1` (upstream deployments use `/api`).
     /// `/v1` is always served as well. Empty disables the prefix.
@@ -277,7 +279,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             database_url: "sqlite://refstack-data/refstack.sqlite".into(),
             ui_url: String::new(),
-            api_url: "https://refstack.openstack.org/api".into(),
+            api_url: String::new(),
             api_prefix: "/api".into(),
             allowed_cors_origins: Vec::new(),
             test_results_url: "/#/results/%s".into(),
@@ -481,7 +483,7 @@ impl Config {
     /// Whether the session cookie gets `Secure`: when the public URL (`api_url`) is
     /// https, except with `dev_login`, which only serves plain HTTP on loopback.
     pub fn cookie_secure(&self) -> bool {
-        self.api_url.starts_with("https://") && !self.dev_login
+        self.public_api_url().starts_with("https://") && !self.dev_login
     }
 
     /// The OpenID Connect redirect URL in effect.
@@ -490,7 +492,7 @@ impl Config {
             Some(u) if !u.is_empty() => u.clone(),
             _ => format!(
                 "{}/v1/auth/signin_return",
-                self.api_url.trim_end_matches('/')
+                self.public_api_url().trim_end_matches('/')
             ),
         }
     }
@@ -551,6 +553,19 @@ impl Config {
     /// The request timeout.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
+    }
+
+    /// The API's public URL: `api_url`, or when it is empty the web UI's base URL
+    /// ([`Config::public_ui_url`]) followed by `api_prefix`.
+    pub fn public_api_url(&self) -> String {
+        if !self.api_url.is_empty() {
+            return self.api_url.clone();
+        }
+        format!(
+            "{}{}",
+            self.public_ui_url().trim_end_matches('/'),
+            self.api_prefix
+        )
     }
 
     /// The web UI's base URL: `ui_url`, or when it is empty this server's
@@ -688,7 +703,7 @@ mod tests {
         assert_eq!(c.oidc.scopes, ["openid", "email", "profile"]);
         assert_eq!(
             c.oidc_redirect_url(),
-            "https://refstack.openstack.org/api/v1/auth/signin_return"
+            "http://127.0.0.1:8000/api/v1/auth/signin_return"
         );
         // The secret never shows in logs or debug output.
         let shown = format!("{c:?}");

@@ -22,10 +22,14 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state from a configuration and a connected, migrated database.
-    /// An empty `ui_url` becomes [`Config::public_ui_url`].
+    /// An empty `ui_url` becomes [`Config::public_ui_url`], an empty `api_url`
+    /// [`Config::public_api_url`].
     pub fn new(mut cfg: Config, db: Db) -> Self {
         if cfg.ui_url.is_empty() {
             cfg.ui_url = cfg.public_ui_url();
+        }
+        if cfg.api_url.is_empty() {
+            cfg.api_url = cfg.public_api_url();
         }
         let guidelines = Arc::new(Sources::new(&cfg.guidelines));
         let oidc = Oidc::new(&cfg).map(Arc::new);

@@ -40,6 +40,9 @@ pub(crate) async fn run(mut cfg: Config, config_file: Option<&Path>) -> anyhow::
         }
         .public_ui_url();
     }
+    if cfg.api_url.is_empty() {
+        cfg.api_url = cfg.public_api_url();
+    }
     let state = AppState::new(cfg, db.clone());
     tracing::info!(
         guidelines = %state.guidelines.describe(),

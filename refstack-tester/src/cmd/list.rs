@@ -24,8 +24,7 @@ pub(crate) async fn run(args: ListArgs, global: &GlobalArgs) -> Result<u8> {
     let mut page = 1u64;
     loop {
         let body =
-            http::get_results_page_as(&client, &url, page, &filters, args.token.as_deref())
-                .await?;
+            http::get_results_page_as(&client, &url, page, &filters, args.token.as_deref()).await?;
         let total_pages = body.pagination.total_pages;
         if args.json {
             all.extend(body.results);

@@ -116,22 +116,23 @@ pub struct Browser {
     pub csrf: String,
 }
 
+/// 256 random bits, base64url (the shape of the server's session ids and tokens).
+fn random_b64() -> String {
+    use base64::Engine as _;
+    let bytes: Vec<u8> = uuid::Uuid::new_v4()
+        .as_bytes()
+        .iter()
+        .chain(uuid::Uuid::new_v4().as_bytes())
+        .copied()
+        .collect();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// Creates a session for `openid` directly in the database (as a sign-in would).
 pub async fn session_for(db: &Db, openid: &str, ttl_secs: i64) -> Browser {
-    use base64::Engine as _;
     use sha2::Digest as _;
-    let rand = |tag: &str| {
-        let bytes: Vec<u8> = uuid::Uuid::new_v4()
-            .as_bytes()
-            .iter()
-            .chain(uuid::Uuid::new_v4().as_bytes())
-            .copied()
-            .collect();
-        let _ = tag;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    };
-    let cookie = rand("id");
-    let csrf = rand("csrf");
+    let cookie = random_b64();
+    let csrf = random_b64();
     let now = time::OffsetDateTime::now_utc() + time::Duration::seconds(ttl_secs);
     db::sessions::create(
         db,
@@ -362,18 +363,8 @@ pub async fn token_for(
     name: &str,
     expires_at: Option<time::PrimitiveDateTime>,
 ) -> String {
-    use base64::Engine as _;
     use sha2::Digest as _;
-    let bytes: Vec<u8> = uuid::Uuid::new_v4()
-        .as_bytes()
-        .iter()
-        .chain(uuid::Uuid::new_v4().as_bytes())
-        .copied()
-        .collect();
-    let token = format!(
-        "rst_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    );
+    let token = format!("rst_{}", random_b64());
     db::tokens::create(
         db,
         &db::tokens::NewApiToken {

@@ -1,4 +1,5 @@
 //! The `refstack-tester` command: a thin shell over the library.
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -56,14 +57,21 @@ fn main() -> ExitCode {
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "error: cannot start the async runtime: {e}"
+            );
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(cmd::dispatch(cli)) {
         Ok(code) => ExitCode::from(code),
+        // A closed standard output (`| head -1`): the reader has what it
+        // wanted; exit quietly.
+        Err(e) if cmd::out::is_closed_output(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", render(&e));
+            // Not `eprintln!`, which panics when stderr is closed too.
+            let _ = writeln!(std::io::stderr().lock(), "error: {}", render(&e));
             ExitCode::FAILURE
         }
     }

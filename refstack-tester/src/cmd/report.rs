@@ -44,6 +44,6 @@ pub(crate) async fn run(args: ReportArgs, _global: &GlobalArgs) -> Result<u8> {
         ReportFormat::Junit => report::junit(&r),
         ReportFormat::Html => report::html(&r),
     };
-    print!("{out}");
+    super::out::print(out)?;
     Ok(if args.check && !r.compliant { 1 } else { 0 })
 }

@@ -31,10 +31,7 @@ fn records(path: &Path, bytes: &[u8], details: bool) -> Result<Vec<refstack_subu
 }
 
 fn write_out(bytes: &[u8]) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes)?;
-    out.flush()?;
-    Ok(())
+    super::out::print(bytes)
 }
 
 pub(crate) async fn run(cmd: SubunitCommand, _global: &GlobalArgs) -> Result<u8> {
@@ -55,21 +52,30 @@ pub(crate) async fn run(cmd: SubunitCommand, _global: &GlobalArgs) -> Result<u8>
             if c.tests == 0 && c.exists == 0 && !bytes.is_empty() {
                 anyhow::bail!("{}: no subunit test events found", a.input.display());
             }
-            println!("tests       {}", c.tests);
-            println!("passed      {}", c.success);
-            println!("failed      {}", c.fail);
-            println!("skipped     {}", c.skip);
-            println!("xfail       {}", c.xfail);
-            println!("uxsuccess   {}", c.uxsuccess);
-            println!("inprogress  {}", c.inprogress);
-            println!("exists      {}", c.exists);
-            println!("packets     {}", counts.packets);
-            println!("corrupt     {}", counts.corrupt);
-            println!("noise bytes {}", counts.noise_bytes);
+            let mut text = format!(
+                "tests       {}\npassed      {}\nfailed      {}\nskipped     {}\nxfail       {}\n\
+                 uxsuccess   {}\ninprogress  {}\nexists      {}\npackets     {}\ncorrupt     {}\n\
+                 noise bytes {}\n",
+                c.tests,
+                c.success,
+                c.fail,
+                c.skip,
+                c.xfail,
+                c.uxsuccess,
+                c.inprogress,
+                c.exists,
+                counts.packets,
+                counts.corrupt,
+                counts.noise_bytes
+            );
             if let Some(w) = summary.wall_time() {
-                println!("wall time   {:.3}s", w.as_secs_f64());
+                text.push_str(&format!("wall time   {:.3}s\n", w.as_secs_f64()));
             }
-            println!("test time   {:.3}s", summary.total_test_time.as_secs_f64());
+            text.push_str(&format!(
+                "test time   {:.3}s\n",
+                summary.total_test_time.as_secs_f64()
+            ));
+            super::out::print(text)?;
             Ok(0)
         }
         SubunitCommand::Ls(a) => {

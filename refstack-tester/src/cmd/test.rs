@@ -42,7 +42,9 @@ pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
     };
     if let Some((guideline, target, base)) = scoring {
         match super::report::load_guideline(&guideline, &target, &base, args.net.insecure).await {
-            Ok(loaded) => println!("{}", super::report::text_report(&loaded, &outcome.records)?),
+            Ok(loaded) => {
+                super::out::print(super::report::text_report(&loaded, &outcome.records)? + "\n")?
+            }
             // The run itself succeeded: a report that cannot be made is a warning.
             Err(e) => tracing::warn!("no compliance report: {e:#}"),
         }

@@ -386,6 +386,14 @@ impl Decoder {
         }
     }
 
+    /// A decoder whose first byte is at stream offset `offset` (a decoder
+    /// started inside a stream, at a cut): the offsets it reports, and
+    /// [`Decoder::offset`], count from there.
+    pub fn starting_at(mut self, offset: u64) -> Self {
+        self.offset = offset;
+        self
+    }
+
     /// The format, once detected (or forced).
     pub fn format(&self) -> Option<Format> {
         self.format

@@ -3,136 +3,35 @@
 //! Parses each file (v1 or v2, auto-detected) and prints one JSON object per
 //! file on its own line:
 //! `{"file":…, "format":"v1"|"v2", "bytes":N, "packets":N, "noise_bytes":N,
-//! "corrupt":N, "tests":N, "status":{…}, "seconds":F}`.
+//! "corrupt":N, "tests":N, "status":{…}, "parts":N, "seconds":F}`.
 //! Exit code 0 unless a file cannot be read.
 //!
-//! A large file is read by several threads ([`parse_file`]); each part
-//! counts and folds on its own, and the parts are merged in order
-//! ([`Fold::absorb`]).
+//! A file of 2 MiB or more is read by several threads (`fold_file`):
+//! each part of about 1 MiB counts and folds on its own, and the parts
+//! are merged in order (`Fold::absorb`).
 
 use std::fs::File;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use refstack_subunit::{
-    Corruption, Counts, Fold, FoldOptions, Format, Merge, NotMergeable, Packet, ParallelError,
-    ParallelOptions, Sink, StatusCounts, parse_file,
-};
+use refstack_subunit::{FoldOptions, Format, ParallelOptions, StatusCounts, fold_file};
 
-/// Counts packets, noise and corruption, and folds the lifecycle.
-struct Stats {
-    counts: Counts,
-    fold: Fold<StatusCounts>,
-    format: Option<Format>,
-}
-
-impl Sink for Stats {
-    type Error = std::convert::Infallible;
-    fn packet(&mut self, offset: u64, packet: &Packet<'_>) -> Result<(), Self::Error> {
-        self.counts.packet(offset, packet)?;
-        self.fold.push(packet);
-        Ok(())
-    }
-    fn noise(&mut self, offset: u64, bytes: &[u8]) -> Result<(), Self::Error> {
-        self.counts.noise(offset, bytes)
-    }
-    fn corrupt(
-        &mut self,
-        offset: u64,
-        bytes: &[u8],
-        error: &Corruption,
-    ) -> Result<(), Self::Error> {
-        self.counts.corrupt(offset, bytes, error)
-    }
-    fn format(&mut self, format: Format) -> Result<(), Self::Error> {
-        self.format = Some(format);
-        Ok(())
-    }
-}
-
-const OPTIONS: FoldOptions = FoldOptions {
-    attachments: false,
-    tags: false,
-};
-
-impl Stats {
-    /// The sink of the part of a stream starting at `offset`.
-    fn part(offset: u64) -> Self {
-        Self {
-            counts: Counts::default(),
-            fold: if offset == 0 {
-                Fold::with_options(StatusCounts::default(), OPTIONS)
-            } else {
-                Fold::for_later_part(StatusCounts::default(), OPTIONS)
-            },
-            format: None,
-        }
-    }
-}
-
-/// The parts merged so far.
-#[derive(Default)]
-struct Merged(Option<Stats>);
-
-impl Merge<Stats> for Merged {
-    type Error = NotMergeable;
-    fn part(&mut self, part: Stats) -> Result<(), NotMergeable> {
-        let Some(all) = &mut self.0 else {
-            self.0 = Some(part);
-            return Ok(());
-        };
-        all.fold.absorb(part.fold)?;
-        let (c, p) = (&mut all.counts, part.counts);
-        c.packets += p.packets;
-        c.noise_runs += p.noise_runs;
-        c.noise_bytes += p.noise_bytes;
-        c.corrupt += p.corrupt;
-        all.format = all.format.or(part.format);
-        Ok(())
-    }
-}
-
-fn stats(path: &str) -> std::io::Result<String> {
+fn stats(path: &str, options: &ParallelOptions) -> std::io::Result<String> {
     let start = Instant::now();
     let file = File::open(path)?;
-    let mut merged = Merged::default();
-    // v1 parts lack the `time:`/`tags:` context, which counts ignore.
-    let options = ParallelOptions {
-        cut_v1: true,
-        ..ParallelOptions::default()
+    let fold_options = FoldOptions {
+        attachments: false,
+        tags: false,
     };
-    let report = match parse_file(&file, &options, Stats::part, &mut merged) {
-        Ok(report) => report,
-        // A test left open by one part was started again in the next:
-        // fold the file in one pass.
-        Err(ParallelError::Merge(NotMergeable)) => {
-            merged = Merged::default();
-            parse_file(
-                &file,
-                &ParallelOptions::sequential(),
-                Stats::part,
-                &mut merged,
-            )
-            .map_err(|e| std::io::Error::other(e.to_string()))?
-        }
-        Err(ParallelError::Io { offset, source }) => {
-            return Err(std::io::Error::new(
-                source.kind(),
-                format!("at byte {offset}: {source}"),
-            ));
-        }
-    };
-    let bytes = report.bytes;
-    let Some(sink) = merged.0 else {
-        return Err(std::io::Error::other("no part parsed"));
-    };
-    let (status, _) = sink.fold.finish();
+    let folded = fold_file(&file, options, fold_options, StatusCounts::default)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     let seconds = start.elapsed().as_secs_f64();
-    let c = sink.counts;
+    let (c, status) = (folded.counts, folded.records);
     Ok(format!(
-        "{{\"file\":{}, \"format\":\"{}\", \"bytes\":{bytes}, \"packets\":{}, \"noise_bytes\":{}, \"corrupt\":{}, \"tests\":{}, \"status\":{{\"success\":{},\"fail\":{},\"skip\":{},\"xfail\":{},\"uxsuccess\":{},\"inprogress\":{}}}, \"seconds\":{seconds:.6}}}",
+        "{{\"file\":{}, \"format\":\"{}\", \"bytes\":{}, \"packets\":{}, \"noise_bytes\":{}, \"corrupt\":{}, \"tests\":{}, \"status\":{{\"success\":{},\"fail\":{},\"skip\":{},\"xfail\":{},\"uxsuccess\":{},\"inprogress\":{}}}, \"parts\":{}, \"seconds\":{seconds:.6}}}",
         json_string(path),
-        sink.format.unwrap_or(Format::V2).as_str(),
+        folded.report.format.unwrap_or(Format::V2).as_str(),
+        folded.report.bytes,
         c.packets,
         c.noise_bytes,
         c.corrupt,
@@ -143,7 +42,32 @@ fn stats(path: &str) -> std::io::Result<String> {
         status.xfail,
         status.uxsuccess,
         status.inprogress,
+        folded.report.parts,
     ))
+}
+
+/// `REFSTACK_SUBUNIT_THREADS`, `REFSTACK_SUBUNIT_PART_KIB` and
+/// `REFSTACK_SUBUNIT_MIN_KIB` override the defaults (for measurements).
+fn options() -> ParallelOptions {
+    let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    let mut o = ParallelOptions {
+        // Counts and statuses need neither `time:` nor `tags:`.
+        cut_v1: true,
+        // Files of a few MiB are worth two threads here.
+        min_file_size: 2 << 20,
+        part_size: 1 << 20,
+        ..ParallelOptions::default()
+    };
+    if let Some(t) = var("REFSTACK_SUBUNIT_THREADS") {
+        o.threads = usize::try_from(t).unwrap_or(1).max(1);
+    }
+    if let Some(k) = var("REFSTACK_SUBUNIT_PART_KIB") {
+        o.part_size = k << 10;
+    }
+    if let Some(k) = var("REFSTACK_SUBUNIT_MIN_KIB") {
+        o.min_file_size = k << 10;
+    }
+    o
 }
 
 fn json_string(s: &str) -> String {
@@ -163,8 +87,9 @@ fn json_string(s: &str) -> String {
 
 fn main() -> ExitCode {
     let mut code = ExitCode::SUCCESS;
+    let options = options();
     for path in std::env::args().skip(1) {
-        match stats(&path) {
+        match stats(&path, &options) {
             Ok(line) => println!("{line}"),
             Err(e) => {
                 eprintln!("stats: {path}: {e}");

@@ -21,6 +21,7 @@ pub mod report;
 pub mod results;
 pub mod run;
 pub mod sign;
+pub mod stream;
 pub mod tempest;
 pub mod testlist;
 

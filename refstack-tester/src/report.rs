@@ -15,24 +15,50 @@ use crate::results;
 /// Read what to score: a results JSON (passed tests only) or a subunit
 /// stream (then failures, skips and tests not run are known too).
 pub fn read_results(path: &Path) -> Result<Results, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        action: "read the result",
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if results::looks_like_json(&bytes) {
+    // The first bytes tell a results JSON from a stream; a stream is then
+    // folded in bounded memory (a large file in parallel parts).
+    let mut head = [0u8; 256];
+    let n = {
+        let mut file = std::fs::File::open(path).map_err(|source| Error::Io {
+            action: "read the result",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut n = 0;
+        while n < head.len() {
+            match std::io::Read::read(&mut file, &mut head[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    return Err(Error::Io {
+                        action: "read the result",
+                        path: path.to_path_buf(),
+                        source,
+                    });
+                }
+            }
+        }
+        n
+    };
+    if results::looks_like_json(&head[..n]) {
         let payload = results::read_results_json(path)?;
         let passed: Vec<PassedTest> = payload.results.into_iter().map(PassedTest::from).collect();
         return Ok(Results::from_passed_tests(&passed));
     }
-    let records = results::records_from_bytes(&bytes, false);
-    if records.is_empty() {
-        return Err(Error::Input {
-            origin: path.display().to_string(),
-            message: "neither a results JSON nor a subunit stream with tests".into(),
-        });
-    }
-    Ok(Results::from_records(&records))
+    let options = refstack_subunit::FoldOptions {
+        attachments: false,
+        tags: false,
+    };
+    let folded = crate::stream::fold(path, options, false, refstack_subunit::Records::default)
+        .map_err(|e| match e {
+            Error::Input { origin, .. } => Error::Input {
+                origin,
+                message: "neither a results JSON nor a subunit stream with tests".into(),
+            },
+            e => e,
+        })?;
+    Ok(Results::from_records(&folded.records.into_vec()))
 }
 
 fn pct(p: Option<f64>) -> String {

@@ -16,6 +16,7 @@ use refstack_subunit::{
 };
 
 use crate::error::Error;
+use crate::stream::no_tests;
 
 fn read_file(path: &Path, action: &'static str) -> Result<Vec<u8>, Error> {
     if path.as_os_str() == "-" {
@@ -89,20 +90,13 @@ fn fold_file(path: &Path, keep_details: bool, each: impl FnMut(TestRecord)) -> R
     }
 }
 
-fn no_tests(path: &Path) -> Error {
-    Error::Input {
-        origin: path.display().to_string(),
-        message: "no subunit test events found (not a subunit v1/v2 stream, or corrupt)".into(),
-    }
-}
-
 /// Read a subunit stream file (`-` for stdin) into test records, in the
-/// order the tests finished. A non-empty input without any test is an error.
+/// order the tests finished. An input without any test is an error.
 pub fn read_stream_file(path: &Path) -> Result<Vec<TestRecord>, Error> {
     let mut records = Vec::new();
     let bytes = fold_file(path, true, |r| records.push(r))?;
-    if records.is_empty() && bytes > 0 {
-        return Err(no_tests(path));
+    if records.is_empty() {
+        return Err(no_tests(path, bytes));
     }
     Ok(records)
 }
@@ -123,8 +117,8 @@ pub fn payload_from_stream_file(
             passed.push(PassedTest::from_test_id(&r.id));
         }
     })?;
-    if seen == 0 && bytes > 0 {
-        return Err(no_tests(path));
+    if seen == 0 {
+        return Err(no_tests(path, bytes));
     }
     Ok(UploadPayload {
         cpid: cpid.into(),
@@ -574,8 +568,8 @@ fn convert_stream<W: std::io::Write>(
         ),
         ParallelError::Merge(e) => write_error(e),
     })?;
-    if merge.test_packets == 0 && report.bytes > 0 {
-        return Err(no_tests(path));
+    if merge.test_packets == 0 {
+        return Err(no_tests(path, report.bytes));
     }
     doc.finish().map_err(write_error)?;
     Ok(report.parts)
@@ -707,14 +701,18 @@ mod tests {
             String::from_utf8_lossy(&slow)
         );
         assert!(String::from_utf8_lossy(&fast).contains("\"name\": \"plain.\\u00e9\""));
+        // One rule for empty and non-empty input without a test: an error.
         let empty = dir.path().join("e");
-        std::fs::write(&empty, b"").unwrap();
-        assert_eq!(
-            results_json_from_stream_file(&empty, "", 0).unwrap(),
-            b"{\n    \"cpid\": \"\",\n    \"duration_seconds\": 0,\n    \"results\": []\n}"
-        );
-        std::fs::write(&empty, b"not a stream").unwrap();
-        assert!(results_json_from_stream_file(&empty, "", 0).is_err());
+        for bytes in [&b""[..], b"x", b"not a stream"] {
+            std::fs::write(&empty, bytes).unwrap();
+            let e = results_json_from_stream_file(&empty, "", 0).unwrap_err();
+            assert!(
+                e.to_string().contains("no subunit test events found"),
+                "{e}"
+            );
+            assert!(payload_from_stream_file(&empty, "", 0).is_err());
+            assert!(read_stream_file(&empty).is_err());
+        }
     }
 
     #[test]

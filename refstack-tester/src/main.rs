@@ -45,6 +45,12 @@ fn render(err: &anyhow::Error) -> String {
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging(&cli.global);
+    // `test` keeps exit status 1 for failed tests: its own errors are 2.
+    let error_code = if matches!(cli.command, cli::Command::Test(_)) {
+        ExitCode::from(cmd::EXIT_TOOL_FAILED)
+    } else {
+        ExitCode::FAILURE
+    };
     // The stream conversions do their own threading (and no network):
     // no worker threads to start for them.
     let mut builder = if matches!(cli.command, cli::Command::Subunit(_)) {
@@ -61,7 +67,7 @@ fn main() -> ExitCode {
                 std::io::stderr().lock(),
                 "error: cannot start the async runtime: {e}"
             );
-            return ExitCode::FAILURE;
+            return error_code;
         }
     };
     match runtime.block_on(cmd::dispatch(cli)) {
@@ -72,7 +78,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // Not `eprintln!`, which panics when stderr is closed too.
             let _ = writeln!(std::io::stderr().lock(), "error: {}", render(&e));
-            ExitCode::FAILURE
+            error_code
         }
     }
 }

@@ -16,6 +16,8 @@ mod sign;
 mod subunit;
 mod test;
 mod testlist;
+
+pub(crate) use test::EXIT_TOOL_FAILED;
 mod upload;
 
 /// Run the parsed command line; the value is the process exit code.

@@ -51,11 +51,11 @@ pub(crate) async fn load_guideline(
     })
 }
 
-/// The text report of a finished run.
-pub(crate) fn text_report(loaded: &Loaded, records: &[TestRecord]) -> Result<String> {
+/// The text report of a finished run's records, and whether it complies.
+pub(crate) fn text_report(loaded: &Loaded, records: &[TestRecord]) -> Result<(String, bool)> {
     let results = Results::from_records(records);
     let r = loaded.score(&results)?;
-    Ok(report::text(&r))
+    Ok((report::text(&r), r.compliant))
 }
 
 pub(crate) async fn run(args: ReportArgs, _global: &GlobalArgs) -> Result<u8> {

@@ -54,7 +54,7 @@ fn with_cuts(path: &std::path::Path, format: Format, cuts: Vec<u64>) -> (Vec<Eve
         read_size: 4096,
         ..ParallelOptions::default()
     };
-    let cuts = (!cuts.is_empty()).then(|| Cuts::Given(format, cuts));
+    let cuts = (!cuts.is_empty()).then_some(Cuts::Given(format, cuts));
     let mut merge = Concat::default();
     let report = parse_file_with(&file, &options, cuts, &|_| Collect::default(), &mut merge)
         .unwrap_or_else(|e| match e {
@@ -408,7 +408,7 @@ fn fold_with_cuts(
             Fold::for_later_part(crate::Records::default(), fold_options)
         },
     };
-    let cuts = (!cuts.is_empty()).then(|| Cuts::Given(Format::V2, cuts));
+    let cuts = (!cuts.is_empty()).then_some(Cuts::Given(Format::V2, cuts));
     let mut merge = FoldMerge(None);
     match parse_file_with(&file, &options, cuts, &new_part, &mut merge) {
         Ok(_) => {}

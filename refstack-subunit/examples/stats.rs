@@ -7,7 +7,7 @@
 //! Exit code 0 unless a file cannot be read.
 //!
 //! A file of 2 MiB or more is read by several threads (`fold_file`):
-//! each part of about 1 MiB counts and folds on its own, and the parts
+//! each part of about 512 KiB counts and folds on its own, and the parts
 //! are merged in order (`Fold::absorb`).
 
 use std::fs::File;
@@ -53,9 +53,10 @@ fn options() -> ParallelOptions {
     let mut o = ParallelOptions {
         // Counts and statuses need neither `time:` nor `tags:`.
         cut_v1: true,
-        // Files of a few MiB are worth two threads here.
+        // Files of a few MiB are worth two threads here; parts of 512 KiB
+        // measured best on the 5.3 MB real stestr stream (BENCHMARKS.md).
         min_file_size: 2 << 20,
-        part_size: 1 << 20,
+        part_size: 512 << 10,
         ..ParallelOptions::default()
     };
     if let Some(t) = var("REFSTACK_SUBUNIT_THREADS") {

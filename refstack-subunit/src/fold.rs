@@ -308,62 +308,22 @@ impl<R: RecordSink> Fold<R> {
                 &self.key
             }
         };
-        let open = match self.open.get_mut(key) {
-            Some(open) => open,
-            None => {
-                // The id is taken from the key when the record leaves the
-                // map: one allocation for both.
-                let mut rec = TestRecord::new(String::new(), TestStatus::InProgress);
-                rec.route_code = p.route_code.map(str::to_string);
-                rec.first_timestamp = p.timestamp;
-                rec.order = self.next_order;
-                self.next_order += 1;
-                let mut deferred = false;
-                if self.later_part {
-                    if p.status == PacketStatus::InProgress {
-                        self.started.push(self.open.hasher().hash_one(key));
-                    } else {
-                        deferred = true;
-                    }
+        if !p.status.is_interim() {
+            // A final status completes the record: one look-up takes it
+            // out of the map (a test first seen here never goes in).
+            let (key, mut open) = match self.open.remove_entry(key) {
+                Some(entry) => entry,
+                None => {
+                    let open = new_open(
+                        &mut self.next_order,
+                        self.later_part.then_some((&mut self.started, &self.open)),
+                        p,
+                        key,
+                    );
+                    (Box::from(key), open)
                 }
-                self.open.entry(Box::from(key)).or_insert(Open {
-                    rec,
-                    deferred,
-                    tags_seen: false,
-                })
-            }
-        };
-        let rec = &mut open.rec;
-        if let Some(s) = TestStatus::from_packet(p.status) {
-            rec.status = s;
-        }
-        rec.last_timestamp = p.timestamp;
-        if self.options.attachments
-            && let Some(file) = p.file
-            && !file.content.is_empty()
-        {
-            match rec.attachments.iter_mut().find(|a| a.name == file.name) {
-                Some(a) => a.content.extend_from_slice(file.content),
-                None => rec.attachments.push(Attachment {
-                    name: file.name.to_string(),
-                    mime_type: p
-                        .mime_type
-                        .unwrap_or("application/octet-stream")
-                        .to_string(),
-                    content: file.content.to_vec(),
-                }),
-            }
-        }
-        if self.options.tags
-            && let Some(tags) = p.tags
-        {
-            rec.tags.clear();
-            rec.tags.extend(tags.iter().map(str::to_string));
-            open.tags_seen = true;
-        }
-        if !p.status.is_interim()
-            && let Some((key, open)) = self.open.remove_entry(key)
-        {
+            };
+            update(&mut open, p, self.options);
             if open.deferred {
                 self.deferred.push(Deferred {
                     key,
@@ -374,7 +334,23 @@ impl<R: RecordSink> Fold<R> {
             } else {
                 self.emit(with_id(key, open.rec));
             }
+            return;
         }
+        let open = match self.open.get_mut(key) {
+            Some(open) => open,
+            None => {
+                let open = new_open(
+                    &mut self.next_order,
+                    self.later_part.then_some((&mut self.started, &self.open)),
+                    p,
+                    key,
+                );
+                // The id is taken from the key when the record leaves the
+                // map: one allocation for both.
+                self.open.entry(Box::from(key)).or_insert(open)
+            }
+        };
+        update(open, p, self.options);
     }
 
     /// Takes over the fold of the next part of the stream (made with
@@ -520,6 +496,69 @@ impl<R: RecordSink> Fold<R> {
             self.emit(rec);
         }
         (self.out, self.summary)
+    }
+}
+
+/// A record opened by packet `p` of test `key`, numbered from
+/// `next_order`; in a later part (`later`: the keys started with
+/// `inprogress`, and the open map for its hasher) it is held back unless
+/// `p` is `inprogress`.
+fn new_open(
+    next_order: &mut u64,
+    later: Option<(&mut Vec<u64>, &FxMap<Box<str>, Open>)>,
+    p: &Packet<'_>,
+    key: &str,
+) -> Open {
+    let mut rec = TestRecord::new(String::new(), TestStatus::InProgress);
+    rec.route_code = p.route_code.map(str::to_string);
+    rec.first_timestamp = p.timestamp;
+    rec.order = *next_order;
+    *next_order += 1;
+    let mut deferred = false;
+    if let Some((started, open)) = later {
+        if p.status == PacketStatus::InProgress {
+            started.push(open.hasher().hash_one(key));
+        } else {
+            deferred = true;
+        }
+    }
+    Open {
+        rec,
+        deferred,
+        tags_seen: false,
+    }
+}
+
+/// Applies packet `p` to its open record.
+#[inline]
+fn update(open: &mut Open, p: &Packet<'_>, options: FoldOptions) {
+    let rec = &mut open.rec;
+    if let Some(s) = TestStatus::from_packet(p.status) {
+        rec.status = s;
+    }
+    rec.last_timestamp = p.timestamp;
+    if options.attachments
+        && let Some(file) = p.file
+        && !file.content.is_empty()
+    {
+        match rec.attachments.iter_mut().find(|a| a.name == file.name) {
+            Some(a) => a.content.extend_from_slice(file.content),
+            None => rec.attachments.push(Attachment {
+                name: file.name.to_string(),
+                mime_type: p
+                    .mime_type
+                    .unwrap_or("application/octet-stream")
+                    .to_string(),
+                content: file.content.to_vec(),
+            }),
+        }
+    }
+    if options.tags
+        && let Some(tags) = p.tags
+    {
+        rec.tags.clear();
+        rec.tags.extend(tags.iter().map(str::to_string));
+        open.tags_seen = true;
     }
 }
 

@@ -138,10 +138,30 @@ pub fn text(r: &ComplianceReport<'_>) -> String {
         }
     }
     if let Some(o) = &r.extras.required_not_passed {
+        // `other` split into the categories the run's summary names.
+        let (mut xfail, mut uxsuccess, mut incomplete) = (0, 0, 0);
+        for s in r.statuses.iter().filter(|s| s.status == "required") {
+            for test in s.capabilities.iter().flat_map(|c| &c.tests) {
+                match (test.passed, test.outcome) {
+                    (false, Some(Outcome::ExpectedFailure)) => xfail += 1,
+                    (false, Some(Outcome::UnexpectedSuccess)) => uxsuccess += 1,
+                    (false, Some(Outcome::Incomplete)) => incomplete += 1,
+                    _ => {}
+                }
+            }
+        }
+        let other = if xfail + uxsuccess + incomplete == o.other {
+            format!(
+                "{xfail} expected failures, {uxsuccess} unexpected successes, {incomplete} \
+                 incomplete"
+            )
+        } else {
+            format!("{} other", o.other)
+        };
         let _ = writeln!(
             t,
-            "\nRequired tests not passed: {} failed, {} skipped, {} not run, {} other",
-            o.failed, o.skipped, o.not_run, o.other
+            "\nRequired tests not passed: {} failed, {} skipped, {other}, {} not run",
+            o.failed, o.skipped, o.not_run
         );
     }
     if !r.extras.uuid_matches.is_empty() {

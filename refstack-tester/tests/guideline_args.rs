@@ -84,3 +84,40 @@ fn guideline_paths_and_bad_platforms() {
         "{err}"
     );
 }
+
+#[test]
+fn report_names_every_category_of_required_tests_not_passed() {
+    use refstack_subunit::{Packet, PacketStatus};
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Vec::new();
+    for (id, st) in [
+        (
+            "tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_list_flavors[id-e36c0eaa-dff5-4082-ad1f-3f9a80aa3f59]",
+            PacketStatus::Success,
+        ),
+        (
+            "tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_get_flavor[id-1f12046b-753d-40d2-abb6-d8eb8b30cb2f]",
+            PacketStatus::ExpectedFail,
+        ),
+    ] {
+        Packet::new(PacketStatus::InProgress)
+            .with_test_id(id)
+            .encode(&mut s)
+            .unwrap();
+        Packet::new(st).with_test_id(id).encode(&mut s).unwrap();
+    }
+    std::fs::write(dir.path().join("run.v2"), &s).unwrap();
+    std::fs::write(dir.path().join("g.json"), common::GUIDELINE).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_refstack-tester"))
+        .current_dir(dir.path())
+        .args(["report", "run.v2", "--guideline", "g.json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    // An expected failure is not a pass, and is named as what it is.
+    assert!(text.contains("NOT COMPLIANT"), "{text}");
+    assert!(
+        text.contains("Required tests not passed: 0 failed, 0 skipped, 1 expected failures, 0 unexpected successes, 0 incomplete, 0 not run"),
+        "{text}"
+    );
+}

@@ -204,7 +204,7 @@ impl RunSummary {
 /// ```
 #[derive(Debug)]
 pub struct Fold<R> {
-    open: FxMap<Box<str>, Open>,
+    open: OpenMap,
     out: R,
     options: FoldOptions,
     next_order: u64,
@@ -220,6 +220,9 @@ pub struct Fold<R> {
     /// packet (to detect a test the part before left open).
     started: Vec<u64>,
 }
+
+/// Open records by key (`id` or `id NUL route`).
+type OpenMap = FxMap<Box<str>, Open>;
 
 /// An open record.
 #[derive(Debug)]
@@ -505,7 +508,7 @@ impl<R: RecordSink> Fold<R> {
 /// `p` is `inprogress`.
 fn new_open(
     next_order: &mut u64,
-    later: Option<(&mut Vec<u64>, &FxMap<Box<str>, Open>)>,
+    later: Option<(&mut Vec<u64>, &OpenMap)>,
     p: &Packet<'_>,
     key: &str,
 ) -> Open {

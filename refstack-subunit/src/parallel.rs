@@ -590,7 +590,14 @@ where
 /// threads (the calling one included) when it is large enough, into sinks
 /// made by `new_part` (given the stream offset where the part starts),
 /// and hands the sinks to `merge` in stream order on the calling thread.
-/// See the [module documentation](self) for how cuts are proved.
+/// A cut is a guess (v2: three CRC-valid packets in a row; v1: a `test: `
+/// line) proved afterwards: the part before it, fed exactly up to it
+/// without EOF, must have consumed everything and rest at a boundary
+/// ([`Decoder::at_boundary`]); otherwise that part's sink goes on being fed
+/// to the end of the stream on the calling thread and the later parts are
+/// dropped unseen, so the events the merged sinks receive, in order, are a
+/// single pass's. A sink that panics on another thread fails the parse
+/// with an I/O error rather than hang it.
 ///
 /// ```
 /// use std::convert::Infallible;

@@ -16,11 +16,10 @@
 //! This module reads: a [`File`] given by the caller, with positioned
 //! reads (`pread`) so that threads share it, or any [`Read`] in one pass.
 //! It opens nothing and spawns only scoped threads that end before it
-//! returns. Memory: per part in flight, one read buffer (bounded by the
-//! 4 MiB packet limit plus one read, like [`Reader`]) and whatever its
-//! sink keeps; at most `threads` parts are parsed ahead of the merge... plus
-//! the finished parts waiting for their turn, at most
-//! [`ParallelOptions::max_parts`].
+//! returns. Memory: per part parsed or waiting for its turn to be merged,
+//! one read buffer (bounded by the 4 MiB packet limit plus one read, like
+//! [`Reader`]) and whatever its sink keeps; a file is cut into at most
+//! [`ParallelOptions::max_parts`] parts.
 //!
 //! [`Reader`]: crate::Reader
 

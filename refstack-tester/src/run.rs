@@ -194,6 +194,11 @@ pub fn apply_class_failures(records: &mut Vec<TestRecord>, listed: Option<&[Stri
                     .filter(|id| class_of(id) == Some(class.as_str()) && !ran.contains(id.as_str()))
                     .cloned()
                     .collect();
+                tracing::warn!(
+                    "setUpClass ({class}) failed: {} listed test(s) of the class count as failed\n{}",
+                    missing.len(),
+                    tb.trim_end()
+                );
                 for id in missing {
                     let mut r = TestRecord::new(id, TestStatus::Fail);
                     r.attachments.push(why("setUpClass"));
@@ -204,13 +209,20 @@ pub fn apply_class_failures(records: &mut Vec<TestRecord>, listed: Option<&[Stri
                 }
             }
             Fixture::TearDown => {
+                let mut n = 0;
                 for r in records.iter_mut().filter(|r| {
                     r.status == TestStatus::Success && class_of(&r.id) == Some(class.as_str())
                 }) {
                     r.status = TestStatus::Fail;
                     r.attachments.push(why("tearDownClass"));
-                    count += 1;
+                    n += 1;
                 }
+                tracing::warn!(
+                    "tearDownClass ({class}) failed: {n} passed test(s) of the class count as \
+                     failed\n{}",
+                    tb.trim_end()
+                );
+                count += n;
             }
         }
     }

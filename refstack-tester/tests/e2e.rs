@@ -855,7 +855,13 @@ fn exit_status_comes_from_the_outcomes() {
         "{err}"
     );
     assert_eq!(json.unwrap()["results"].as_array().unwrap().len(), 1);
-    // The report says so too, the class-level traceback kept.
+    // With the class-level traceback.
+    assert!(
+        err.contains("setUpClass (tempest.api.volume.test_volumes_get.VolumesGetTestJSON) failed: 2 listed test(s)")
+            && err.contains("ServerFault: Got server fault"),
+        "{err}"
+    );
+    // The report says so too.
     let guideline = d.join("g.json");
     std::fs::write(&guideline, common::GUIDELINE).unwrap();
     let (code, out, err, _) = run_listed(

@@ -558,6 +558,66 @@ mod tests {
     }
 
     #[test]
+    fn class_level_failures() {
+        assert_eq!(class_of("a.b.C.test_x[id-1,smoke](scn.d)"), Some("a.b.C"));
+        assert_eq!(
+            fixture_of("setUpClass (tempest.api.v.T)"),
+            Some((Fixture::SetUp, "tempest.api.v.T"))
+        );
+        assert_eq!(fixture_of("tearDownClass ()"), None);
+        assert_eq!(fixture_of("setUpModule (m)"), None);
+        let mut fixture = TestRecord::new("setUpClass (a.C)", TestStatus::Fail);
+        fixture.attachments.push(refstack_subunit::Attachment {
+            name: "traceback".into(),
+            mime_type: "text/plain".into(),
+            content: b"boom".to_vec(),
+        });
+        let mut records = vec![
+            fixture,
+            TestRecord::new("a.D.test_ok", TestStatus::Success),
+            TestRecord::new("a.E.test_ok", TestStatus::Success),
+            TestRecord::new("tearDownClass (a.E)", TestStatus::Fail),
+        ];
+        let listed: Vec<String> = [
+            "a.C.test_1[id-1]",
+            "a.C.test_2",
+            "a.D.test_ok",
+            "a.E.test_ok",
+            "a.F.test_x",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let n = apply_class_failures(&mut records, Some(&listed));
+        assert_eq!(n, 3);
+        let v = Verdict::of(&records, Some(&listed), 1, n);
+        assert_eq!(
+            (v.total, v.passed, v.failed, v.not_run, v.failed_by_fixture),
+            (6, 1, 3, 2, 3)
+        );
+        assert!(!v.ok());
+        let c1 = records.iter().find(|r| r.id == "a.C.test_1[id-1]").unwrap();
+        assert_eq!(c1.status, TestStatus::Fail);
+        assert_eq!(
+            c1.attachment("traceback").map(|a| a.text().into_owned()),
+            Some("setUpClass (a.C) failed:\nboom".to_string())
+        );
+        // Without a list: the fixture records are the failures.
+        let mut records = vec![
+            TestRecord::new("setUpClass (a.C)", TestStatus::Fail),
+            TestRecord::new("a.D.test_ok", TestStatus::Success),
+            TestRecord::new("a.D.test_skip", TestStatus::Skip),
+        ];
+        assert_eq!(apply_class_failures(&mut records, None), 0);
+        let v = Verdict::of(&records, None, 0, 0);
+        assert_eq!((v.total, v.passed, v.failed, v.skipped), (3, 1, 1, 1));
+        assert!(!v.ok());
+        records.remove(0);
+        assert!(Verdict::of(&records, None, 0, 0).ok());
+        assert!(!Verdict::of(&[], None, 0, 0).ok());
+    }
+
+    #[test]
     fn stems() {
         let d = tempfile::tempdir().unwrap();
         assert_eq!(result_stem(d.path(), d.path(), None), "0");

@@ -1,9 +1,9 @@
 //! `subunit stats|ls|to-json|to-junit|filter|convert`: every one reads its
 //! input in bounded memory through `refstack_tester::stream` (see there
 //! for which read in parallel parts), except `filter` and `to-junit` from a
-//! pipe or standard input, which hold the selected tests (`filter`) or the
-//! rendered document (`to-junit`) in memory: both need a second look at
-//! the input that only a regular file allows.
+//! pipe or standard input, which hold the whole input (`filter`) or the
+//! records with their details (`to-junit`) in memory: both need a second
+//! look at the input that only a regular file allows.
 
 use std::collections::HashSet;
 use std::io::Write;

@@ -506,6 +506,16 @@ where
     }
 
     fn parse_part(&self, k: usize) -> Result<Parsed<S>, Stop<Infallible>> {
+        self.parse_part_unless(k, || false)
+    }
+
+    /// [`Parts::parse_part`], given up (an error) once `abandon` says so
+    /// (checked after each read).
+    fn parse_part_unless(
+        &self,
+        k: usize,
+        abandon: impl Fn() -> bool,
+    ) -> Result<Parsed<S>, Stop<Infallible>> {
         let (from, to) = if k == 0 {
             (0, Some(self.cuts.first()))
         } else {
@@ -528,7 +538,7 @@ where
         };
         let limit = to.map(|t| t.saturating_sub(from));
         match feeder.feed(&mut input, limit, to.is_none(), &mut sink, |_| {
-            if self.stop.load(Relaxed) {
+            if self.stop.load(Relaxed) || abandon() {
                 Err(())
             } else {
                 Ok(())
@@ -552,28 +562,52 @@ where
     }
 
     /// Part `k`'s parse once it is filed; meanwhile this thread parses
-    /// parts nobody has taken yet rather than wait idle.
+    /// parts nobody has taken yet rather than wait idle. Once every part is
+    /// taken, it parses part `k` itself too (the thread that took it may
+    /// have no core on a busy machine) and uses whichever parse ends first,
+    /// giving its own up as soon as the other one is filed.
     fn wait_for(&self, k: usize, done: &Done<S>) -> Result<Parsed<S>, Stop<Infallible>> {
         let take_filed = |filed: &mut Filed<S>| filed.get_mut(k).and_then(Option::take);
-        let count = self.count();
         loop {
             {
                 let mut filed = done.filed.lock().unwrap_or_else(|e| e.into_inner());
                 if let Some(result) = take_filed(&mut filed) {
                     return result;
                 }
-                if self.next.load(Relaxed) >= count || self.stop.load(Relaxed) {
-                    loop {
-                        if let Some(result) = take_filed(&mut filed) {
-                            return result;
-                        }
-                        filed = done.ready.wait(filed).unwrap_or_else(|e| e.into_inner());
-                    }
-                }
             }
-            if let Some(j) = self.take() {
-                self.parse(j, done);
+            match self.take() {
+                Some(j) => self.parse(j, done),
+                None => break,
             }
+        }
+        let is_filed = || {
+            done.filed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(k)
+                .is_some_and(Option::is_some)
+        };
+        let mine = if self.stop.load(Relaxed) {
+            None
+        } else {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.parse_part_unless(k, is_filed)
+            }))
+            .ok()
+        };
+        let mut filed = done.filed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(result) = take_filed(&mut filed) {
+            return result;
+        }
+        if let Some(Ok(parsed)) = mine {
+            return Ok(parsed);
+        }
+        // Ours was given up or failed: the other parse decides.
+        loop {
+            if let Some(result) = take_filed(&mut filed) {
+                return result;
+            }
+            filed = done.ready.wait(filed).unwrap_or_else(|e| e.into_inner());
         }
     }
 

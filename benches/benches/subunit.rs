@@ -1,5 +1,5 @@
 //! refstack-subunit: decode (with CRC), lifecycle folding, the `Read`
-//! driver and encoding, on the real streams of the shared data set and on
+//! driver, whole files through `fold_file` (parallel parts) and encoding, on the real streams of the shared data set and on
 //! large generated streams.
 //!
 //! `cargo bench -p benches --bench subunit -- --measurement-time 3`
@@ -9,8 +9,8 @@ use std::hint::black_box;
 use benches::{biglogs_stream, shared_subunit_files, tempest_stream};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use refstack_subunit::{
-    Counts, Fold, FoldOptions, Item, Packet, PacketStatus, Packets, Reader, StatusCounts,
-    parse_slice,
+    Counts, Fold, FoldOptions, Item, Packet, PacketStatus, Packets, ParallelOptions, Reader,
+    StatusCounts, fold_file, parse_slice,
 };
 
 fn count(bytes: &[u8]) -> Counts {
@@ -101,6 +101,52 @@ fn benches(c: &mut Criterion) {
         });
     }
     g.finish();
+
+    // A whole file folded by `fold_file`: one thread, and the default
+    // threads in parts of 512 KiB (files of 2 MiB or more), as the `stats`
+    // example does. Read from a file in the page cache.
+    let mut g = c.benchmark_group("subunit_fold_file");
+    let dir = std::env::temp_dir().join(format!("refstack-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for (name, bytes) in streams.iter().filter(|(n, _)| !n.contains("biglogs")) {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).expect("writes");
+        let file = std::fs::File::open(&path).expect("opens");
+        g.throughput(Throughput::Elements(fold_counts(bytes).tests));
+        for threads in [1, 0] {
+            let mut options = ParallelOptions {
+                min_file_size: 2 << 20,
+                part_size: 512 << 10,
+                cut_v1: true,
+                ..ParallelOptions::default()
+            };
+            if threads == 1 {
+                options.threads = 1;
+            }
+            let label = if threads == 1 {
+                "1_thread"
+            } else {
+                "default_threads"
+            };
+            g.bench_with_input(BenchmarkId::new(label, name), &file, |b, f| {
+                b.iter(|| {
+                    fold_file(
+                        black_box(f),
+                        &options,
+                        FoldOptions {
+                            attachments: false,
+                            tags: false,
+                        },
+                        StatusCounts::default,
+                    )
+                    .expect("folds")
+                    .records
+                })
+            });
+        }
+    }
+    g.finish();
+    let _ = std::fs::remove_dir_all(&dir);
 
     // Encoding tempest-like packets.
     let mut g = c.benchmark_group("subunit_encode");

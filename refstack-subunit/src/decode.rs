@@ -386,6 +386,14 @@ impl Decoder {
         }
     }
 
+    /// A decoder whose first byte is at stream offset `offset` (a decoder
+    /// started inside a stream, at a cut): the offsets it reports, and
+    /// [`Decoder::offset`], count from there.
+    pub fn starting_at(mut self, offset: u64) -> Self {
+        self.offset = offset;
+        self
+    }
+
     /// The format, once detected (or forced).
     pub fn format(&self) -> Option<Format> {
         self.format
@@ -510,7 +518,7 @@ impl Decoder {
 /// Decides the format from the start of a stream: v2 if a valid packet
 /// comes before any v1 directive line, v1 if a directive line (`test:`,
 /// `testing:`, `time:`, `tags:`, `progress:`) comes first, v2 (all noise)
-/// if neither shows within [`DETECT_LIMIT`] bytes or before EOF. `None`:
+/// if neither shows within 64 KiB or before EOF. `None`:
 /// undecided, feed more.
 pub fn detect(buf: &[u8], eof: bool) -> Option<Format> {
     let limit = buf.len().min(DETECT_LIMIT);

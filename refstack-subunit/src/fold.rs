@@ -18,12 +18,12 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::hash::BuildHasherDefault;
+use std::hash::{BuildHasher, BuildHasherDefault};
 use std::time::Duration;
 
 use crate::record::{Attachment, TestRecord, TestStatus};
 use crate::sink::Sink;
-use crate::v2::{Packet, Timestamp};
+use crate::v2::{Packet, PacketStatus, Timestamp};
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<rustc_hash::FxHasher>>;
 
@@ -111,6 +111,42 @@ impl RecordSink for StatusCounts {
     }
 }
 
+/// A [`RecordSink`] of one part of a stream that can take over the
+/// records of the next part ([`Fold::absorb`]).
+pub trait MergeRecords: RecordSink {
+    /// Takes the records `later` received, in its order, as if this sink
+    /// had received them; their [`TestRecord::order`] is shifted by
+    /// `order_offset` first, so that first-seen order carries on.
+    fn merge(&mut self, later: Self, order_offset: u64);
+}
+
+impl MergeRecords for StatusCounts {
+    fn merge(&mut self, later: Self, _order_offset: u64) {
+        self.tests += later.tests;
+        self.exists += later.exists;
+        self.success += later.success;
+        self.fail += later.fail;
+        self.skip += later.skip;
+        self.xfail += later.xfail;
+        self.uxsuccess += later.uxsuccess;
+        self.inprogress += later.inprogress;
+    }
+}
+
+impl MergeRecords for Records {
+    fn merge(&mut self, later: Self, order_offset: u64) {
+        for mut r in later.records {
+            r.order += order_offset;
+            self.record(r);
+        }
+    }
+}
+
+/// The combination of two [`Fold`]s failed: see [`Fold::absorb`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a test open at the end of one part was started again in the next one")]
+pub struct NotMergeable;
+
 /// What to keep besides status and timestamps.
 #[derive(Debug, Clone, Copy)]
 pub struct FoldOptions {
@@ -168,12 +204,43 @@ impl RunSummary {
 /// ```
 #[derive(Debug)]
 pub struct Fold<R> {
-    open: FxMap<Box<str>, TestRecord>,
+    open: OpenMap,
     out: R,
     options: FoldOptions,
     next_order: u64,
     summary: RunSummary,
     key: String,
+    /// Folding a part of a stream after the first ([`Fold::for_later_part`]).
+    later_part: bool,
+    /// Later part: records that may continue a test the part before left
+    /// open (their first packet here was not `inprogress`), in the order
+    /// they completed (or, for the still-open ones, at the end).
+    deferred: Vec<Deferred>,
+    /// Later part: hashes of the keys of records opened by an `inprogress`
+    /// packet (to detect a test the part before left open).
+    started: Vec<u64>,
+}
+
+/// Open records by key (`id` or `id NUL route`).
+type OpenMap = FxMap<Box<str>, Open>;
+
+/// An open record.
+#[derive(Debug)]
+struct Open {
+    rec: TestRecord,
+    /// Later part: the record may continue one of the part before.
+    deferred: bool,
+    /// A packet with tags was seen.
+    tags_seen: bool,
+}
+
+/// A record of a later part that may continue one the part before left open.
+#[derive(Debug)]
+struct Deferred {
+    key: Box<str>,
+    rec: TestRecord,
+    tags_seen: bool,
+    complete: bool,
 }
 
 impl<R: RecordSink> Fold<R> {
@@ -191,7 +258,25 @@ impl<R: RecordSink> Fold<R> {
             next_order: 0,
             summary: RunSummary::default(),
             key: String::new(),
+            later_part: false,
+            deferred: Vec::new(),
+            started: Vec::new(),
         }
+    }
+
+    /// A fold of a part of a stream other than the first, to be absorbed
+    /// into the fold of the parts before ([`Fold::absorb`]): the records a
+    /// part may continue from the one before are held back until then.
+    pub fn for_later_part(out: R, options: FoldOptions) -> Self {
+        Self {
+            later_part: true,
+            ..Self::with_options(out, options)
+        }
+    }
+
+    /// The run-level figures so far.
+    pub fn summary(&self) -> &RunSummary {
+        &self.summary
     }
 
     /// Records still open.
@@ -202,6 +287,11 @@ impl<R: RecordSink> Fold<R> {
     /// The record sink.
     pub fn sink(&self) -> &R {
         &self.out
+    }
+
+    /// The record sink, to take what it made so far (output to write, say).
+    pub fn sink_mut(&mut self) -> &mut R {
+        &mut self.out
     }
 
     /// Folds one packet.
@@ -221,50 +311,155 @@ impl<R: RecordSink> Fold<R> {
                 &self.key
             }
         };
-        let rec = match self.open.get_mut(key) {
-            Some(rec) => rec,
+        if !p.status.is_interim() {
+            // A final status completes the record: one look-up takes it
+            // out of the map (a test first seen here never goes in).
+            let (key, mut open) = match self.open.remove_entry(key) {
+                Some(entry) => entry,
+                None => {
+                    let open = new_open(
+                        &mut self.next_order,
+                        self.later_part.then_some((&mut self.started, &self.open)),
+                        p,
+                        key,
+                    );
+                    (Box::from(key), open)
+                }
+            };
+            update(&mut open, p, self.options);
+            if open.deferred {
+                self.deferred.push(Deferred {
+                    key,
+                    rec: open.rec,
+                    tags_seen: open.tags_seen,
+                    complete: true,
+                });
+            } else {
+                self.emit(with_id(key, open.rec));
+            }
+            return;
+        }
+        let open = match self.open.get_mut(key) {
+            Some(open) => open,
             None => {
+                let open = new_open(
+                    &mut self.next_order,
+                    self.later_part.then_some((&mut self.started, &self.open)),
+                    p,
+                    key,
+                );
                 // The id is taken from the key when the record leaves the
                 // map: one allocation for both.
-                let mut rec = TestRecord::new(String::new(), TestStatus::InProgress);
-                rec.route_code = p.route_code.map(str::to_string);
-                rec.first_timestamp = p.timestamp;
-                rec.order = self.next_order;
-                self.next_order += 1;
-                self.open.entry(Box::from(key)).or_insert(rec)
+                self.open.entry(Box::from(key)).or_insert(open)
             }
         };
-        if let Some(s) = TestStatus::from_packet(p.status) {
-            rec.status = s;
-        }
-        rec.last_timestamp = p.timestamp;
-        if self.options.attachments
-            && let Some(file) = p.file
-            && !file.content.is_empty()
-        {
-            match rec.attachments.iter_mut().find(|a| a.name == file.name) {
-                Some(a) => a.content.extend_from_slice(file.content),
-                None => rec.attachments.push(Attachment {
-                    name: file.name.to_string(),
-                    mime_type: p
-                        .mime_type
-                        .unwrap_or("application/octet-stream")
-                        .to_string(),
-                    content: file.content.to_vec(),
-                }),
+        update(open, p, self.options);
+    }
+
+    /// Takes over the fold of the next part of the stream (made with
+    /// [`Fold::for_later_part`], the same options), as if this fold had
+    /// been fed that part's packets too: records of tests this fold has
+    /// open are continued, the other records and the run summary added;
+    /// the records `later`'s sink received come after this sink's, and
+    /// those that continue or might continue a test of this part after
+    /// them (so the order in which records reach the sink differs from a
+    /// single pass for those; first-seen order, [`TestRecord::order`], is
+    /// kept).
+    ///
+    /// Fails, leaving this fold unchanged, in the one case it cannot
+    /// reproduce: a test this fold has open was started again by an
+    /// `inprogress` packet in `later` (or a key's hash says it might have
+    /// been); the caller then folds the stream in one pass instead.
+    pub fn absorb(&mut self, later: Fold<R>) -> Result<(), NotMergeable>
+    where
+        R: MergeRecords,
+    {
+        if !later.started.is_empty() {
+            let hasher = self.open.hasher();
+            let mut started = later.started.clone();
+            started.sort_unstable();
+            if self
+                .open
+                .keys()
+                .any(|k| started.binary_search(&hasher.hash_one(&**k)).is_ok())
+            {
+                return Err(NotMergeable);
             }
         }
-        if self.options.tags
-            && let Some(tags) = p.tags
-        {
-            rec.tags.clear();
-            rec.tags.extend(tags.iter().map(str::to_string));
+        let shift = self.next_order;
+        self.next_order += later.next_order;
+        let s = &mut self.summary;
+        s.records += later.summary.records;
+        if let Some(t) = later.summary.start {
+            s.start = Some(s.start.map_or(t, |x| x.min(t)));
         }
-        if !p.status.is_interim()
-            && let Some((key, rec)) = self.open.remove_entry(key)
-        {
-            self.emit(with_id(key, rec));
+        if let Some(t) = later.summary.stop {
+            s.stop = Some(s.stop.map_or(t, |x| x.max(t)));
         }
+        s.total_test_time += later.summary.total_test_time;
+        self.out.merge(later.out, shift);
+        let mut deferred = later.deferred;
+        let mut still_open: Vec<(Box<str>, Open)> = Vec::with_capacity(later.open.len());
+        for (key, open) in later.open {
+            if open.deferred {
+                deferred.push(Deferred {
+                    key,
+                    rec: open.rec,
+                    tags_seen: open.tags_seen,
+                    complete: false,
+                });
+            } else {
+                still_open.push((key, open));
+            }
+        }
+        // The still-open ones in first-seen order, as they came.
+        let completed = deferred.iter().take_while(|d| d.complete).count();
+        deferred[completed..].sort_unstable_by_key(|d| d.rec.order);
+        for d in deferred {
+            let Deferred {
+                key,
+                mut rec,
+                tags_seen,
+                complete,
+            } = d;
+            let merged = match self.open.remove(&key) {
+                Some(mut before) => {
+                    // The same test: this part's packets update it.
+                    let b = &mut before.rec;
+                    b.status = rec.status;
+                    b.last_timestamp = rec.last_timestamp;
+                    if tags_seen {
+                        b.tags = std::mem::take(&mut rec.tags);
+                        before.tags_seen = true;
+                    }
+                    for a in rec.attachments {
+                        match b.attachments.iter_mut().find(|x| x.name == a.name) {
+                            Some(x) => x.content.extend_from_slice(&a.content),
+                            None => b.attachments.push(a),
+                        }
+                    }
+                    before
+                }
+                None => {
+                    rec.order += shift;
+                    Open {
+                        rec,
+                        deferred: false,
+                        tags_seen,
+                    }
+                }
+            };
+            if complete {
+                self.emit(with_id(key, merged.rec));
+            } else {
+                self.open.insert(key, merged);
+            }
+        }
+        for (key, mut open) in still_open {
+            open.rec.order += shift;
+            self.open.insert(key, open);
+        }
+        Ok(())
     }
 
     fn emit(&mut self, rec: TestRecord) {
@@ -288,13 +483,85 @@ impl<R: RecordSink> Fold<R> {
     /// order, status `InProgress` unless a status other than a final one
     /// was seen, no last timestamp) and returns the sink and the summary.
     pub fn finish(mut self) -> (R, RunSummary) {
-        let mut rest: Vec<TestRecord> = self.open.drain().map(|(k, r)| with_id(k, r)).collect();
+        // A later part's held-back records go out as they are.
+        let deferred = std::mem::take(&mut self.deferred);
+        for d in deferred.into_iter().filter(|d| d.complete) {
+            self.emit(with_id(d.key, d.rec));
+        }
+        let mut rest: Vec<TestRecord> = self
+            .open
+            .drain()
+            .map(|(k, open)| with_id(k, open.rec))
+            .collect();
         rest.sort_unstable_by_key(|r| r.order);
         for mut rec in rest {
             rec.last_timestamp = None;
             self.emit(rec);
         }
         (self.out, self.summary)
+    }
+}
+
+/// A record opened by packet `p` of test `key`, numbered from
+/// `next_order`; in a later part (`later`: the keys started with
+/// `inprogress`, and the open map for its hasher) it is held back unless
+/// `p` is `inprogress`.
+fn new_open(
+    next_order: &mut u64,
+    later: Option<(&mut Vec<u64>, &OpenMap)>,
+    p: &Packet<'_>,
+    key: &str,
+) -> Open {
+    let mut rec = TestRecord::new(String::new(), TestStatus::InProgress);
+    rec.route_code = p.route_code.map(str::to_string);
+    rec.first_timestamp = p.timestamp;
+    rec.order = *next_order;
+    *next_order += 1;
+    let mut deferred = false;
+    if let Some((started, open)) = later {
+        if p.status == PacketStatus::InProgress {
+            started.push(open.hasher().hash_one(key));
+        } else {
+            deferred = true;
+        }
+    }
+    Open {
+        rec,
+        deferred,
+        tags_seen: false,
+    }
+}
+
+/// Applies packet `p` to its open record.
+#[inline]
+fn update(open: &mut Open, p: &Packet<'_>, options: FoldOptions) {
+    let rec = &mut open.rec;
+    if let Some(s) = TestStatus::from_packet(p.status) {
+        rec.status = s;
+    }
+    rec.last_timestamp = p.timestamp;
+    if options.attachments
+        && let Some(file) = p.file
+        && !file.content.is_empty()
+    {
+        match rec.attachments.iter_mut().find(|a| a.name == file.name) {
+            Some(a) => a.content.extend_from_slice(file.content),
+            None => rec.attachments.push(Attachment {
+                name: file.name.to_string(),
+                mime_type: p
+                    .mime_type
+                    .unwrap_or("application/octet-stream")
+                    .to_string(),
+                content: file.content.to_vec(),
+            }),
+        }
+    }
+    if options.tags
+        && let Some(tags) = p.tags
+    {
+        rec.tags.clear();
+        rec.tags.extend(tags.iter().map(str::to_string));
+        open.tags_seen = true;
     }
 }
 

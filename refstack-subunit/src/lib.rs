@@ -56,6 +56,7 @@
 mod decode;
 mod fold;
 mod iter;
+mod parallel;
 mod read;
 mod record;
 mod sink;
@@ -66,8 +67,14 @@ pub mod v1;
 pub mod v2;
 
 pub use decode::{Decoder, DecoderOptions, detect};
-pub use fold::{Fold, FoldOptions, RecordSink, Records, RunSummary, StatusCounts};
+pub use fold::{
+    Fold, FoldOptions, MergeRecords, NotMergeable, RecordSink, Records, RunSummary, StatusCounts,
+};
 pub use iter::{Item, Packets};
+pub use parallel::{
+    FoldPart, Folded, Merge, ParallelError, ParallelOptions, ParseReport, fold_file, fold_reader,
+    parse_file, parse_reader,
+};
 pub use read::{
     Collect, DEFAULT_READ_SIZE, Event, Events, OwnedPacket, ReadError, Reader, parse_slice,
 };

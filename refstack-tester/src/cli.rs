@@ -91,6 +91,20 @@ pub(crate) enum Command {
 
 /// `test`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status (from the test outcomes in the stream, not Tempest's exit code alone):
+  0  with --guideline: the cloud complies with the guideline and target;
+     otherwise, with --test-list: every listed test passed;
+     otherwise: at least one test ran, and none failed, passed unexpectedly
+     or did not finish (skips and expected failures allowed)
+  1  tests failed (a failed setUpClass/tearDownClass fails the tests of its
+     class), or with --guideline: the cloud does not comply
+  2  the tool or Tempest failed: bad arguments or configuration, no test
+     result, Tempest exited non-zero while every outcome was fine, the
+     guideline of --guideline could not be loaded, the upload failed
+
+An expected failure (xfail) is not a pass, as in the report and the upload."
+)]
 pub(crate) struct TestArgs {
     /// Path of the Tempest configuration file to use.
     #[arg(short = 'c', long = "conf-file")]

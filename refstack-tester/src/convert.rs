@@ -81,18 +81,23 @@ fn v1_outcome(status: TestStatus) -> Option<Outcome> {
 /// attachments as multipart details. Tests still in progress get only
 /// their `test:` line; `exists` records are not written (v1 has no such thing).
 pub fn records_to_v1(records: &[TestRecord]) -> Vec<u8> {
-    let mut w = V1Writer::new(Vec::with_capacity(records.len() * 128));
+    let mut out = Vec::with_capacity(records.len() * 128);
     for r in records {
-        if r.status == TestStatus::Exists {
-            continue;
-        }
-        // Writing into a Vec cannot fail.
-        let _ = write_v1_record(&mut w, r);
+        record_to_v1(r, &mut out);
     }
-    w.into_inner()
+    out
 }
 
-fn write_v1_record(w: &mut V1Writer<Vec<u8>>, r: &TestRecord) -> std::io::Result<()> {
+/// Appends one record to a v1 text stream (see [`records_to_v1`]).
+pub fn record_to_v1(r: &TestRecord, out: &mut Vec<u8>) {
+    if r.status == TestStatus::Exists {
+        return;
+    }
+    // Writing into a Vec cannot fail.
+    let _ = write_v1_record(&mut V1Writer::new(out), r);
+}
+
+fn write_v1_record<W: std::io::Write>(w: &mut V1Writer<W>, r: &TestRecord) -> std::io::Result<()> {
     if let Some(t) = r.first_timestamp {
         w.time(t)?;
     }
@@ -160,83 +165,128 @@ pub fn xml_escape(s: &str) -> String {
 /// attributes), `<failure>` with the traceback for failures, `<skipped>`
 /// with the reason for skips.
 pub fn records_to_junit(records: &[TestRecord], suite: &str) -> String {
-    let tests: Vec<&TestRecord> = records
-        .iter()
-        .filter(|r| r.status != TestStatus::Exists)
-        .collect();
-    let failures = tests
-        .iter()
-        .filter(|r| matches!(r.status, TestStatus::Fail | TestStatus::UnexpectedSuccess))
-        .count();
-    let skipped = tests
-        .iter()
-        .filter(|r| r.status == TestStatus::Skip)
-        .count();
-    let errors = tests
-        .iter()
-        .filter(|r| r.status == TestStatus::InProgress)
-        .count();
-    let time: f64 = tests
-        .iter()
-        .filter_map(|r| r.duration())
-        .map(|d| d.as_secs_f64())
-        .sum();
-    let mut x = String::with_capacity(tests.len() * 200 + 200);
-    x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        x,
-        "<testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{time:.3}\">",
-        xml_escape(suite),
-        tests.len()
-    );
-    for r in tests {
-        let base_end = r.id.find(['[', '(']).unwrap_or(r.id.len());
-        let split = r.id[..base_end].rfind('.').unwrap_or(0);
-        let (class, name) = if split > 0 {
-            (&r.id[..split], &r.id[split + 1..])
-        } else {
-            ("", r.id.as_str())
-        };
-        let secs = r.duration().map_or(0.0, |d| d.as_secs_f64());
-        let _ = write!(
-            x,
-            "  <testcase classname=\"{}\" name=\"{}\" time=\"{secs:.3}\"",
-            xml_escape(class),
-            xml_escape(name)
-        );
-        let text = |n: &str| {
-            r.attachment(n)
-                .map(|a| xml_escape(&a.text()))
-                .unwrap_or_default()
-        };
+    let mut counts = JunitCounts::default();
+    let mut body = String::with_capacity(records.len() * 200);
+    for r in records {
+        counts.add(r);
+        junit_testcase(r, &mut body);
+    }
+    let mut x = junit_head(suite, &counts);
+    x.push_str(&body);
+    x.push_str(JUNIT_TAIL);
+    x
+}
+
+/// The figures of a JUnit `<testsuite>` element.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct JunitCounts {
+    /// Tests (`exists` records are not tests).
+    pub tests: u64,
+    /// Failed and unexpectedly successful.
+    pub failures: u64,
+    /// No final status.
+    pub errors: u64,
+    /// Skipped.
+    pub skipped: u64,
+    /// Sum of the tests' durations.
+    pub time: std::time::Duration,
+}
+
+impl JunitCounts {
+    /// Counts one record.
+    pub fn add(&mut self, r: &TestRecord) {
+        if r.status == TestStatus::Exists {
+            return;
+        }
+        self.tests += 1;
         match r.status {
-            TestStatus::Fail => {
-                let _ = write!(
-                    x,
-                    ">\n    <failure message=\"test failed\">{}</failure>\n  </testcase>\n",
-                    text("traceback")
-                );
-            }
-            TestStatus::UnexpectedSuccess => {
-                x.push_str(
-                    ">\n    <failure message=\"unexpected success\"></failure>\n  </testcase>\n",
-                );
-            }
-            TestStatus::Skip => {
-                let _ = write!(
-                    x,
-                    ">\n    <skipped message=\"{}\"/>\n  </testcase>\n",
-                    text("reason")
-                );
-            }
-            TestStatus::InProgress => {
-                x.push_str(">\n    <error message=\"no final status (test did not finish)\"/>\n  </testcase>\n");
-            }
-            _ => x.push_str("/>\n"),
+            TestStatus::Fail | TestStatus::UnexpectedSuccess => self.failures += 1,
+            TestStatus::Skip => self.skipped += 1,
+            TestStatus::InProgress => self.errors += 1,
+            _ => {}
+        }
+        if let Some(d) = r.duration() {
+            self.time += d;
         }
     }
-    x.push_str("</testsuite>\n");
-    x
+}
+
+/// Seconds with three decimals. From a `Duration`, never `-0.000` (the
+/// sum of no `f64` is `-0.0`).
+fn secs(d: std::time::Duration) -> String {
+    format!("{:.3}", d.as_secs_f64())
+}
+
+/// The XML declaration and the `<testsuite>` start tag.
+pub fn junit_head(suite: &str, c: &JunitCounts) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">\n",
+        xml_escape(suite),
+        c.tests,
+        c.failures,
+        c.errors,
+        c.skipped,
+        secs(c.time)
+    )
+}
+
+/// The end of a JUnit document.
+pub const JUNIT_TAIL: &str = "</testsuite>\n";
+
+/// Appends one `<testcase>` (nothing for an `exists` record):
+/// `classname` = the id up to the method, `name` = the method with its
+/// attributes, `<failure>` with the traceback for failures, `<skipped>`
+/// with the reason for skips.
+pub fn junit_testcase(r: &TestRecord, x: &mut String) {
+    if r.status == TestStatus::Exists {
+        return;
+    }
+    let base_end = r.id.find(['[', '(']).unwrap_or(r.id.len());
+    let split = r.id[..base_end].rfind('.').unwrap_or(0);
+    let (class, name) = if split > 0 {
+        (&r.id[..split], &r.id[split + 1..])
+    } else {
+        ("", r.id.as_str())
+    };
+    let time = r.duration().map(secs).unwrap_or_else(|| "0.000".into());
+    let _ = write!(
+        x,
+        "  <testcase classname=\"{}\" name=\"{}\" time=\"{time}\"",
+        xml_escape(class),
+        xml_escape(name)
+    );
+    let text = |n: &str| {
+        r.attachment(n)
+            .map(|a| xml_escape(&a.text()))
+            .unwrap_or_default()
+    };
+    match r.status {
+        TestStatus::Fail => {
+            let _ = write!(
+                x,
+                ">\n    <failure message=\"test failed\">{}</failure>\n  </testcase>\n",
+                text("traceback")
+            );
+        }
+        TestStatus::UnexpectedSuccess => {
+            x.push_str(
+                ">\n    <failure message=\"unexpected success\"></failure>\n  </testcase>\n",
+            );
+        }
+        TestStatus::Skip => {
+            let _ = write!(
+                x,
+                ">\n    <skipped message=\"{}\"/>\n  </testcase>\n",
+                text("reason")
+            );
+        }
+        TestStatus::InProgress => {
+            x.push_str(
+                ">\n    <error message=\"no final status (test did not finish)\"/>\n  </testcase>\n",
+            );
+        }
+        _ => x.push_str("/>\n"),
+    }
 }
 
 #[cfg(test)]
@@ -316,5 +366,10 @@ mod tests {
             "{x}"
         );
         assert!(x.contains("boom &lt;x&gt;"), "{x}");
+        // No timestamps: zero, never `-0.000` (an empty f64 sum is -0.0).
+        assert!(x.contains("skipped=\"1\" time=\"0.000\">"), "{x}");
+        assert!(!x.contains("-0.000"), "{x}");
+        let empty = records_to_junit(&[], "s");
+        assert!(empty.contains("time=\"0.000\""), "{empty}");
     }
 }

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use refstack_core::Guideline;
+use refstack_core::{Guideline, Target};
 
 use crate::error::Error;
 use crate::http;
@@ -19,14 +19,25 @@ pub enum GuidelineSource {
 }
 
 impl GuidelineSource {
-    /// A path that exists, or ends in `.json` or contains a `/`, is a file;
-    /// anything else is a version.
+    /// The same paths positional file arguments take: `-` (standard
+    /// input), a path that exists, or one that contains a path separator
+    /// or ends in `.json` (a missing file is then an error, not a request
+    /// to a server), is a file; anything else (`2020.06`, `dns.2020.06`,
+    /// `next`) is a version.
     pub fn parse(spec: &str) -> Self {
         let p = Path::new(spec);
-        if p.exists() || spec.contains('/') {
+        let json = spec
+            .get(spec.len().saturating_sub(5)..)
+            .is_some_and(|ext| ext.eq_ignore_ascii_case(".json"));
+        if spec == "-"
+            || json
+            || p.exists()
+            || spec.contains('/')
+            || spec.contains(std::path::MAIN_SEPARATOR)
+        {
             Self::File(p.to_path_buf())
         } else {
-            Self::Version(spec.trim_end_matches(".json").to_string())
+            Self::Version(spec.to_string())
         }
     }
 
@@ -63,6 +74,17 @@ pub async fn guideline_bytes(
         return Ok(b.json.as_bytes().to_vec());
     }
     match source {
+        GuidelineSource::File(path) if path.as_os_str() == "-" => {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map_err(|e| {
+                Error::Io {
+                    action: "read the guideline",
+                    path: path.clone(),
+                    source: e,
+                }
+            })?;
+            Ok(bytes)
+        }
         GuidelineSource::File(path) => std::fs::read(path).map_err(|e| Error::Io {
             action: "read the guideline",
             path: path.clone(),
@@ -84,6 +106,57 @@ pub async fn guideline_bytes(
             Ok(http::get_text(&client, &endpoint).await?.into_bytes())
         }
     }
+}
+
+/// Why `target` cannot be scored against `g` (which `refstack-core`
+/// reports as `Invalid target: <t>`), naming what is wrong with the file.
+pub fn invalid_target_message(g: &Guideline, target: Target) -> String {
+    let t = target.as_str();
+    if g.is_add_on() {
+        let name = format!("os_powered_{t}");
+        return format!(
+            "this add-on guideline has no component '{name}' in `components` (target '{t}')"
+        );
+    }
+    if g.schema.is_v2() {
+        let program = target.program_name();
+        let Some(platform) = g.platform(program) else {
+            return match g.platforms.as_deref() {
+                None | Some([]) => format!(
+                    "the guideline's `platforms` object is empty: it defines no program to \
+                     score against (target '{t}' needs \"{program}\")"
+                ),
+                Some(programs) => format!(
+                    "the guideline has no \"{program}\" in `platforms` (target '{t}'); it \
+                     defines: {}",
+                    programs
+                        .iter()
+                        .map(|p| format!("\"{}\"", p.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+        };
+        if let Some(missing) = platform
+            .components
+            .iter()
+            .find(|c| g.component(&c.name).is_none())
+        {
+            return format!(
+                "\"{program}\" in `platforms` names the component '{}', which is not in \
+                 `components` (target '{t}')",
+                missing.name
+            );
+        }
+    } else if target != Target::Platform {
+        return format!(
+            "a schema {} guideline defines only the platform target, not '{t}'",
+            g.schema.as_str()
+        );
+    } else if g.legacy_platform.is_none() {
+        return "the guideline has no `platform` object (target 'platform')".into();
+    }
+    format!("Invalid target: {t}")
 }
 
 /// Read, take or fetch, and parse a guideline.

@@ -22,6 +22,7 @@ pub mod results;
 pub mod run;
 pub mod server;
 pub mod sign;
+pub mod stream;
 pub mod tempest;
 pub mod testlist;
 

@@ -1,4 +1,5 @@
 //! The `refstack-tester` command: a thin shell over the library.
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -48,6 +49,12 @@ fn render(err: &anyhow::Error) -> String {
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging(&cli.global);
+    // `test` keeps exit status 1 for failed tests: its own errors are 2.
+    let error_code = if matches!(cli.command, cli::Command::Test(_)) {
+        ExitCode::from(cmd::EXIT_TOOL_FAILED)
+    } else {
+        ExitCode::FAILURE
+    };
     // The stream conversions do their own threading (and no network):
     // no worker threads to start for them.
     let mut builder = if matches!(cli.command, cli::Command::Subunit(_)) {
@@ -60,15 +67,22 @@ fn main() -> ExitCode {
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "error: cannot start the async runtime: {e}"
+            );
+            return error_code;
         }
     };
     match runtime.block_on(cmd::dispatch(cli)) {
         Ok(code) => ExitCode::from(code),
+        // A closed standard output (`| head -1`): the reader has what it
+        // wanted; exit quietly.
+        Err(e) if cmd::out::is_closed_output(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", render(&e));
-            ExitCode::FAILURE
+            // Not `eprintln!`, which panics when stderr is closed too.
+            let _ = writeln!(std::io::stderr().lock(), "error: {}", render(&e));
+            error_code
         }
     }
 }

@@ -103,12 +103,16 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogWriter {
 /// The outcome class of a finished test, as the progress display counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Passed (success; expected failures count as passes for display).
+    /// Passed (success).
     Passed,
-    /// Failed (fail, unexpected success).
+    /// Failed.
     Failed,
     /// Skipped.
     Skipped,
+    /// Failed as expected: not a pass for RefStack (never uploaded).
+    ExpectedFailure,
+    /// Passed although expected to fail: a failure.
+    UnexpectedSuccess,
 }
 
 /// Running counts.
@@ -122,6 +126,27 @@ pub struct Counts {
     pub failed: u64,
     /// Skipped.
     pub skipped: u64,
+    /// Expected failures (not passes).
+    pub xfail: u64,
+    /// Unexpected successes (failures).
+    pub uxsuccess: u64,
+}
+
+impl Counts {
+    /// `passed N failed N skipped N`, and the other categories when any.
+    fn brief(&self) -> String {
+        let mut t = format!(
+            "passed {} failed {} skipped {}",
+            self.passed, self.failed, self.skipped
+        );
+        if self.xfail > 0 {
+            t.push_str(&format!(" xfail {}", self.xfail));
+        }
+        if self.uxsuccess > 0 {
+            t.push_str(&format!(" uxsuccess {}", self.uxsuccess));
+        }
+        t
+    }
 }
 
 /// How to display.
@@ -223,20 +248,19 @@ impl Progress {
             Outcome::Passed => self.counts.passed += 1,
             Outcome::Failed => self.counts.failed += 1,
             Outcome::Skipped => self.counts.skipped += 1,
+            Outcome::ExpectedFailure => self.counts.xfail += 1,
+            Outcome::UnexpectedSuccess => self.counts.uxsuccess += 1,
         }
         let c = self.counts;
         match self.mode {
             Mode::Quiet => {}
             Mode::Bar => {
                 if let Some(bar) = &self.bar {
-                    if outcome == Outcome::Failed {
+                    if matches!(outcome, Outcome::Failed | Outcome::UnexpectedSuccess) {
                         bar.println(format!("FAIL {id}"));
                     }
                     bar.set_position(c.done);
-                    bar.set_message(format!(
-                        "passed {} failed {} skipped {}",
-                        c.passed, c.failed, c.skipped
-                    ));
+                    bar.set_message(c.brief());
                 }
             }
             Mode::Lines => {
@@ -244,6 +268,8 @@ impl Progress {
                     Outcome::Passed => "ok",
                     Outcome::Failed => "FAIL",
                     Outcome::Skipped => "skip",
+                    Outcome::ExpectedFailure => "xfail",
+                    Outcome::UnexpectedSuccess => "FAIL (unexpected success)",
                 };
                 let total = self.total.map(|t| format!("/{t}")).unwrap_or_default();
                 let eta = self
@@ -251,12 +277,10 @@ impl Progress {
                     .map(|d| format!(" eta {}", hms(d)))
                     .unwrap_or_default();
                 eprintln!(
-                    "[{}{}] {word} {id} (passed {} failed {} skipped {}, elapsed {}{eta})",
+                    "[{}{}] {word} {id} ({}, elapsed {}{eta})",
                     c.done,
                     total,
-                    c.passed,
-                    c.failed,
-                    c.skipped,
+                    c.brief(),
                     hms(self.started.elapsed())
                 );
             }
@@ -272,11 +296,14 @@ impl Progress {
         if self.mode != Mode::Quiet {
             let c = self.counts;
             eprintln!(
-                "{} tests: {} passed, {} failed, {} skipped in {}",
+                "{} tests ran: {} passed, {} failed, {} skipped, {} expected failures, {} \
+                 unexpected successes in {}",
                 c.done,
                 c.passed,
                 c.failed,
                 c.skipped,
+                c.xfail,
+                c.uxsuccess,
                 hms(self.started.elapsed())
             );
         }
@@ -405,12 +432,18 @@ mod tests {
                 done: 3,
                 passed: 1,
                 failed: 1,
-                skipped: 1
+                skipped: 1,
+                xfail: 0,
+                uxsuccess: 0,
             }
         );
         assert!(p.eta().is_some());
         assert_eq!(hms(Duration::from_secs(3725)), "01:02:05");
+        // An expected failure is not a pass.
+        p.finished("d", Outcome::ExpectedFailure);
+        assert_eq!((p.counts().passed, p.counts().xfail), (1, 1));
+        assert_eq!(p.counts().brief(), "passed 1 failed 1 skipped 1 xfail 1");
         let c = p.finish();
-        assert_eq!(c.done, 3);
+        assert_eq!(c.done, 4);
     }
 }

@@ -59,6 +59,8 @@ pub struct TestRunOutcome {
     pub stream_path: PathBuf,
     /// The test-list matching, when a list was given.
     pub normalized: Option<Normalized>,
+    /// The outcomes (class-level failures applied to `records`).
+    pub verdict: Verdict,
 }
 
 /// Check the configuration file as refstack-client does.
@@ -117,8 +119,10 @@ pub fn tempest_passthrough(extra: &[String]) -> Vec<String> {
 
 fn outcome_of(status: TestStatus) -> Option<Outcome> {
     match status {
-        TestStatus::Success | TestStatus::ExpectedFail => Some(Outcome::Passed),
-        TestStatus::Fail | TestStatus::UnexpectedSuccess => Some(Outcome::Failed),
+        TestStatus::Success => Some(Outcome::Passed),
+        TestStatus::ExpectedFail => Some(Outcome::ExpectedFailure),
+        TestStatus::Fail => Some(Outcome::Failed),
+        TestStatus::UnexpectedSuccess => Some(Outcome::UnexpectedSuccess),
         TestStatus::Skip => Some(Outcome::Skipped),
         TestStatus::Exists | TestStatus::InProgress => None,
     }
@@ -126,6 +130,231 @@ fn outcome_of(status: TestStatus) -> Option<Outcome> {
 
 /// How many missing tests the warning names (the rest are in a file).
 const MISSING_SHOWN: usize = 5;
+
+/// A class-level fixture as unittest (Tempest) reports it when it fails:
+/// the "test" `setUpClass (tempest.api.….ClassName)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fixture {
+    SetUp,
+    TearDown,
+}
+
+/// The fixture and class path of a fixture record's id.
+fn fixture_of(id: &str) -> Option<(Fixture, &str)> {
+    let (kind, rest) = id.split_once(" (")?;
+    let class = rest.strip_suffix(')')?;
+    let kind = match kind {
+        "setUpClass" => Fixture::SetUp,
+        "tearDownClass" => Fixture::TearDown,
+        _ => return None,
+    };
+    (!class.is_empty()).then_some((kind, class))
+}
+
+/// The class path of a test id: `a.b.C.test_x[id-…](scn)` → `a.b.C`.
+fn class_of(id: &str) -> Option<&str> {
+    let base = &id[..id.find(['[', '(']).unwrap_or(id.len())];
+    base.rsplit_once('.').map(|(class, _)| class)
+}
+
+/// Makes class-level failures count as failures of the class's tests:
+/// a failed `setUpClass (C)` fails each listed test of class `C` that did
+/// not run (Tempest never starts them), a failed `tearDownClass (C)` each
+/// passed test of `C`, with the fixture's traceback. Without a list only
+/// the second applies (the fixture record itself is a failure anyway).
+/// Returns the number of tests failed this way.
+pub fn apply_class_failures(records: &mut Vec<TestRecord>, listed: Option<&[String]>) -> u64 {
+    let failed: Vec<(Fixture, String, String)> = records
+        .iter()
+        .filter(|r| !matches!(r.status, TestStatus::Success | TestStatus::Skip))
+        .filter_map(|r| {
+            let (kind, class) = fixture_of(&r.id)?;
+            let tb = r
+                .attachment("traceback")
+                .map(|a| a.text().into_owned())
+                .unwrap_or_default();
+            Some((kind, class.to_string(), tb))
+        })
+        .collect();
+    let mut count = 0;
+    let mut next_order = records.iter().map(|r| r.order + 1).max().unwrap_or(0);
+    for (kind, class, tb) in failed {
+        let why = |what: &str| refstack_subunit::Attachment {
+            name: "traceback".into(),
+            mime_type: "text/x-traceback; charset=utf8".into(),
+            content: format!("{what} ({class}) failed:\n{tb}").into_bytes(),
+        };
+        match kind {
+            Fixture::SetUp => {
+                let Some(listed) = listed else { continue };
+                let ran: std::collections::HashSet<&str> = records
+                    .iter()
+                    .filter(|r| r.status != TestStatus::Exists)
+                    .map(|r| r.id.as_str())
+                    .collect();
+                let missing: Vec<String> = listed
+                    .iter()
+                    .filter(|id| class_of(id) == Some(class.as_str()) && !ran.contains(id.as_str()))
+                    .cloned()
+                    .collect();
+                tracing::warn!(
+                    "setUpClass ({class}) failed: {} listed test(s) of the class count as failed\n{}",
+                    missing.len(),
+                    tb.trim_end()
+                );
+                for id in missing {
+                    let mut r = TestRecord::new(id, TestStatus::Fail);
+                    r.attachments.push(why("setUpClass"));
+                    r.order = next_order;
+                    next_order += 1;
+                    records.push(r);
+                    count += 1;
+                }
+            }
+            Fixture::TearDown => {
+                let mut n = 0;
+                for r in records.iter_mut().filter(|r| {
+                    r.status == TestStatus::Success && class_of(&r.id) == Some(class.as_str())
+                }) {
+                    r.status = TestStatus::Fail;
+                    r.attachments.push(why("tearDownClass"));
+                    n += 1;
+                }
+                tracing::warn!(
+                    "tearDownClass ({class}) failed: {n} passed test(s) of the class count as \
+                     failed\n{}",
+                    tb.trim_end()
+                );
+                count += n;
+            }
+        }
+    }
+    count
+}
+
+/// What a run's outcomes say, in the report's categories (an expected
+/// failure is not a pass, as in the report and the upload).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// Tests counted: the listed ones with a list, else those that ran.
+    pub total: u64,
+    /// Passed.
+    pub passed: u64,
+    /// Failed (a failed class fixture included).
+    pub failed: u64,
+    /// Of `failed`, by a failed `setUpClass`/`tearDownClass`.
+    pub failed_by_fixture: u64,
+    /// Skipped.
+    pub skipped: u64,
+    /// Expected failures.
+    pub xfail: u64,
+    /// Unexpected successes.
+    pub uxsuccess: u64,
+    /// Started, never finished.
+    pub incomplete: u64,
+    /// Listed but not in the run.
+    pub not_run: u64,
+    /// Counted over a test list.
+    pub listed: bool,
+}
+
+impl Verdict {
+    /// The outcomes of `records`: of the `listed` tests when given (a test
+    /// that passed in any of its runs passed; `unmatched` more list entries
+    /// this Tempest does not have count as not run), else of every test
+    /// that ran.
+    pub fn of(
+        records: &[TestRecord],
+        listed: Option<&[String]>,
+        unmatched: u64,
+        failed_by_fixture: u64,
+    ) -> Self {
+        use refstack_core::score::Outcome as O;
+        let mut v = Verdict {
+            failed_by_fixture,
+            listed: listed.is_some(),
+            ..Verdict::default()
+        };
+        let mut add = |o: O| {
+            v.total += 1;
+            match o {
+                O::Passed => v.passed += 1,
+                O::Failed => v.failed += 1,
+                O::Skipped => v.skipped += 1,
+                O::ExpectedFailure => v.xfail += 1,
+                O::UnexpectedSuccess => v.uxsuccess += 1,
+                O::Incomplete => v.incomplete += 1,
+                O::NotRun => v.not_run += 1,
+            }
+        };
+        match listed {
+            Some(listed) => {
+                let mut by_id: std::collections::HashMap<&str, O> =
+                    std::collections::HashMap::new();
+                for r in records.iter().filter(|r| r.status != TestStatus::Exists) {
+                    let o = O::from(r.status);
+                    by_id
+                        .entry(r.id.as_str())
+                        .and_modify(|e| {
+                            if o == O::Passed {
+                                *e = o;
+                            }
+                        })
+                        .or_insert(o);
+                }
+                for id in listed {
+                    add(by_id.get(id.as_str()).copied().unwrap_or(O::NotRun));
+                }
+                for _ in 0..unmatched {
+                    add(O::NotRun);
+                }
+            }
+            None => {
+                for r in records.iter().filter(|r| r.status != TestStatus::Exists) {
+                    add(O::from(r.status));
+                }
+            }
+        }
+        v
+    }
+
+    /// The rule of `test`'s exit status without `--guideline`: with a
+    /// list, every listed test passed; without, at least one test ran and
+    /// none failed, passed unexpectedly or did not finish (skips and
+    /// expected failures allowed).
+    pub fn ok(&self) -> bool {
+        if self.listed {
+            self.total > 0 && self.passed == self.total
+        } else {
+            self.total > 0 && self.failed == 0 && self.uxsuccess == 0 && self.incomplete == 0
+        }
+    }
+
+    /// One line naming every category.
+    pub fn line(&self) -> String {
+        let fixture = if self.failed_by_fixture > 0 {
+            format!(
+                " ({} by a failed setUpClass/tearDownClass)",
+                self.failed_by_fixture
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "{} {}: {} passed, {} failed{fixture}, {} skipped, {} expected failures, {} unexpected \
+             successes, {} incomplete, {} not run",
+            self.total,
+            if self.listed { "listed tests" } else { "tests" },
+            self.passed,
+            self.failed,
+            self.skipped,
+            self.xfail,
+            self.uxsuccess,
+            self.incomplete,
+            self.not_run
+        )
+    }
+}
 
 /// Normalise a test list against the installed Tempest and write the
 /// include list; warn about unmatched entries and missing plugins.
@@ -246,15 +475,16 @@ pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> 
         let mut progress = Progress::new(mode, total);
         let mut done: Vec<TestRecord> = Vec::new();
         let mut tee = TeeReader::new(stdout, std::io::BufWriter::new(raw));
-        let options = FoldOptions {
-            attachments: false,
-            ..FoldOptions::default()
-        };
+        let options = FoldOptions::default();
         let mut fold = Fold::with_options(
-            |r: TestRecord| {
+            |mut r: TestRecord| {
                 if let Some(o) = outcome_of(r.status) {
                     progress.finished(&r.id, o);
                 }
+                // Keep what explains a failure or a skip, nothing else
+                // (logs can be large, and every record is kept).
+                r.attachments
+                    .retain(|a| a.name == "traceback" || a.name == "reason");
                 done.push(r);
             },
             options,
@@ -271,7 +501,7 @@ pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> 
         (done, read, copy_err.map(|e| e.to_string()), flushed.err())
     })
     .await?;
-    let (records, read, copy_err, flush_err) = consumed;
+    let (mut records, read, copy_err, flush_err) = consumed;
     if let Err(e) = read {
         tracing::warn!("reading Tempest's output failed: {e}");
     }
@@ -285,6 +515,13 @@ pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> 
     tracing::info!("Tempest test complete.");
     tracing::info!("Subunit results located in: {}", stream_path.display());
 
+    let listed = normalized.as_ref().map(|n| n.ids.as_slice());
+    let by_fixture = apply_class_failures(&mut records, listed);
+    let unmatched = normalized.as_ref().map_or(0, |n| n.unmatched.len() as u64);
+    let verdict = Verdict::of(&records, listed, unmatched, by_fixture);
+    if !records.is_empty() {
+        tracing::info!("{}", verdict.line());
+    }
     let payload = results::payload(&records, cpid.cpid.clone(), duration);
     let json_path = if records.is_empty() {
         if exit.code != Some(0) {
@@ -321,6 +558,7 @@ pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> 
         json_path,
         stream_path,
         normalized,
+        verdict,
     })
 }
 
@@ -341,6 +579,66 @@ mod tests {
         );
         assert_eq!(tempest_passthrough(&s(&["--smoke"])), s(&["--smoke"]));
         assert!(tempest_passthrough(&[]).is_empty());
+    }
+
+    #[test]
+    fn class_level_failures() {
+        assert_eq!(class_of("a.b.C.test_x[id-1,smoke](scn.d)"), Some("a.b.C"));
+        assert_eq!(
+            fixture_of("setUpClass (tempest.api.v.T)"),
+            Some((Fixture::SetUp, "tempest.api.v.T"))
+        );
+        assert_eq!(fixture_of("tearDownClass ()"), None);
+        assert_eq!(fixture_of("setUpModule (m)"), None);
+        let mut fixture = TestRecord::new("setUpClass (a.C)", TestStatus::Fail);
+        fixture.attachments.push(refstack_subunit::Attachment {
+            name: "traceback".into(),
+            mime_type: "text/plain".into(),
+            content: b"boom".to_vec(),
+        });
+        let mut records = vec![
+            fixture,
+            TestRecord::new("a.D.test_ok", TestStatus::Success),
+            TestRecord::new("a.E.test_ok", TestStatus::Success),
+            TestRecord::new("tearDownClass (a.E)", TestStatus::Fail),
+        ];
+        let listed: Vec<String> = [
+            "a.C.test_1[id-1]",
+            "a.C.test_2",
+            "a.D.test_ok",
+            "a.E.test_ok",
+            "a.F.test_x",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let n = apply_class_failures(&mut records, Some(&listed));
+        assert_eq!(n, 3);
+        let v = Verdict::of(&records, Some(&listed), 1, n);
+        assert_eq!(
+            (v.total, v.passed, v.failed, v.not_run, v.failed_by_fixture),
+            (6, 1, 3, 2, 3)
+        );
+        assert!(!v.ok());
+        let c1 = records.iter().find(|r| r.id == "a.C.test_1[id-1]").unwrap();
+        assert_eq!(c1.status, TestStatus::Fail);
+        assert_eq!(
+            c1.attachment("traceback").map(|a| a.text().into_owned()),
+            Some("setUpClass (a.C) failed:\nboom".to_string())
+        );
+        // Without a list: the fixture records are the failures.
+        let mut records = vec![
+            TestRecord::new("setUpClass (a.C)", TestStatus::Fail),
+            TestRecord::new("a.D.test_ok", TestStatus::Success),
+            TestRecord::new("a.D.test_skip", TestStatus::Skip),
+        ];
+        assert_eq!(apply_class_failures(&mut records, None), 0);
+        let v = Verdict::of(&records, None, 0, 0);
+        assert_eq!((v.total, v.passed, v.failed, v.skipped), (3, 1, 1, 1));
+        assert!(!v.ok());
+        records.remove(0);
+        assert!(Verdict::of(&records, None, 0, 0).ok());
+        assert!(!Verdict::of(&[], None, 0, 0).ok());
     }
 
     #[test]

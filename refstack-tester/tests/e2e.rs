@@ -102,7 +102,8 @@ fn test_run_list_upload_signed() {
         .arg("-i")
         .arg(&key)
         .assert();
-    // One test of the list fails: Tempest's exit code (1) is ours.
+    // One test of the list fails: exit 1 from the outcomes (the fake, like
+    // `tempest run --subunit`, exits 0).
     let assert = assert.code(1);
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
@@ -121,7 +122,15 @@ fn test_run_list_upload_signed() {
     // Plain progress lines (stderr is not a terminal): done/total and counts.
     assert!(stderr.contains("[6/6] ok fake_tempest_plugin.tests.test_fake.FakeTest.test_pass_no_id (passed 4 failed 1 skipped 1"), "{stderr}");
     assert!(
-        stderr.contains("6 tests: 4 passed, 1 failed, 1 skipped"),
+        stderr.contains(
+            "6 tests ran: 4 passed, 1 failed, 1 skipped, 0 expected failures, 0 unexpected successes"
+        ),
+        "{stderr}"
+    );
+    // The listed tests, every category named (the plugin test, which this
+    // Tempest does not have, is not run).
+    assert!(
+        stderr.contains("7 listed tests: 4 passed, 1 failed, 1 skipped, 0 expected failures, 0 unexpected successes, 0 incomplete, 1 not run"),
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -218,7 +227,8 @@ fn test_old_tempest_regex_and_no_results() {
         "{json}"
     );
 
-    // `-- word`: a regex; no match -> Tempest's 1, no JSON, a warning.
+    // `-- word`: a regex; no match -> no result: a tool failure (2), no
+    // JSON, a warning with Tempest's message.
     bin()
         .current_dir(dir.path())
         .env("FAKE_TEMPEST_LOG", &log)
@@ -227,7 +237,7 @@ fn test_old_tempest_regex_and_no_results() {
         .arg(&conf)
         .args(["--", "nothing.matches"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("did not produce any test result"))
         .stderr(predicate::str::contains("doesn't match"));
     let argv = std::fs::read_to_string(&log).unwrap();
@@ -622,7 +632,9 @@ fn bad_inputs_are_one_line() {
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        // `test`'s own failures are 2 (1 is for failed tests).
+        let code = if args[0] == "test" { 2 } else { 1 };
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
         assert!(
             !err.contains("panicked") && err.trim_end().lines().count() == 1,
@@ -645,9 +657,11 @@ fn subunit_tools_completions_and_man() {
     let path = dir.path().join("run.v2");
     std::fs::write(&path, &stream).unwrap();
     bin().args(["subunit", "stats"]).arg(&path).assert().success()
-        .stdout(predicate::str::contains("tests       12\npassed      8\nfailed      1\nskipped     1\nxfail       1\nuxsuccess   1\n"));
+        .stdout(predicate::str::contains("tests       15\npassed      9\nfailed      3\nskipped     1\nxfail       1\nuxsuccess   1\n"));
     bin().args(["subunit", "ls", "--status", "fail"]).arg(&path).assert().success()
-        .stdout("fail tempest.api.compute.servers.test_create_server.ServersTestJSON.test_verify_server_details[id-5de47127-9977-400a-936f-abcfbec1218f,smoke]\n");
+        .stdout("fail tempest.api.compute.servers.test_create_server.ServersTestJSON.test_verify_server_details[id-5de47127-9977-400a-936f-abcfbec1218f,smoke]\n\
+                 fail setUpClass (tempest.api.volume.test_volumes_get.VolumesGetTestJSON)\n\
+                 fail tearDownClass (tempest.api.compute.keypairs.test_keypairs.KeyPairsV2TestJSON)\n");
     let json = bin()
         .args(["subunit", "to-json", "--cpid", "c"])
         .arg(&path)
@@ -655,14 +669,15 @@ fn subunit_tools_completions_and_man() {
         .unwrap()
         .stdout;
     let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
-    assert_eq!(v["results"].as_array().unwrap().len(), 8);
+    assert_eq!(v["results"].as_array().unwrap().len(), 9);
     bin()
         .args(["subunit", "to-junit"])
         .arg(&path)
         .assert()
         .success()
         .stdout(
-            predicate::str::contains("failures=\"2\"")
+            // fail, uxsuccess, and the two class-level failures.
+            predicate::str::contains("failures=\"4\"")
                 .and(predicate::str::contains("AssertionError: 404 != 200")),
         );
     let filtered = bin()
@@ -712,7 +727,7 @@ fn subunit_tools_completions_and_man() {
         .stdout;
     assert_eq!(
         refstack_tester::results::records_from_bytes(&back, false).len(),
-        12
+        15
     );
 
     bin()
@@ -812,7 +827,7 @@ fn guideline_versions_from_a_server() {
         .arg(&conf)
         .args(["--test-list", &format!("{api}/v1/guidelines/1999.01/tests")])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains(
             "Error getting JSON content for version: 1999.01",
         ));
@@ -861,7 +876,7 @@ fn first_run_offline_and_no_default_server() {
         .env("REFSTACK_TEMPEST_BIN", fake_tempest())
         .args(["test", "-c", "nowhere.conf", "-u"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("no RefStack server configured"));
     bin()
         .args(["testlist", "--guideline", "2099.01"])
@@ -881,4 +896,148 @@ fn first_run_offline_and_no_default_server() {
         .assert()
         .success()
         .stdout(predicate::str::contains("# target=platform"));
+}
+
+/// A run of `test` against the fake Tempest with `list` (lines) and extra
+/// arguments; its exit code, stdout, stderr and results JSON.
+fn run_listed(
+    fake: &common::Fake,
+    dir: &Path,
+    list: &[&str],
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Option<i32>, String, String, Option<serde_json::Value>) {
+    let conf = cloud(dir, &fake.url("/identity/v3"), "secret");
+    let list_path = dir.join("list.txt");
+    std::fs::write(&list_path, list.join("\n") + "\n").unwrap();
+    let out_dir = dir.join(format!("out-{}", extra.len() + env.len() + list.len()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let mut cmd = bin();
+    cmd.current_dir(dir)
+        .env("REFSTACK_TEMPEST_BIN", fake_tempest())
+        .args(["test", "-c"])
+        .arg(&conf)
+        .arg("--output-dir")
+        .arg(&out_dir)
+        .arg("--test-list")
+        .arg(&list_path)
+        .args(extra);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let json = std::fs::read_to_string(out_dir.join("0.json"))
+        .ok()
+        .map(|t| serde_json::from_str(&t).unwrap());
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        json,
+    )
+}
+
+const FLAVORS: &str = "tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_list_flavors[id-e36c0eaa-dff5-4082-ad1f-3f9a80aa3f59]";
+const FLAVOR_GET: &str = "tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON.test_get_flavor[id-1f12046b-753d-40d2-abb6-d8eb8b30cb2f]";
+const VOLUME: &str = "tempest.api.volume.test_volumes_get.VolumesGetTestJSON.test_volume_create_get_update_delete[id-27fb0e9f-fb64-41dd-8bdb-1ffa762f0d51]";
+const VOLUME_IMAGE: &str = "tempest.api.volume.test_volumes_get.VolumesGetTestJSON.test_volume_create_get_update_delete_from_image[id-54a01030-c7fc-447c-86ee-c1182beae638]";
+const KEYPAIR: &str = "tempest.api.compute.keypairs.test_keypairs.KeyPairsV2TestJSON.test_keypair_create_delete[id-6c1d3123-4519-4742-9eda-5ff7f6e8f3d1]";
+const XFAIL: &str = "tempest.api.network.test_networks.NetworksTest.test_list_networks[id-f7ffdeda-e200-4a7a-bcbe-05716e86bf43]";
+
+#[test]
+fn exit_status_comes_from_the_outcomes() {
+    let (fake, _rt) = common::start_background();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+
+    // Every listed test passed: 0 (the fake exits 0 too).
+    let (code, _, err, json) = run_listed(&fake, d, &[FLAVORS, FLAVOR_GET], &[], &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("2 listed tests: 2 passed, 0 failed"), "{err}");
+    assert_eq!(json.unwrap()["results"].as_array().unwrap().len(), 2);
+
+    // A failed setUpClass: Tempest exits 0 and never starts the class's
+    // tests; they count as failed with the traceback, not as "not run".
+    let (code, _, err, json) = run_listed(&fake, d, &[FLAVORS, VOLUME, VOLUME_IMAGE], &[], &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("3 listed tests: 1 passed, 2 failed (2 by a failed setUpClass/tearDownClass)")
+            && err.contains("0 not run"),
+        "{err}"
+    );
+    assert_eq!(json.unwrap()["results"].as_array().unwrap().len(), 1);
+    // With the class-level traceback.
+    assert!(
+        err.contains("setUpClass (tempest.api.volume.test_volumes_get.VolumesGetTestJSON) failed: 2 listed test(s)")
+            && err.contains("ServerFault: Got server fault"),
+        "{err}"
+    );
+    // The report says so too.
+    let guideline = d.join("g.json");
+    std::fs::write(&guideline, common::GUIDELINE).unwrap();
+    let (code, out, err, _) = run_listed(
+        &fake,
+        d,
+        &[FLAVORS, VOLUME],
+        &["--guideline", guideline.to_str().unwrap()],
+        &[],
+    );
+    // With --guideline the rule is compliance: 2099.01 needs both flavor
+    // tests, only one ran.
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(out.contains("NOT COMPLIANT"), "{out}");
+
+    // A failed tearDownClass fails the class's passed tests.
+    let (code, _, err, json) = run_listed(&fake, d, &[FLAVORS, KEYPAIR], &[], &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("2 listed tests: 1 passed, 1 failed (1 by a failed setUpClass/tearDownClass)"),
+        "{err}"
+    );
+    assert_eq!(json.unwrap()["results"].as_array().unwrap().len(), 1);
+
+    // An expected failure is not a pass, in the summary and the exit code.
+    let (code, _, err, _) = run_listed(&fake, d, &[FLAVORS, XFAIL], &[], &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("2 listed tests: 1 passed, 0 failed, 0 skipped, 1 expected failures"),
+        "{err}"
+    );
+
+    // With --guideline: compliance decides, whatever else the list holds.
+    let (code, out, err, _) = run_listed(
+        &fake,
+        d,
+        &[FLAVORS, FLAVOR_GET, XFAIL],
+        &["--guideline", guideline.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("Result: COMPLIANT"), "{out}");
+    // A guideline that cannot be loaded with --guideline: a tool failure.
+    let (code, _, err, _) = run_listed(
+        &fake,
+        d,
+        &[FLAVORS],
+        &["--guideline", d.join("missing.json").to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, Some(2), "{err}");
+
+    // Tempest exits non-zero although every outcome is fine: 2.
+    let (code, _, err, _) = run_listed(&fake, d, &[FLAVORS], &[], &[("FAKE_TEMPEST_EXIT", "3")]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("tempest exited with code 3"), "{err}");
+    // ...and with failed tests, the failure is what counts: 1.
+    let (code, _, err, _) = run_listed(&fake, d, &[VOLUME], &[], &[("FAKE_TEMPEST_EXIT", "1")]);
+    assert_eq!(code, Some(1), "{err}");
+
+    // --help says which rule applies.
+    let help = bin().args(["test", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("with --guideline: the cloud complies")
+            && help.contains("2  the tool or Tempest failed"),
+        "{help}"
+    );
 }

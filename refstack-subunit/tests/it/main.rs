@@ -1,5 +1,6 @@
 //! Integration tests of refstack-subunit (one test binary).
 
+mod fold_merge;
 mod lifecycle;
 #[cfg(feature = "tokio")]
 mod live;

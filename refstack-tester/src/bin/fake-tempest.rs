@@ -10,8 +10,15 @@
 //! - `tempest run [--subunit] [--serial|--parallel] [--include-list F |
 //!   --whitelist_file F] [--regex R] [--concurrency N]`: emits a subunit v2
 //!   stream (inprogress, attachments, final status with worker tags) with
-//!   our encoder, or one text line per test without `--subunit`; exits 1 if
-//!   a test failed, 0 otherwise, 2 on an unknown argument.
+//!   our encoder, or one text line per test without `--subunit`. Like real
+//!   `tempest run --subunit`, it exits 0 even when tests failed (1 without
+//!   `--subunit`, as plain `tempest run`), 2 on an unknown argument;
+//!   `FAKE_TEMPEST_EXIT=N` makes it exit N after the run whatever happened.
+//!   Two classes fail at class level, as unittest reports it: the
+//!   `setUpClass` of `VolumesGetTestJSON` fails (its tests never start; one
+//!   `setUpClass (tempest.api.volume.….VolumesGetTestJSON)` failure with a
+//!   traceback instead), and the `tearDownClass` of `KeyPairsV2TestJSON`
+//!   fails after its test passed.
 //!
 //! It checks `TEMPEST_CONFIG_DIR`/`TEMPEST_CONFIG` name an existing file and
 //! appends its argv and cwd to `$FAKE_TEMPEST_LOG` when set. With
@@ -73,7 +80,59 @@ const CATALOG: &[(&str, &str)] = &[
         "fake_tempest_plugin.tests.test_fake.FakeTest.test_pass_no_id",
         "success",
     ),
+    (
+        "tempest.api.volume.test_volumes_get.VolumesGetTestJSON.test_volume_create_get_update_delete[id-27fb0e9f-fb64-41dd-8bdb-1ffa762f0d51,smoke]",
+        "setupclass-fail",
+    ),
+    (
+        "tempest.api.volume.test_volumes_get.VolumesGetTestJSON.test_volume_create_get_update_delete_from_image[id-54a01030-c7fc-447c-86ee-c1182beae638,image,smoke]",
+        "setupclass-fail",
+    ),
+    (
+        "tempest.api.compute.keypairs.test_keypairs.KeyPairsV2TestJSON.test_keypair_create_delete[id-6c1d3123-4519-4742-9eda-5ff7f6e8f3d1]",
+        "teardownclass-fail",
+    ),
 ];
+
+/// The class path of a test id.
+fn class_of(id: &str) -> &str {
+    let base = &id[..id.find(['[', '(']).unwrap_or(id.len())];
+    base.rsplit_once('.').map_or(base, |(class, _)| class)
+}
+
+/// A class-level failure event (`setUpClass (C)` / `tearDownClass (C)`):
+/// inprogress, traceback, fail, as subunit.run reports unittest's
+/// `_ErrorHolder`.
+fn fixture_failure(
+    out: &mut impl Write,
+    fixture: &str,
+    class: &str,
+    at: Timestamp,
+) -> Result<(), String> {
+    let id = format!("{fixture} ({class})");
+    let tb = format!(
+        "Traceback (most recent call last):\n  File \"tempest/test.py\", line 185, in {fixture}\n    \
+         raise testtools.TestCase.failureException(\"{fixture} failed\")\n\
+         tempest.lib.exceptions.ServerFault: Got server fault\n"
+    );
+    for p in [
+        Packet::new(PacketStatus::InProgress)
+            .with_test_id(&id)
+            .with_timestamp(at),
+        Packet::new(PacketStatus::Undefined)
+            .with_test_id(&id)
+            .with_file("traceback", tb.as_bytes())
+            .with_mime_type("text/x-traceback; charset=utf8")
+            .with_eof(true)
+            .with_timestamp(at),
+        Packet::new(PacketStatus::Fail)
+            .with_test_id(&id)
+            .with_timestamp(at),
+    ] {
+        p.write_to(out).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
 
 fn env_log(line: &str) {
     if let Some(path) = std::env::var_os("FAKE_TEMPEST_LOG")
@@ -186,10 +245,26 @@ fn run(args: &[String]) -> Result<u8, String> {
     }
     let mut out = std::io::stdout().lock();
     let mut failed = false;
+    let mut set_up_failed: Vec<&str> = Vec::new();
     for (n, (id, outcome)) in chosen.iter().enumerate() {
+        let secs = 1_700_000_000 + u32::try_from(n).unwrap_or(0);
+        if *outcome == "setupclass-fail" {
+            // The class's tests never start: one class-level failure.
+            failed = true;
+            let class = class_of(id);
+            if set_up_failed.contains(&class) {
+                continue;
+            }
+            set_up_failed.push(class);
+            if subunit {
+                fixture_failure(&mut out, "setUpClass", class, Timestamp::new(secs, 0))?;
+            } else {
+                writeln!(out, "setUpClass ({class}) ... FAILED").map_err(|e| e.to_string())?;
+            }
+            continue;
+        }
         let worker = format!("worker-{}", n % 2);
         let tags = [worker.as_str()];
-        let secs = 1_700_000_000 + u32::try_from(n).unwrap_or(0);
         let start = Timestamp::new(secs, 0);
         let end = Timestamp::new(secs, 500_000_000);
         let status = match *outcome {
@@ -200,6 +275,10 @@ fn run(args: &[String]) -> Result<u8, String> {
             }
             "skip" => PacketStatus::Skip,
             "xfail" => PacketStatus::ExpectedFail,
+            "teardownclass-fail" => {
+                failed = true;
+                PacketStatus::Success
+            }
             _ => {
                 failed = true;
                 PacketStatus::UnexpectedSuccess
@@ -245,6 +324,9 @@ fn run(args: &[String]) -> Result<u8, String> {
                     .with_timestamp(end),
                 &mut out,
             )?;
+            if *outcome == "teardownclass-fail" {
+                fixture_failure(&mut out, "tearDownClass", class_of(id), end)?;
+            }
             out.flush().map_err(|e| e.to_string())?;
         } else {
             writeln!(out, "{{{n}}} {id} ... {outcome}").map_err(|e| e.to_string())?;
@@ -256,7 +338,15 @@ fn run(args: &[String]) -> Result<u8, String> {
             std::thread::sleep(std::time::Duration::from_millis(ms));
         }
     }
-    Ok(u8::from(failed))
+    if let Some(code) = std::env::var("FAKE_TEMPEST_EXIT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return Ok(code);
+    }
+    // Real `tempest run --subunit` exits 0 whatever the outcomes; plain
+    // `tempest run` exits 1 when a test failed.
+    Ok(u8::from(failed && !subunit))
 }
 
 fn main() -> ExitCode {

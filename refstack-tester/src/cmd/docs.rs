@@ -7,12 +7,10 @@ use crate::cli::{Cli, CompletionsArgs, ManArgs};
 
 pub(crate) fn completions(args: CompletionsArgs) -> Result<u8> {
     let mut cmd = Cli::command();
-    clap_complete::generate(
-        args.shell,
-        &mut cmd,
-        "refstack-tester",
-        &mut std::io::stdout(),
-    );
+    // Into memory first: clap_complete panics when its writer fails.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "refstack-tester", &mut script);
+    super::out::print(script)?;
     Ok(0)
 }
 
@@ -20,7 +18,9 @@ pub(crate) fn man(args: ManArgs) -> Result<u8> {
     let cmd = Cli::command();
     match args.out_dir {
         None => {
-            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut page)?;
+            super::out::print(page)?;
         }
         Some(dir) => {
             std::fs::create_dir_all(&dir)

@@ -1,6 +1,6 @@
 //! `list`: every page of the server's results, as lines or as one JSON array.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
 use anyhow::Result;
 use refstack_tester::http::{self, ListFilters};
@@ -29,18 +29,18 @@ pub(crate) async fn run(args: ListArgs, global: &GlobalArgs) -> Result<u8> {
         if args.json {
             all.extend(body.results);
         } else {
-            let mut out = std::io::stdout().lock();
+            let mut lines = String::new();
             for r in &body.results {
-                writeln!(out, "{} - {}", r.created_at, r.url)?;
+                lines.push_str(&format!("{} - {}\n", r.created_at, r.url));
             }
+            super::out::print(lines)?;
         }
         if page >= total_pages {
             break;
         }
         page += 1;
         if interactive {
-            print!("Press Enter to go to next page...");
-            std::io::stdout().flush()?;
+            super::out::print("Press Enter to go to next page...")?;
             let mut line = String::new();
             if std::io::stdin().lock().read_line(&mut line)? == 0 {
                 break;
@@ -48,7 +48,7 @@ pub(crate) async fn run(args: ListArgs, global: &GlobalArgs) -> Result<u8> {
         }
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&all)?);
+        super::out::print(serde_json::to_string_pretty(&all)? + "\n")?;
     }
     Ok(0)
 }

@@ -1,6 +1,6 @@
 //! One module per subcommand; each exposes `run(args, global) -> Result<exit code>`.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
 use anyhow::Result;
 use refstack_tester::http::HttpOptions;
@@ -10,11 +10,14 @@ use crate::cli::{Cli, Command, GlobalArgs, NetworkArgs};
 mod config;
 mod docs;
 mod list;
+pub(crate) mod out;
 mod report;
 mod sign;
 mod subunit;
 mod test;
 mod testlist;
+
+pub(crate) use test::EXIT_TOOL_FAILED;
 mod upload;
 
 /// Run the parsed command line; the value is the process exit code.
@@ -53,11 +56,10 @@ pub(crate) fn confirm(global: &GlobalArgs, question: &str) -> Result<bool> {
     if !stdin.is_terminal() {
         tracing::debug!("stdin is not a terminal; reading the answer from it anyway");
     }
-    print!("{question} (yes/y): ");
-    std::io::stdout().flush()?;
+    out::print(format!("{question} (yes/y): "))?;
     let mut answer = String::new();
     if stdin.lock().read_line(&mut answer)? == 0 {
-        println!();
+        out::print("\n")?;
         anyhow::bail!("no answer on standard input; pass -y to answer yes without a prompt");
     }
     let answer = answer.trim().to_ascii_lowercase();

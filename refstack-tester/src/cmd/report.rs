@@ -13,6 +13,22 @@ use crate::cli::{GlobalArgs, ReportArgs, ReportFormat};
 pub(crate) struct Loaded {
     guideline: Guideline,
     target: Target,
+    /// The file or version, for messages.
+    origin: String,
+}
+
+impl Loaded {
+    /// The report of `results`, or what is wrong with the guideline for
+    /// this target.
+    fn score<'g>(&'g self, results: &'g Results) -> Result<score::ComplianceReport<'g>> {
+        score::score(&self.guideline, self.target, results).map_err(|_| {
+            anyhow!(
+                "{}: {}",
+                self.origin,
+                guideline::invalid_target_message(&self.guideline, self.target)
+            )
+        })
+    }
 }
 
 pub(crate) async fn load_guideline(
@@ -22,28 +38,37 @@ pub(crate) async fn load_guideline(
     insecure: bool,
 ) -> Result<Loaded> {
     let target: Target = target.parse().map_err(|e| anyhow!("{e}"))?;
-    let guideline = guideline::load(&GuidelineSource::parse(spec), url, insecure).await?;
-    Ok(Loaded { guideline, target })
+    let source = GuidelineSource::parse(spec);
+    let guideline = guideline::load(&source, url, insecure).await?;
+    let origin = match source {
+        GuidelineSource::File(p) => p.display().to_string(),
+        GuidelineSource::Version(v) => format!("guideline {v}"),
+    };
+    Ok(Loaded {
+        guideline,
+        target,
+        origin,
+    })
 }
 
-/// The text report of a finished run.
-pub(crate) fn text_report(loaded: &Loaded, records: &[TestRecord]) -> Result<String> {
+/// The text report of a finished run's records, and whether it complies.
+pub(crate) fn text_report(loaded: &Loaded, records: &[TestRecord]) -> Result<(String, bool)> {
     let results = Results::from_records(records);
-    let r = score::score(&loaded.guideline, loaded.target, &results).map_err(|e| anyhow!("{e}"))?;
-    Ok(report::text(&r))
+    let r = loaded.score(&results)?;
+    Ok((report::text(&r), r.compliant))
 }
 
 pub(crate) async fn run(args: ReportArgs, _global: &GlobalArgs) -> Result<u8> {
     let g = &args.guideline;
     let loaded = load_guideline(&g.guideline, &g.target, g.url.as_deref(), g.insecure).await?;
     let results = report::read_results(&args.result)?;
-    let r = score::score(&loaded.guideline, loaded.target, &results).map_err(|e| anyhow!("{e}"))?;
+    let r = loaded.score(&results)?;
     let out = match args.format {
         ReportFormat::Text => report::text(&r),
         ReportFormat::Json => report::json(&r)? + "\n",
         ReportFormat::Junit => report::junit(&r),
         ReportFormat::Html => report::html(&r),
     };
-    print!("{out}");
+    super::out::print(out)?;
     Ok(if args.check && !r.compliant { 1 } else { 0 })
 }

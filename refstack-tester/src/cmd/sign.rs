@@ -13,9 +13,9 @@ pub(crate) async fn run(args: SignArgs, _global: &GlobalArgs) -> Result<u8> {
             args.priv_key_to_sign.display()
         );
     }
-    println!(
-        "Public key:\n{}\n\nSelf signature:\n{}\n",
+    super::out::print(format!(
+        "Public key:\n{}\n\nSelf signature:\n{}\n\n",
         signed.public_key, signed.signature_hex
-    );
+    ))?;
     Ok(0)
 }

@@ -30,10 +30,17 @@ pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
         progress: Mode::detect(global.silent),
     };
     let outcome = run_tests(&config).await?;
-    let tempest_code = outcome
-        .exit
-        .code
-        .map_or(1, |c| u8::try_from(c).unwrap_or(1));
+    if outcome.records.is_empty() {
+        // Tempest ran nothing (or could not start): a tool failure.
+        anyhow::bail!(
+            "Problem executing tempest run command: it produced no test result (exit code {}). \
+             Review arbitrary arguments.",
+            outcome
+                .exit
+                .code
+                .map_or_else(|| "none: killed by a signal".into(), |c| c.to_string())
+        );
+    }
 
     let scoring = match (
         &args.guideline,
@@ -42,26 +49,60 @@ pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
         (Some(g), _) => Some((g.clone(), args.target.clone(), args.net.url.clone())),
         (None, inferred) => inferred,
     };
+    // The exit status: with --guideline, compliance; otherwise the tests.
+    let mut code = if outcome.verdict.ok() {
+        EXIT_OK
+    } else {
+        EXIT_TESTS_FAILED
+    };
+    let explicit = args.guideline.is_some();
     if let Some((guideline, target, base)) = scoring {
         match super::report::load_guideline(&guideline, &target, base.as_deref(), args.net.insecure)
             .await
         {
-            Ok(loaded) => println!("{}", super::report::text_report(&loaded, &outcome.records)?),
-            // The run itself succeeded: a report that cannot be made is a warning.
-            Err(e) => tracing::warn!("no compliance report: {e:#}"),
+            Ok(loaded) => {
+                let (text, compliant) = super::report::text_report(&loaded, &outcome.records)?;
+                super::out::print(text + "\n")?;
+                if explicit {
+                    code = if compliant {
+                        EXIT_OK
+                    } else {
+                        EXIT_TESTS_FAILED
+                    };
+                }
+            }
+            // The run itself went through: a report that cannot be made is
+            // a warning, and a tool failure when --guideline asked for it.
+            Err(e) => {
+                tracing::warn!("no compliance report: {e:#}");
+                if explicit {
+                    code = EXIT_TOOL_FAILED;
+                }
+            }
         }
+    }
+    if code == EXIT_OK && outcome.exit.code != Some(0) {
+        tracing::warn!(
+            "tempest exited with {} although the outcomes are fine: counted as a Tempest failure",
+            outcome
+                .exit
+                .code
+                .map_or_else(|| "a signal".into(), |c| format!("code {c}"))
+        );
+        code = EXIT_TOOL_FAILED;
     }
     if args.upload {
-        if outcome.json_path.is_none() {
-            anyhow::bail!(
-                "Problem executing tempest run command. Results file not generated hence no file \
-                 to upload. Review arbitrary arguments."
-            );
-        }
         super::upload::send_with_key(&args.net, &outcome.payload, key.as_ref()).await?;
     }
-    Ok(tempest_code)
+    Ok(code)
 }
+
+/// Every listed test passed, or (with --guideline) the cloud complies.
+pub(crate) const EXIT_OK: u8 = 0;
+/// Tests failed, or (with --guideline) the cloud does not comply.
+pub(crate) const EXIT_TESTS_FAILED: u8 = 1;
+/// The tool or Tempest failed (also any error of `test`, see `main`).
+pub(crate) const EXIT_TOOL_FAILED: u8 = 2;
 
 /// For a test list fetched from a RefStack server
 /// (`<base>/v1/guidelines/<version>/tests?target=T…`): the guideline

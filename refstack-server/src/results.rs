@@ -170,10 +170,14 @@ pub(crate) async fn upload(
             }
         }
         None if !state.cfg.enable_anonymous_upload => {
+            // Upstream named its own site; this server names itself.
             return Err(ApiError::abort(
                 StatusCode::UNAUTHORIZED,
-                "Anonymous result uploads are disabled. Please create a user account and an \
-                 api key at https://refstack.openstack.org/#/",
+                format!(
+                    "Anonymous result uploads are disabled. Please create a user account and \
+                     an api key at {}",
+                    state.cfg.ui_link("/#/")
+                ),
             ));
         }
         None => None,

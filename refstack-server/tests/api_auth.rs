@@ -223,7 +223,7 @@ async fn without_dev_login_or_provider_sign_in_is_unavailable() {
         let r = t.get("/v1/auth/signin").send().await.expect(302, &l);
         assert_eq!(
             location(&r.headers),
-            "https://refstack.openstack.org/#/auth_failure?message=Sign-in+is+not+configured+on+this+server.",
+            "http://127.0.0.1:8000/#/auth_failure?message=Sign-in+is+not+configured+on+this+server.",
             "{l}"
         );
         t.post("/v1/auth/dev_login")

@@ -131,7 +131,7 @@ async fn signed_uploads() {
                 401,
                 Some(
                     "User with specified key not found. Please sign in at \
-                     https://refstack.openstack.org/#/profile and import your public key on \
+                     http://127.0.0.1:8000/#/profile and import your public key on \
                      your profile page.",
                 ),
                 &l,
@@ -196,7 +196,7 @@ async fn anonymous_upload_can_be_disabled() {
                 401,
                 Some(
                     "Anonymous result uploads are disabled. Please create a user account and \
-                     an api key at https://refstack.openstack.org/#/",
+                     an api key at http://127.0.0.1:8000/#/",
                 ),
                 &l,
             );

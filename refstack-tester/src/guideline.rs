@@ -23,18 +23,19 @@ impl GuidelineSource {
     /// input), a path that exists, or one that contains a path separator
     /// or ends in `.json` (a missing file is then an error, not a request
     /// to a server), is a file; anything else (`2020.06`, `dns.2020.06`,
-    /// `next`) is a version.
+    /// `next`) is a version, and so is the file name of a built-in version
+    /// (`2020.06.json`, as the server's URLs name them) when no such file
+    /// exists here.
     pub fn parse(spec: &str) -> Self {
         let p = Path::new(spec);
         let json = spec
             .get(spec.len().saturating_sub(5)..)
             .is_some_and(|ext| ext.eq_ignore_ascii_case(".json"));
-        if spec == "-"
-            || json
-            || p.exists()
-            || spec.contains('/')
-            || spec.contains(std::path::MAIN_SEPARATOR)
-        {
+        let separator = spec.contains('/') || spec.contains(std::path::MAIN_SEPARATOR);
+        if json && !separator && !p.exists() && refstack_guidelines::get(spec).is_some() {
+            return Self::Version(spec.to_string());
+        }
+        if spec == "-" || json || p.exists() || separator {
             Self::File(p.to_path_buf())
         } else {
             Self::Version(spec.to_string())

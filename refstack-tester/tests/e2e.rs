@@ -255,7 +255,7 @@ fn test_old_tempest_regex_and_no_results() {
         .args(["test", "-c"])
         .arg(&conf)
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains(
             "is not a Tempest workspace: create one with `tempest init",
         ));

@@ -20,15 +20,29 @@ pub fn read_results(path: &Path) -> Result<Results, Error> {
         path: path.to_path_buf(),
         source,
     })?;
-    if results::looks_like_json(&bytes) {
-        let payload = results::read_results_json(path)?;
+    if results::looks_like_json(&bytes) && !path.is_file() {
+        // As `results::read_results_json`: a results JSON must be a file.
+        return Err(Error::Input {
+            origin: path.display().to_string(),
+            message: "File not valid: not a file".into(),
+        });
+    }
+    results_from_bytes(&bytes, &path.display().to_string())
+}
+
+/// [`read_results`] over bytes already read: a results JSON (first
+/// non-blank byte `{`) or a subunit stream with at least one test; `origin`
+/// names the input in the error.
+pub fn results_from_bytes(bytes: &[u8], origin: &str) -> Result<Results, Error> {
+    if results::looks_like_json(bytes) {
+        let payload = results::parse_results_json(bytes, origin)?;
         let passed: Vec<PassedTest> = payload.results.into_iter().map(PassedTest::from).collect();
         return Ok(Results::from_passed_tests(&passed));
     }
-    let records = results::records_from_bytes(&bytes, false);
+    let records = results::records_from_bytes(bytes, false);
     if records.is_empty() {
         return Err(Error::Input {
-            origin: path.display().to_string(),
+            origin: origin.to_owned(),
             message: "neither a results JSON nor a subunit stream with tests".into(),
         });
     }

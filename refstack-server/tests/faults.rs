@@ -21,6 +21,15 @@
 //! ```
 //!
 //! `REFSTACK_FAULT_LOAD_SECS` sets the load between two faults (default 3).
+//!
+//! The same file holds the soak run (not in CI): the 32 uploaders, closed
+//! loop (so at the most the server sustains), for `REFSTACK_SOAK_SECS`, the
+//! server's RSS and WAL file size sampled once a second, then the same
+//! database checks (BENCHMARKS.md, "Soak"):
+//!
+//! ```sh
+//! REFSTACK_SOAK_SECS=600 cargo test --release -p refstack-server --test faults soak -- --nocapture
+//! ```
 
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
@@ -66,6 +75,28 @@ struct Server {
 }
 
 impl Server {
+    /// A migrated database in `dir` with the signers' keys registered
+    /// through `user add` / `user add-key`, and a free port.
+    fn prepare(dir: &Path) -> Server {
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port");
+        let server = Server {
+            url: format!("sqlite://{}", dir.join("faults.sqlite").display()),
+            dir: dir.to_path_buf(),
+            addr,
+            child: None,
+            starts: 0,
+        };
+        server.admin(&["migrate"]);
+        for (openid, name) in SIGNERS {
+            server.admin(&["user", "add", openid]);
+            let key = fixture(&format!("{name}.pub"));
+            server.admin(&["user", "add-key", openid, &key.display().to_string()]);
+        }
+        server
+    }
+
     fn command(&self) -> Command {
         let mut cmd = Command::new(SERVER);
         cmd.arg("--database-url")
@@ -322,6 +353,131 @@ fn uploader(
     }
 }
 
+/// The 32 uploader threads and what they recorded.
+struct Load {
+    stop: Arc<AtomicBool>,
+    acks: Arc<AtomicU64>,
+    ledger: Arc<Mutex<Ledger>>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start(addr: SocketAddr) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let acks = Arc::new(AtomicU64::new(0));
+        let ledger = Arc::new(Mutex::new(Ledger::default()));
+        let workers = (0..UPLOADERS)
+            .map(|i| {
+                let (stop, acks, ledger) = (stop.clone(), acks.clone(), ledger.clone());
+                std::thread::spawn(move || uploader(i, addr, &stop, &acks, &ledger))
+            })
+            .collect();
+        Load {
+            stop,
+            acks,
+            ledger,
+            workers,
+        }
+    }
+
+    fn stop(self) -> Ledger {
+        self.stop.store(true, Ordering::Relaxed);
+        for w in self.workers {
+            w.join().expect("uploader thread");
+        }
+        Arc::try_unwrap(self.ledger)
+            .ok()
+            .expect("uploaders joined")
+            .into_inner()
+            .expect("ledger")
+    }
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn soak() {
+    let Some(secs) = std::env::var("REFSTACK_SOAK_SECS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    else {
+        eprintln!("skipped: set REFSTACK_SOAK_SECS to run the soak test");
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut server = Server::prepare(tmp.path());
+    server.start();
+    let pid = server.child.as_ref().map(Child::id).expect("running");
+    let wal = tmp.path().join("faults.sqlite-wal");
+    let load_gen = Load::start(server.addr);
+    let started = Instant::now();
+    let (mut rss, mut wals, mut last) = (Vec::new(), Vec::new(), 0u64);
+    let mut rates = Vec::new();
+    eprintln!("  t(s)  uploads/s  RSS(MiB)  WAL(MiB)");
+    for second in 1..=secs {
+        let next = started + Duration::from_secs(second);
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+        let acks = load_gen.acks.load(Ordering::Relaxed);
+        let r = rss_kib(pid);
+        let w = std::fs::metadata(&wal).map_or(0, |m| m.len());
+        rates.push(acks - last);
+        last = acks;
+        rss.push(r);
+        wals.push(w);
+        if second % 10 == 0 {
+            let rate: u64 = rates[rates.len() - 10..].iter().sum::<u64>() / 10;
+            eprintln!(
+                "{second:>6}  {rate:>9}  {:>8.1}  {:>8.1}",
+                r as f64 / 1024.0,
+                w as f64 / 1048576.0
+            );
+        }
+    }
+    let ledger = load_gen.stop();
+    let status = server.fault(Fault::Term);
+    let mib = |v: u64| v as f64 / 1048576.0;
+    let mut sorted = rates.clone();
+    sorted.sort_unstable();
+    eprintln!(
+        "soak {secs} s: {} uploads acknowledged ({:.0}/s; per second min {} median {} max {}), \
+         {} unanswered, other answers {:?}; RSS first {:.1} MiB max {:.1} MiB last {:.1} MiB; \
+         WAL max {:.1} MiB last {:.1} MiB; database {:.1} MiB; SIGTERM exit {status}",
+        ledger.acked.len(),
+        ledger.acked.len() as f64 / secs.max(1) as f64,
+        sorted.first().copied().unwrap_or(0),
+        sorted.get(sorted.len() / 2).copied().unwrap_or(0),
+        sorted.last().copied().unwrap_or(0),
+        ledger.unanswered,
+        ledger.other,
+        mib(rss.first().copied().unwrap_or(0) * 1024),
+        mib(rss.iter().copied().max().unwrap_or(0) * 1024),
+        mib(rss.last().copied().unwrap_or(0) * 1024),
+        mib(wals.iter().copied().max().unwrap_or(0)),
+        mib(wals.last().copied().unwrap_or(0)),
+        mib(std::fs::metadata(tmp.path().join("faults.sqlite")).map_or(0, |m| m.len())),
+    );
+    assert!(
+        ledger.other.is_empty(),
+        "answers other than 201: {:?}",
+        ledger.other
+    );
+    assert!(status.success());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(check_database(&server.url, &ledger));
+}
+
 #[test]
 fn uploads_survive_kill_and_term() {
     if std::env::var_os("REFSTACK_FAULT_TEST").is_none() {
@@ -336,35 +492,10 @@ fn uploads_survive_kill_and_term() {
     );
     let started = Instant::now();
     let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().to_path_buf();
-    let db_path = dir.join("faults.sqlite");
-    let addr = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port");
-    let mut server = Server {
-        url: format!("sqlite://{}", db_path.display()),
-        dir,
-        addr,
-        child: None,
-        starts: 0,
-    };
-    server.admin(&["migrate"]);
-    for (openid, name) in SIGNERS {
-        server.admin(&["user", "add", openid]);
-        let key = fixture(&format!("{name}.pub"));
-        server.admin(&["user", "add-key", openid, &key.display().to_string()]);
-    }
+    let mut server = Server::prepare(tmp.path());
     server.start();
-
-    let stop = Arc::new(AtomicBool::new(false));
-    let acks = Arc::new(AtomicU64::new(0));
-    let ledger = Arc::new(Mutex::new(Ledger::default()));
-    let workers: Vec<_> = (0..UPLOADERS)
-        .map(|i| {
-            let (stop, acks, ledger) = (stop.clone(), acks.clone(), ledger.clone());
-            std::thread::spawn(move || uploader(i, addr, &stop, &acks, &ledger))
-        })
-        .collect();
+    let load_gen = Load::start(server.addr);
+    let acks = load_gen.acks.clone();
 
     let faults = [
         Fault::Kill,
@@ -411,15 +542,7 @@ fn uploads_survive_kill_and_term() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    stop.store(true, Ordering::Relaxed);
-    for w in workers {
-        w.join().expect("uploader thread");
-    }
-    let ledger = Arc::try_unwrap(ledger)
-        .ok()
-        .expect("uploaders joined")
-        .into_inner()
-        .expect("ledger");
+    let ledger = load_gen.stop();
     eprintln!(
         "load done after {:.1} s: {} sent, {} acknowledged, {} unanswered, other answers {:?}",
         started.elapsed().as_secs_f64(),
@@ -436,7 +559,7 @@ fn uploads_survive_kill_and_term() {
 
     // Every acknowledged upload reads back whole through the API.
     for (cpid, id) in &ledger.acked {
-        let (status, body) = request(addr, "GET", &format!("/v1/results/{id}"), &[], &[])
+        let (status, body) = request(server.addr, "GET", &format!("/v1/results/{id}"), &[], &[])
             .unwrap_or_else(|e| panic!("GET {id}: {e}"));
         assert_eq!(status, 200, "GET {id}: {}", String::from_utf8_lossy(&body));
         let run: Value = serde_json::from_slice(&body).expect("run JSON");

@@ -35,7 +35,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -57,6 +57,23 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
+}
+
+/// A JWT for `SIGNERS[signer]`, signed with their key (valid an hour).
+fn jwt(signer: usize) -> String {
+    let (openid, name) = SIGNERS[signer];
+    let pem = std::fs::read(fixture(&format!("{name}.pem"))).expect("pem");
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(&pem).expect("rsa pem");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let claims = serde_json::json!({"user_openid": openid, "exp": now + 3600, "iat": now});
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+        &claims,
+        &key,
+    )
+    .expect("encode jwt")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,8 +312,8 @@ fn upload_body(cpid: &str, n: usize, uploader: usize, seq: u64) -> Vec<u8> {
 struct Ledger {
     /// Every upload sent: cpid → number of tests.
     sent: HashMap<String, usize>,
-    /// Acknowledged: cpid → run id.
-    acked: HashMap<String, String>,
+    /// Acknowledged: cpid → run id and the signer (index in `SIGNERS`).
+    acked: HashMap<String, (String, Option<usize>)>,
     /// Answers other than 201: status → count (with one example body).
     other: HashMap<u16, (u64, String)>,
     /// Requests without a complete answer.
@@ -310,9 +327,9 @@ fn uploader(
     acks: &AtomicU64,
     ledger: &Mutex<Ledger>,
 ) {
-    let key = (i % 2 == 0).then(|| {
-        let (_, name) = SIGNERS[(i / 2) % SIGNERS.len()];
-        let pem = std::fs::read_to_string(fixture(&format!("{name}.pem"))).expect("key");
+    let signer = (i % 2 == 0).then_some((i / 2) % SIGNERS.len());
+    let key = signer.map(|s| {
+        let pem = std::fs::read_to_string(fixture(&format!("{}.pem", SIGNERS[s].1))).expect("key");
         PrivateKey::from_pem(&pem).expect("key parses")
     });
     let mut seq = 0u64;
@@ -333,7 +350,11 @@ fn uploader(
             Ok((201, answer)) => {
                 let answer: Value = serde_json::from_slice(&answer).expect("201 body is JSON");
                 let id = answer["test_id"].as_str().expect("test_id").to_owned();
-                ledger.lock().expect("ledger").acked.insert(cpid, id);
+                ledger
+                    .lock()
+                    .expect("ledger")
+                    .acked
+                    .insert(cpid, (id, signer));
                 acks.fetch_add(1, Ordering::Relaxed);
             }
             Ok((status, answer)) => {
@@ -557,13 +578,23 @@ fn uploads_survive_kill_and_term() {
         ledger.other
     );
 
-    // Every acknowledged upload reads back whole through the API.
-    for (cpid, id) in &ledger.acked {
-        let (status, body) = request(server.addr, "GET", &format!("/v1/results/{id}"), &[], &[])
+    // Every acknowledged upload reads back whole through the API (a signed
+    // run only for its uploader).
+    let tokens: Vec<String> = (0..SIGNERS.len()).map(jwt).collect();
+    for (cpid, (id, signer)) in &ledger.acked {
+        let auth: Vec<(&str, String)> = signer
+            .map(|s| ("Authorization", format!("Bearer {}", tokens[s])))
+            .into_iter()
+            .collect();
+        let (status, body) = request(server.addr, "GET", &format!("/v1/results/{id}"), &auth, &[])
             .unwrap_or_else(|e| panic!("GET {id}: {e}"));
         assert_eq!(status, 200, "GET {id}: {}", String::from_utf8_lossy(&body));
         let run: Value = serde_json::from_slice(&body).expect("run JSON");
-        assert_eq!(run["cpid"].as_str(), Some(cpid.as_str()), "run {id}");
+        // Anonymous readers of an unsigned run are not shown its cpid (the
+        // database check below ties ids to cpids).
+        if let Some(stored) = run.get("cpid") {
+            assert_eq!(stored.as_str(), Some(cpid.as_str()), "run {id}");
+        }
         let stored = run["results"].as_array().map_or(0, Vec::len);
         assert_eq!(
             stored, ledger.sent[cpid],
@@ -611,7 +642,7 @@ async fn check_database(url: &str, ledger: &Ledger) {
             panic!("run {id} has cpid {cpid}, never sent");
         };
         assert_eq!(n as usize, sent, "run {id} ({cpid}) is partial");
-        if let Some(acked) = ledger.acked.get(&cpid) {
+        if let Some((acked, _)) = ledger.acked.get(&cpid) {
             assert_eq!(acked, &id, "{cpid}: acknowledged as another run");
         }
     }

@@ -96,13 +96,13 @@ fn json_value() -> impl Strategy<Value = Value> {
 fn upload_like() -> impl Strategy<Value = Value> {
     let result = (json_value(), json_value(), any::<u8>()).prop_map(|(name, uuid, pick)| {
         let mut m = Map::new();
-        if pick % 4 != 0 {
+        if !pick.is_multiple_of(4) {
             m.insert("name".into(), name);
         }
-        if pick % 3 == 0 {
+        if pick.is_multiple_of(3) {
             m.insert("uuid".into(), uuid);
         }
-        if pick % 7 == 0 {
+        if pick.is_multiple_of(7) {
             m.insert("extra".into(), Value::Null);
         }
         Value::Object(m)
@@ -120,7 +120,7 @@ fn upload_like() -> impl Strategy<Value = Value> {
         .prop_map(|(cpid, duration, results, pick)| {
             let mut m = Map::new();
             m.insert("cpid".into(), cpid);
-            if pick % 5 != 0 {
+            if !pick.is_multiple_of(5) {
                 m.insert("duration_seconds".into(), duration);
             }
             m.insert("results".into(), Value::Array(results));

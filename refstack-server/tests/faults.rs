@@ -293,7 +293,7 @@ fn upload_body(cpid: &str, n: usize, uploader: usize, seq: u64) -> Vec<u8> {
     let results: Vec<Value> = (0..n)
         .map(|k| {
             let name = format!("tempest.api.faults.test_u{uploader}.T{seq}.test_{k}");
-            if k % 3 == 0 {
+            if k.is_multiple_of(3) {
                 serde_json::json!({"name": name, "uuid": format!("00000000-0000-4000-8000-{:012}", k)})
             } else {
                 serde_json::json!({"name": name})
@@ -327,7 +327,7 @@ fn uploader(
     acks: &AtomicU64,
     ledger: &Mutex<Ledger>,
 ) {
-    let signer = (i % 2 == 0).then_some((i / 2) % SIGNERS.len());
+    let signer = i.is_multiple_of(2).then_some((i / 2) % SIGNERS.len());
     let key = signer.map(|s| {
         let pem = std::fs::read_to_string(fixture(&format!("{}.pem", SIGNERS[s].1))).expect("key");
         PrivateKey::from_pem(&pem).expect("key parses")
@@ -454,7 +454,7 @@ fn soak() {
         last = acks;
         rss.push(r);
         wals.push(w);
-        if second % 10 == 0 {
+        if second.is_multiple_of(10) {
             let rate: u64 = rates[rates.len() - 10..].iter().sum::<u64>() / 10;
             eprintln!(
                 "{second:>6}  {rate:>9}  {:>8.1}  {:>8.1}",

@@ -278,3 +278,22 @@ pub fn html(r: &ComplianceReport<'_>) -> String {
     h.push_str("</body></html>\n");
     h
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_from_bytes_reads_json_and_refuses_the_rest() {
+        let r = results_from_bytes(
+            br#"{"cpid":"c","duration_seconds":1,"results":[{"name":"t.a"}]}"#,
+            "x",
+        )
+        .expect("a results JSON");
+        assert!(r.passed("t.a"));
+        let e = results_from_bytes(b" {", "x").expect_err("truncated JSON");
+        assert!(e.to_string().contains("not a RefStack results JSON"), "{e}");
+        let e = results_from_bytes(b"", "x").expect_err("empty input");
+        assert!(e.to_string().contains("neither a results JSON"), "{e}");
+    }
+}

@@ -61,6 +61,25 @@ pub fn read_results(path: &Path) -> Result<Results, Error> {
     Ok(Results::from_records(&folded.records.into_vec()))
 }
 
+/// [`read_results`] over bytes already read: a results JSON (first
+/// non-blank byte `{`) or a subunit stream with at least one test; `origin`
+/// names the input in the error.
+pub fn results_from_bytes(bytes: &[u8], origin: &str) -> Result<Results, Error> {
+    if results::looks_like_json(bytes) {
+        let payload = results::parse_results_json(bytes, origin)?;
+        let passed: Vec<PassedTest> = payload.results.into_iter().map(PassedTest::from).collect();
+        return Ok(Results::from_passed_tests(&passed));
+    }
+    let records = results::records_from_bytes(bytes, false);
+    if records.is_empty() {
+        return Err(Error::Input {
+            origin: origin.to_owned(),
+            message: "neither a results JSON nor a subunit stream with tests".into(),
+        });
+    }
+    Ok(Results::from_records(&records))
+}
+
 fn pct(p: Option<f64>) -> String {
     p.map_or("n/a".to_string(), |v| format!("{v:.1}%"))
 }
@@ -309,4 +328,23 @@ pub fn html(r: &ComplianceReport<'_>) -> String {
     }
     h.push_str("</body></html>\n");
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_from_bytes_reads_json_and_refuses_the_rest() {
+        let r = results_from_bytes(
+            br#"{"cpid":"c","duration_seconds":1,"results":[{"name":"t.a"}]}"#,
+            "x",
+        )
+        .expect("a results JSON");
+        assert!(r.passed("t.a"));
+        let e = results_from_bytes(b" {", "x").expect_err("truncated JSON");
+        assert!(e.to_string().contains("not a RefStack results JSON"), "{e}");
+        let e = results_from_bytes(b"", "x").expect_err("empty input");
+        assert!(e.to_string().contains("neither a results JSON"), "{e}");
+    }
 }

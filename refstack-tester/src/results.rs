@@ -629,8 +629,15 @@ pub fn read_results_json(path: &Path) -> Result<UploadRequest, Error> {
         });
     }
     let bytes = read_file(path, "read the results file")?;
-    serde_json::from_slice(&bytes).map_err(|e| Error::Input {
-        origin: path.display().to_string(),
+    parse_results_json(&bytes, &path.display().to_string())
+}
+
+/// Parse the bytes of a results JSON (what `upload` sends and `report`
+/// scores), checking them against the upload schema; `origin` names the
+/// input in the error.
+pub fn parse_results_json(bytes: &[u8], origin: &str) -> Result<UploadRequest, Error> {
+    serde_json::from_slice(bytes).map_err(|e| Error::Input {
+        origin: origin.to_owned(),
         message: format!("not a RefStack results JSON: {e}"),
     })
 }

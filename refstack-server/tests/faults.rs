@@ -105,7 +105,8 @@ impl Server {
             child: None,
             starts: 0,
         };
-        server.admin(&["migrate"]);
+        // A new database file must be asked for (`--create`, issue 16).
+        server.admin(&["--create", "migrate"]);
         for (openid, name) in SIGNERS {
             server.admin(&["user", "add", openid]);
             let key = fixture(&format!("{name}.pub"));

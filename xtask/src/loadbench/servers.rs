@@ -306,7 +306,8 @@ pub(crate) fn start_ours(
             .env_remove("REFSTACK_CONFIG");
         cmd
     };
-    run_tool(base().arg("migrate"))?;
+    // A new SQLite file must be asked for (`--create`).
+    run_tool(base().args(["--create", "migrate"]))?;
     run_tool(base().args([
         "user",
         "add",

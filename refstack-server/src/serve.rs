@@ -115,6 +115,12 @@ pub async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut conns = JoinSet::new();
     let mut last_warning: Option<Instant> = None;
+    let connection = || Connection {
+        app: app.clone(),
+        limits: limits.clone(),
+        pressure: pressure.clone(),
+        stop: stop_rx.clone(),
+    };
     tokio::pin!(shutdown);
 
     'accept: loop {
@@ -144,13 +150,7 @@ pub async fn serve(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
-                    let conn = Connection {
-                        app: app.clone(),
-                        limits: limits.clone(),
-                        pressure: pressure.clone(),
-                        stop: stop_rx.clone(),
-                    };
-                    conns.spawn(conn.run(stream, Some(permit)));
+                    conns.spawn(connection().run(stream, Some(permit)));
                 }
                 Err(e) => accept_error(e).await,
             },
@@ -161,13 +161,7 @@ pub async fn serve(
     // Shutdown: requests already waiting in the backlog are still served.
     let _ = stop_tx.send(true);
     while let Some(Ok((stream, _))) = listener.accept().now_or_never() {
-        let conn = Connection {
-            app: app.clone(),
-            limits: limits.clone(),
-            pressure: pressure.clone(),
-            stop: stop_rx.clone(),
-        };
-        conns.spawn(conn.run(stream, None));
+        conns.spawn(connection().run(stream, None));
     }
     drop(listener);
     let drained = tokio::time::timeout(limits.shutdown_grace, async {

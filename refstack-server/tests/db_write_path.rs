@@ -58,12 +58,17 @@ fn literal(db: &TestDb, text: &str) -> String {
     }
 }
 
-/// A meta row written with plain SQL (the schema of any version has these columns).
-async fn legacy_meta(db: &TestDb, id: &str, key: &str, value: &str) {
-    let created = match db.backend() {
+/// The creation time of rows written with plain SQL, as a literal of `db`'s dialect.
+fn legacy_timestamp(db: &TestDb) -> &'static str {
+    match db.backend() {
         Backend::Postgres => "'2020-01-02 03:04:05'::timestamp",
         _ => "'2020-01-02 03:04:05'",
-    };
+    }
+}
+
+/// A meta row written with plain SQL (the schema of any version has these columns).
+async fn legacy_meta(db: &TestDb, id: &str, key: &str, value: &str) {
+    let created = legacy_timestamp(db);
     execute(
         db,
         &format!(
@@ -219,10 +224,7 @@ async fn pages_from_both_ends_make_the_whole_list() {
 /// Stores a run the way the schema before migration 0003 held it: a `test` row and one
 /// `results` row per test (in `_id` order), written with plain SQL.
 async fn legacy_run(db: &TestDb, id: &str, results: &[TestResult]) {
-    let created = match db.backend() {
-        Backend::Postgres => "'2020-01-02 03:04:05'::timestamp",
-        _ => "'2020-01-02 03:04:05'",
-    };
+    let created = legacy_timestamp(db);
     execute(
         db,
         &format!(

@@ -95,6 +95,10 @@ pub struct ComplianceReport {
     /// One entry per status, in the order required, advisory, deprecated,
     /// removed.
     pub statuses: Vec<StatusReport>,
+    /// Present when the run's full subunit stream was uploaded: the test
+    /// statuses then come from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamSummary>,
 }
 
 /// Headline numbers of the required capabilities (upstream UI names in
@@ -188,4 +192,58 @@ pub struct TestReport {
     /// The flag reason, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flag_reason: Option<String>,
+    /// What became of the test: from the run's full subunit stream when one
+    /// was uploaded (`PUT /v1/results/{id}/stream`), else `passed` or
+    /// `not_run` from the passed tests.
+    #[serde(default)]
+    pub status: TestOutcome,
+    /// Milliseconds the test took, from the stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// Why it was skipped (the stream's `reason` attachment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<String>,
+    /// The failure's traceback (its end, when longer than the server keeps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceback: Option<String>,
+    /// The stream and the uploaded passed tests disagree about this test
+    /// (the stream says it passed and the upload does not list it, or the
+    /// other way round). The verdict follows the uploaded passed tests.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mismatch: bool,
+}
+
+/// What became of one test in a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum TestOutcome {
+    /// Passed.
+    Passed,
+    /// Failed or errored.
+    Failed,
+    /// Skipped (see `skip_reason`).
+    Skipped,
+    /// Failed as expected (not a pass for RefStack).
+    ExpectedFailure,
+    /// Passed although expected to fail (not a pass for RefStack).
+    UnexpectedSuccess,
+    /// Started but never finished.
+    Incomplete,
+    /// Not in the run.
+    #[default]
+    NotRun,
+}
+
+/// What the run's uploaded subunit stream held, in a compliance report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StreamSummary {
+    /// Tests in the stream (one per test id).
+    pub tests: u64,
+    /// Packet candidates rejected as corrupt while parsing it.
+    pub rejected_packets: u64,
+    /// Tests of this report whose stream outcome disagrees with the
+    /// uploaded passed tests (`mismatch`).
+    pub mismatches: u64,
 }

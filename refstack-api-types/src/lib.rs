@@ -69,6 +69,7 @@ pub mod products;
 pub mod profile;
 pub mod results;
 pub mod schemas;
+pub mod stream;
 pub mod vendors;
 
 pub use datetime::{Timestamp, TimestampParseError};

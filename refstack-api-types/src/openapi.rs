@@ -15,7 +15,7 @@
 use crate::Timestamp;
 use crate::compliance::{
     CapabilityReport, CapabilityStatus, ComplianceQuery, ComplianceReport, RequiredSummary,
-    StatusReport, TestReport,
+    StatusReport, StreamSummary, TestOutcome, TestReport,
 };
 use crate::error::{ErrorBody, ExceptionErrorBody, HttpErrorBody};
 use crate::guidelines::{GuidelineFile, GuidelineList, Target, TestListQuery};
@@ -34,6 +34,7 @@ use crate::results::{
     ResultsPage, ResultsQuery, UploadRequest, UploadResponse, UploadedTest, UserRole,
     VerificationStatus,
 };
+use crate::stream::StreamUploadResponse;
 use crate::vendors::{
     OrganizationType, VendorAction, VendorActionRequest, VendorCreateRequest, VendorDetail,
     VendorFull, VendorList, VendorSummary, VendorUpdateRequest, VendorUser,
@@ -102,6 +103,9 @@ use crate::vendors::{
     StatusReport,
     CapabilityReport,
     TestReport,
+    TestOutcome,
+    StreamSummary,
+    StreamUploadResponse,
     CapabilityStatus,
 )))]
 pub struct ApiTypes;

@@ -138,6 +138,35 @@ impl Results {
         r
     }
 
+    /// Adds, beyond upstream, the outcome of each test from the run's full
+    /// stream (upload name → outcome) to results made of the passed names
+    /// (a stored run whose stream came separately). The passes stay those
+    /// of `self`: a test the stream passed and the upload does not list
+    /// is not a pass, and reports mark the disagreement
+    /// ([`TestReport::mismatch`]). A name given twice keeps a pass, else
+    /// its first outcome (as [`Results::from_records`]).
+    pub fn with_outcomes<I, S>(mut self, outcomes: I) -> Self
+    where
+        I: IntoIterator<Item = (S, Outcome)>,
+        S: Into<String>,
+    {
+        let mut map: HashMap<String, Outcome> = HashMap::new();
+        for (name, outcome) in outcomes {
+            match map.entry(name.into()) {
+                std::collections::hash_map::Entry::Occupied(mut e) => {
+                    if outcome == Outcome::Passed {
+                        e.insert(outcome);
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(outcome);
+                }
+            }
+        }
+        self.outcomes = Some(map);
+        self
+    }
+
     fn with_capacity(n: usize) -> Self {
         Self {
             passed: HashSet::with_capacity(n),
@@ -207,6 +236,15 @@ pub struct TestReport<'a> {
     /// Beyond upstream: the outcome, when the full run is known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
+    /// Beyond upstream: the name (the test's or an alias) under which the
+    /// full run holds the test, when it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome_name: Option<&'a str>,
+    /// Beyond upstream: the full run's outcome and the passed names
+    /// disagree (passed by one and not by the other); `passed` and the
+    /// verdict follow the passed names.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub mismatch: bool,
     /// Beyond upstream: not passed by name or alias, but a passed test
     /// carries the same idempotent id (its name is given).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -435,12 +473,17 @@ fn passed_by<'a>(test: &'a Test, results: &Results) -> Option<Match<'a>> {
         .map(|a| Match::Alias { name: a })
 }
 
-fn outcome_of(test: &Test, outcomes: &HashMap<String, Outcome>) -> Outcome {
-    let mut best = Outcome::NotRun;
+/// The test's outcome in the full run and the name it was found under: a
+/// pass under any name wins, else the first name's outcome.
+fn outcome_of<'t>(
+    test: &'t Test,
+    outcomes: &HashMap<String, Outcome>,
+) -> (Outcome, Option<&'t str>) {
+    let mut best = (Outcome::NotRun, None);
     for name in test.names() {
         match outcomes.get(name) {
-            Some(Outcome::Passed) => return Outcome::Passed,
-            Some(&o) if best == Outcome::NotRun => best = o,
+            Some(Outcome::Passed) => return (Outcome::Passed, Some(name)),
+            Some(&o) if best.1.is_none() => best = (o, Some(name)),
             _ => {}
         }
     }
@@ -493,6 +536,7 @@ fn build_capability<'a>(
                     .map(AsRef::as_ref)
             })
         };
+        let found = results.outcomes.as_ref().map(|o| outcome_of(test, o));
         report.tests.push(TestReport {
             name: &test.name,
             idempotent_id: test.idempotent_id.as_deref(),
@@ -505,13 +549,9 @@ fn build_capability<'a>(
                 .filter(|_| flagged)
                 .and_then(|f| f.reason.as_ref())
                 .map(|r| r.raw.as_str()),
-            outcome: results.outcomes.as_ref().map(|o| {
-                if passed {
-                    Outcome::Passed
-                } else {
-                    outcome_of(test, o)
-                }
-            }),
+            outcome: found.map(|(o, _)| if passed { Outcome::Passed } else { o }),
+            outcome_name: found.and_then(|(_, n)| n),
+            mismatch: found.is_some_and(|(o, _)| passed != (o == Outcome::Passed)),
             uuid_match,
         });
     }
@@ -659,6 +699,52 @@ mod tests {
             Ok(g) => g,
             Err(e) => panic!("{e}"),
         }
+    }
+
+    /// Outcomes from a separately uploaded stream: statuses per test, the
+    /// name an alias was found under, and passes that disagree are marked
+    /// while the verdict follows the passed names.
+    #[test]
+    fn outcomes_added_to_passed_names() {
+        let g = g(r#"{"schema": "1.4", "platform": {"required": ["compute"]},
+          "components": {"compute": {"required": ["c"], "advisory": [], "deprecated": [], "removed": []}},
+          "capabilities": {"c": {"tests": {
+            "t1": {"idempotent_id": "id-1"},
+            "t2": {"idempotent_id": "id-2", "aliases": ["old_t2"]},
+            "t3": {"idempotent_id": "id-3"},
+            "t4": {"idempotent_id": "id-4"},
+            "t5": {"idempotent_id": "id-5"}}}}}"#);
+        let results = Results::from_passed_names(["t1", "t4"]).with_outcomes([
+            ("t1", Outcome::Passed),
+            ("old_t2", Outcome::Skipped),
+            ("t3", Outcome::Passed),
+            ("t3", Outcome::Failed),
+            ("t5", Outcome::Failed),
+        ]);
+        let r = match score(&g, Target::Platform, &results) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        let t = &r.statuses[0].capabilities[0].tests;
+        let got: Vec<_> = t
+            .iter()
+            .map(|t| (t.name, t.outcome, t.outcome_name, t.mismatch, t.passed))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("t1", Some(Outcome::Passed), Some("t1"), false, true),
+                ("t2", Some(Outcome::Skipped), Some("old_t2"), false, false),
+                // The stream passed it, the upload did not: not a pass, marked.
+                ("t3", Some(Outcome::Passed), Some("t3"), true, false),
+                // The upload passed it, the stream never ran it: a pass, marked.
+                ("t4", Some(Outcome::Passed), None, true, true),
+                ("t5", Some(Outcome::Failed), Some("t5"), false, false),
+            ]
+        );
+        assert_eq!(r.required.passed, 2);
+        let counts = r.extras.required_not_passed.unwrap_or_default();
+        assert_eq!((counts.failed, counts.skipped), (1, 1));
     }
 
     /// The worked example of the upstream UI unit test (ControllerSpec.js).

@@ -59,7 +59,7 @@ pub fn app(state: AppState) -> Router {
             }))
             .layer(cors_layer(&cfg.allowed_cors_origins))
             .layer(axum::middleware::from_fn_with_state(
-                cfg.body_limit,
+                (cfg.body_limit, cfg.streams.limit),
                 refuse_declared_oversize,
             ))
             .layer(axum::middleware::from_fn_with_state(
@@ -176,17 +176,28 @@ fn normalize(mut req: Request<Body>, prefix: &str) -> Request<Body> {
 /// limit, before a byte of the body is read (issue 15 item 6: such a request
 /// used to be held until the request timeout), and closes the connection
 /// (the unread body cannot be skipped).
+///
+/// A stream upload (`PUT .../results/{id}/stream`) has its own, larger limit
+/// (`streams.limit`), which its handler also enforces on the decompressed
+/// bytes as they arrive.
 async fn refuse_declared_oversize(
-    axum::extract::State(limit): axum::extract::State<usize>,
+    axum::extract::State((body_limit, stream_limit)): axum::extract::State<(usize, u64)>,
     req: Request,
     next: axum::middleware::Next,
 ) -> Response {
+    let is_stream =
+        req.method() == Method::PUT && req.uri().path().trim_end_matches('/').ends_with("/stream");
+    let limit = if is_stream {
+        stream_limit
+    } else {
+        body_limit as u64
+    };
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
+    if declared.is_some_and(|len| len > limit) {
         let mut resp = ApiError::abort(
             StatusCode::PAYLOAD_TOO_LARGE,
             "Request body is larger than the server accepts.",

@@ -7,16 +7,20 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
+use std::collections::HashMap;
+
 use refstack_api_types::compliance::{
     CapabilityReport, CapabilityStatus, ComplianceQuery, ComplianceReport, RequiredSummary,
-    StatusReport, TestReport,
+    StatusReport, StreamSummary, TestOutcome, TestReport,
 };
 use refstack_api_types::guidelines::Target as WireTarget;
 use refstack_api_types::{ErrorBody, HttpErrorBody};
-use refstack_core::score::{self, Match, Results};
+use refstack_core::score::{self, Match, Outcome, Results};
+use refstack_core::testid::TestId;
 use refstack_core::{Guideline, Status, Target};
 
 use crate::auth::{Caller, denied, run_role};
+use crate::db::outcomes::{OutcomeStatus, StoredOutcome};
 use crate::db::{self, DbError};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Query;
@@ -93,6 +97,94 @@ fn count(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
 }
 
+/// Core's outcome of a stored stream status.
+fn core_outcome(s: OutcomeStatus) -> Outcome {
+    match s {
+        OutcomeStatus::Success => Outcome::Passed,
+        OutcomeStatus::Fail => Outcome::Failed,
+        OutcomeStatus::Skip => Outcome::Skipped,
+        OutcomeStatus::ExpectedFail => Outcome::ExpectedFailure,
+        OutcomeStatus::UnexpectedSuccess => Outcome::UnexpectedSuccess,
+        OutcomeStatus::InProgress => Outcome::Incomplete,
+        OutcomeStatus::Exists => Outcome::NotRun,
+    }
+}
+
+/// The wire status of core's outcome.
+fn wire_outcome(o: Outcome) -> TestOutcome {
+    match o {
+        Outcome::Passed => TestOutcome::Passed,
+        Outcome::Failed => TestOutcome::Failed,
+        Outcome::Skipped => TestOutcome::Skipped,
+        Outcome::ExpectedFailure => TestOutcome::ExpectedFailure,
+        Outcome::UnexpectedSuccess => TestOutcome::UnexpectedSuccess,
+        Outcome::Incomplete => TestOutcome::Incomplete,
+        Outcome::NotRun => TestOutcome::NotRun,
+    }
+}
+
+/// A run's stream outcomes by upload name (the name without attributes, as
+/// passed names are stored): a pass wins over other records of the same
+/// name (a retry, another worker), else the first one stays.
+pub(crate) struct StreamOutcomes {
+    by_name: HashMap<String, StoredOutcome>,
+}
+
+impl StreamOutcomes {
+    pub(crate) fn new(outcomes: Vec<StoredOutcome>) -> Self {
+        let mut by_name: HashMap<String, StoredOutcome> = HashMap::with_capacity(outcomes.len());
+        for o in outcomes {
+            let name = TestId::parse(&o.id).upload_name().into_owned();
+            match by_name.get_mut(&name) {
+                Some(existing) if o.status == OutcomeStatus::Success => *existing = o,
+                Some(_) => {}
+                None => {
+                    by_name.insert(name, o);
+                }
+            }
+        }
+        Self { by_name }
+    }
+
+    /// `(upload name, core outcome)` pairs for [`Results::with_outcomes`].
+    pub(crate) fn pairs(&self) -> impl Iterator<Item = (&str, Outcome)> {
+        self.by_name
+            .iter()
+            .map(|(n, o)| (n.as_str(), core_outcome(o.status)))
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&StoredOutcome> {
+        self.by_name.get(name)
+    }
+}
+
+/// The per-test fields a report takes from the stream: status, duration,
+/// skip reason, traceback, mismatch.
+pub(crate) fn test_details(
+    t: &score::TestReport<'_>,
+    stream: Option<&StreamOutcomes>,
+) -> (
+    TestOutcome,
+    Option<u64>,
+    Option<String>,
+    Option<String>,
+    bool,
+) {
+    let status = match t.outcome {
+        Some(o) => wire_outcome(o),
+        None if t.passed => TestOutcome::Passed,
+        None => TestOutcome::NotRun,
+    };
+    let found = t.outcome_name.and_then(|n| stream.and_then(|s| s.get(n)));
+    (
+        status,
+        found.and_then(|o| o.duration_us).map(|us| us / 1000),
+        found.and_then(|o| o.reason.clone()),
+        found.and_then(|o| o.traceback.clone()),
+        t.mismatch,
+    )
+}
+
 /// Converts core's borrowed report to the wire type, adding each test's
 /// aliases from the guideline.
 fn to_wire(
@@ -101,6 +193,8 @@ fn to_wire(
     g: &Guideline,
     r: &score::ComplianceReport<'_>,
     target: WireTarget,
+    stream: Option<&StreamOutcomes>,
+    info: Option<&db::outcomes::StreamInfo>,
 ) -> ComplianceReport {
     let q = &r.required;
     let statuses = r
@@ -129,21 +223,30 @@ fn to_wire(
                             .tests
                             .iter()
                             .enumerate()
-                            .map(|(i, t)| TestReport {
-                                name: t.name.to_owned(),
-                                idempotent_id: t.idempotent_id.map(str::to_owned),
-                                aliases: defined
-                                    .and_then(|d| d.tests.get(i))
-                                    .filter(|gt| gt.name == t.name)
-                                    .map(|gt| gt.aliases.clone())
-                                    .unwrap_or_default(),
-                                passed: t.passed,
-                                passed_as: match t.matched_by {
-                                    Some(Match::Alias { name }) => Some(name.to_owned()),
-                                    _ => None,
-                                },
-                                flagged: t.flagged,
-                                flag_reason: t.flag_reason.map(str::to_owned),
+                            .map(|(i, t)| {
+                                let (status, duration_ms, skip_reason, traceback, mismatch) =
+                                    test_details(t, stream);
+                                TestReport {
+                                    name: t.name.to_owned(),
+                                    idempotent_id: t.idempotent_id.map(str::to_owned),
+                                    aliases: defined
+                                        .and_then(|d| d.tests.get(i))
+                                        .filter(|gt| gt.name == t.name)
+                                        .map(|gt| gt.aliases.clone())
+                                        .unwrap_or_default(),
+                                    passed: t.passed,
+                                    passed_as: match t.matched_by {
+                                        Some(Match::Alias { name }) => Some(name.to_owned()),
+                                        _ => None,
+                                    },
+                                    flagged: t.flagged,
+                                    flag_reason: t.flag_reason.map(str::to_owned),
+                                    status,
+                                    duration_ms,
+                                    skip_reason,
+                                    traceback,
+                                    mismatch,
+                                }
                             })
                             .collect(),
                     }
@@ -176,6 +279,18 @@ fn to_wire(
             .iter()
             .map(|s| (*s).to_owned())
             .collect(),
+        stream: info.map(|i| StreamSummary {
+            tests: u64::try_from(i.tests).unwrap_or(0),
+            rejected_packets: u64::try_from(i.rejected).unwrap_or(0),
+            mismatches: count(
+                r.statuses
+                    .iter()
+                    .flat_map(|s| &s.capabilities)
+                    .flat_map(|c| &c.tests)
+                    .filter(|t| t.mismatch)
+                    .count(),
+            ),
+        }),
         statuses,
     }
 }
@@ -233,12 +348,28 @@ pub(crate) async fn compliance(
         }
     };
     let names = db::results::result_names(&state.db, &id).await?;
-    let results = Results::from_passed_names(names);
+    let info = db::outcomes::stream_info(&state.db, &id).await?;
+    let stream = match &info {
+        Some(_) => Some(StreamOutcomes::new(
+            db::outcomes::outcomes(&state.db, &id).await?,
+        )),
+        None => None,
+    };
+    let mut results = Results::from_passed_names(names);
+    if let Some(s) = &stream {
+        results = results.with_outcomes(s.pairs());
+    }
     let report = score::score(&guideline, target, &results)
         .map_err(|e| bad_request(format!("{e} (not defined by {file})")))?;
     let wire = wire_target(target)?;
     Ok(axum::Json(to_wire(
-        run.run.id, file, &guideline, &report, wire,
+        run.run.id,
+        file,
+        &guideline,
+        &report,
+        wire,
+        stream.as_ref(),
+        info.as_ref(),
     )))
 }
 

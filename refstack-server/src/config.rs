@@ -93,6 +93,33 @@ pub struct Config {
     pub oidc: OidcConfig,
     /// Connection limits and timeouts (`[connections]`).
     pub connections: ConnectionsConfig,
+    /// Full subunit streams (`[streams]`, `PUT /v1/results/{id}/stream`).
+    pub streams: StreamsConfig,
+}
+
+/// Uploaded subunit streams (`[streams]`; `REFSTACK_STREAM_*`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StreamsConfig {
+    /// Largest accepted stream in bytes, counted after decompression as the
+    /// bytes arrive (413, nothing stored); also the largest compressed body.
+    pub limit: u64,
+    /// Longest traceback kept per test, in bytes (its end is kept).
+    pub traceback_limit: usize,
+    /// Where raw streams are kept (compressed, content-addressed): a directory
+    /// path or `file://` URL, or with the `s3` / `gcs` / `azure` features an
+    /// `s3://bucket/prefix`, `gs://...` or `az://...` URL.
+    pub blob_store: String,
+}
+
+impl Default for StreamsConfig {
+    fn default() -> Self {
+        Self {
+            limit: 512 << 20,
+            traceback_limit: 16 << 10,
+            blob_store: "refstack-data/blobs".into(),
+        }
+    }
 }
 
 /// A secret read from the configuration: never printed (`Debug` shows `***`).
@@ -294,6 +321,7 @@ impl Default for Config {
             dev_login: false,
             oidc: OidcConfig::default(),
             connections: ConnectionsConfig::default(),
+            streams: StreamsConfig::default(),
         }
     }
 }
@@ -329,6 +357,9 @@ pub const ENV_VARS: &[&str] = &[
     "REFSTACK_RESULTS_PER_PAGE",
     "REFSTACK_GUIDELINES_DIR",
     "REFSTACK_BODY_LIMIT",
+    "REFSTACK_STREAM_LIMIT",
+    "REFSTACK_TRACEBACK_LIMIT",
+    "REFSTACK_BLOB_STORE",
     "REFSTACK_SESSION_TTL_SECS",
     "REFSTACK_DEV_LOGIN",
     "REFSTACK_OIDC_ISSUER_URL",
@@ -410,6 +441,15 @@ impl Config {
         }
         if let Some(v) = get("REFSTACK_BODY_LIMIT") {
             self.body_limit = parse("REFSTACK_BODY_LIMIT", v)?;
+        }
+        if let Some(v) = get("REFSTACK_STREAM_LIMIT") {
+            self.streams.limit = parse("REFSTACK_STREAM_LIMIT", v)?;
+        }
+        if let Some(v) = get("REFSTACK_TRACEBACK_LIMIT") {
+            self.streams.traceback_limit = parse("REFSTACK_TRACEBACK_LIMIT", v)?;
+        }
+        if let Some(v) = get("REFSTACK_BLOB_STORE") {
+            self.streams.blob_store = v;
         }
         if let Some(v) = get("REFSTACK_SESSION_TTL_SECS") {
             self.session_ttl_secs = parse("REFSTACK_SESSION_TTL_SECS", v)?;
@@ -512,6 +552,11 @@ impl Config {
         }
         if self.results_per_page == 0 {
             return Err(ConfigError::Invalid("results_per_page must be > 0".into()));
+        }
+        if self.streams.limit == 0 || self.streams.blob_store.trim().is_empty() {
+            return Err(ConfigError::Invalid(
+                "streams.limit must be > 0 and streams.blob_store must not be empty".into(),
+            ));
         }
         if !self.api_prefix.is_empty()
             && (!self.api_prefix.starts_with('/') || self.api_prefix.ends_with('/'))

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod blob;
 pub mod compliance;
 pub mod config;
 pub mod db;
@@ -18,6 +19,7 @@ pub mod results;
 pub mod routes;
 pub mod serve;
 pub mod state;
+pub mod stream;
 pub mod ui;
 pub mod vendors;
 

@@ -5,7 +5,7 @@
 use utoipa::OpenApi;
 
 use crate::auth::{routes, tokens};
-use crate::{compliance, guidelines, products, profile, results, vendors};
+use crate::{compliance, guidelines, products, profile, results, stream, vendors};
 
 /// The annotated operations.
 #[derive(OpenApi)]
@@ -30,6 +30,7 @@ use crate::{compliance, guidelines, products, profile, results, vendors};
         results::meta_set,
         results::meta_delete,
         compliance::compliance,
+        stream::upload_stream,
         guidelines::list,
         guidelines::file,
         guidelines::tests::test_list,

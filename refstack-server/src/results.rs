@@ -71,7 +71,7 @@ fn not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("Test result {id} not found"))
 }
 
-async fn load(state: &AppState, id: &str) -> ApiResult<db::results::RunDetails> {
+pub(crate) async fn load(state: &AppState, id: &str) -> ApiResult<db::results::RunDetails> {
     match db::results::get_run(&state.db, id).await {
         Ok(r) => Ok(r),
         Err(DbError::NotFound { .. }) => Err(not_found(id)),
@@ -102,7 +102,7 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Verifies `X-Signature` over the raw body with `X-Public-Key` (before the
 /// body is parsed). Returns the key when the upload is signed.
-fn verify_signature(headers: &HeaderMap, body: &[u8]) -> ApiResult<Option<PublicKey>> {
+pub(crate) fn verify_signature(headers: &HeaderMap, body: &[u8]) -> ApiResult<Option<PublicKey>> {
     let sig = header_str(headers, "x-signature");
     let key = header_str(headers, "x-public-key");
     if sig.is_none() && key.is_none() {

@@ -12,6 +12,7 @@ pub fn v1() -> Router<AppState> {
     Router::new()
         .merge(crate::results::router())
         .merge(crate::compliance::router())
+        .merge(crate::stream::router())
         .merge(crate::guidelines::router())
         .merge(crate::profile::router())
         .merge(crate::auth::tokens::router())

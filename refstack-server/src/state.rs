@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::oidc::Oidc;
+use crate::blob::BlobStore;
 use crate::config::Config;
 use crate::db::Db;
 use crate::guidelines::source::Sources;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub guidelines: Arc<Sources>,
     /// The OpenID Connect relying party, when configured.
     pub oidc: Option<Arc<Oidc>>,
+    /// Where uploaded subunit streams are kept (`streams.blob_store`).
+    pub blobs: Arc<BlobStore>,
 }
 
 impl AppState {
@@ -33,7 +36,9 @@ impl AppState {
         }
         let guidelines = Arc::new(Sources::new(&cfg.guidelines));
         let oidc = Oidc::new(&cfg).map(Arc::new);
+        let blobs = Arc::new(BlobStore::new(cfg.streams.blob_store.clone()));
         Self {
+            blobs,
             cfg: Arc::new(cfg),
             db,
             guidelines,

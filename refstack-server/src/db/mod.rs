@@ -111,6 +111,7 @@ use time::PrimitiveDateTime;
 
 pub mod meta;
 mod nodelay;
+pub mod outcomes;
 pub mod products;
 pub mod pubkeys;
 pub mod results;

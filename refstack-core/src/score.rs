@@ -233,7 +233,8 @@ pub struct TestReport<'a> {
     /// The flag reason as written, when flagged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flag_reason: Option<&'a str>,
-    /// Beyond upstream: the outcome, when the full run is known.
+    /// Beyond upstream: the outcome in the full run, when it is known (for
+    /// a [`mismatch`](Self::mismatch) it disagrees with `passed`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
     /// Beyond upstream: the name (the test's or an alias) under which the
@@ -549,7 +550,7 @@ fn build_capability<'a>(
                 .filter(|_| flagged)
                 .and_then(|f| f.reason.as_ref())
                 .map(|r| r.raw.as_str()),
-            outcome: found.map(|(o, _)| if passed { Outcome::Passed } else { o }),
+            outcome: found.map(|(o, _)| o),
             outcome_name: found.and_then(|(_, n)| n),
             mismatch: found.is_some_and(|(o, _)| passed != (o == Outcome::Passed)),
             uuid_match,
@@ -738,7 +739,7 @@ mod tests {
                 // The stream passed it, the upload did not: not a pass, marked.
                 ("t3", Some(Outcome::Passed), Some("t3"), true, false),
                 // The upload passed it, the stream never ran it: a pass, marked.
-                ("t4", Some(Outcome::Passed), None, true, true),
+                ("t4", Some(Outcome::NotRun), None, true, true),
                 ("t5", Some(Outcome::Failed), Some("t5"), false, false),
             ]
         );

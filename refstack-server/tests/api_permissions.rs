@@ -9,6 +9,7 @@ mod common;
 use base64::Engine;
 use common::{ALICE, Auth, TestApp, Who};
 use refstack_server::db;
+use refstack_subunit::PacketStatus;
 use serde_json::json;
 
 const WHO: [Who; 5] = [Who::Anon, Who::Alice, Who::Bob, Who::Carol, Who::Dave];
@@ -117,6 +118,15 @@ async fn probe(t: &TestApp, row: &str, who: Who, n: usize) -> u16 {
         "GET /results/{private}" => {
             let id = private_run(t).await;
             t.get(&format!("/v1/results/{id}")).as_(who).send().await
+        }
+        "PUT /results/{private}/stream" => {
+            let id = private_run(t).await;
+            let stream = common::v2_stream(&[("t.a", PacketStatus::Success, None)]);
+            t.put(&format!("/v1/results/{id}/stream"))
+                .as_(who)
+                .raw(stream)
+                .send()
+                .await
         }
         "GET /results/{anonymous}" => {
             let id = t.upload(Who::Anon, "c", &["t.a"]).await;
@@ -404,6 +414,8 @@ const MATRIX: &[(&str, [u16; 5])] = &[
     ("GET /results?signed", [400, 200, 200, 200, 200]),
     ("GET /results/{private}", [401, 200, 403, 403, 200]),
     ("GET /results/{anonymous}", [200, 200, 200, 200, 200]),
+    // Only the run's owner sends its stream (not even the foundation).
+    ("PUT /results/{private}/stream", [401, 201, 403, 403, 403]),
     ("PUT /results/{private}", [401, 201, 403, 403, 201]),
     ("DELETE /results/{private}", [401, 204, 403, 403, 204]),
     ("GET /results/{private}/meta", [401, 200, 403, 403, 200]),

@@ -167,13 +167,51 @@ pub struct TestApp {
     pub null_version_id: String,
 }
 
+/// One test of a generated subunit stream: (test id, status, attachment).
+pub type StreamTest<'a> = (
+    &'a str,
+    refstack_subunit::PacketStatus,
+    Option<(&'a str, &'a str)>,
+);
+
+/// A subunit v2 stream made with our encoder: per test an `inprogress`
+/// packet, the attachment (`traceback`, `reason`, ...) if any, and the final
+/// status one second later.
+pub fn v2_stream(tests: &[StreamTest<'_>]) -> Vec<u8> {
+    use refstack_subunit::{Packet, PacketStatus, Timestamp};
+    let mut out = Vec::new();
+    for (i, (id, status, file)) in tests.iter().enumerate() {
+        let t0 = 1_700_000_000 + 2 * i as u32;
+        let start = Packet::new(PacketStatus::InProgress)
+            .with_test_id(id)
+            .with_timestamp(Timestamp::new(t0, 0));
+        start.encode(&mut out).expect("encode");
+        let mut end = Packet::new(*status)
+            .with_test_id(id)
+            .with_timestamp(Timestamp::new(t0 + 1, 250_000_000));
+        if let Some((name, text)) = file {
+            end = end
+                .with_file(name, text.as_bytes())
+                .with_mime_type("text/plain;charset=utf8");
+        }
+        end.encode(&mut out).expect("encode");
+    }
+    out
+}
+
 pub fn base_config() -> Config {
     let mut cfg = Config::default();
+    cfg.streams.blob_store = blob_dir().to_string_lossy().into_owned();
     cfg.guidelines.dir = Some(fixture("guidelines"));
     // The fixture files only (tests of the built-in files turn them on).
     cfg.guidelines.builtin = false;
     cfg.allowed_cors_origins = vec!["https://ui.example.org".into()];
     cfg
+}
+
+/// This test process's blob store directory (under the system temp dir).
+pub fn blob_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("refstack-test-blobs-{}", std::process::id()))
 }
 
 impl TestApp {

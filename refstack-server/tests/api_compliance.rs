@@ -74,7 +74,7 @@ async fn compliance_report_defaults_and_verdict() {
             Some(
                 json!({"name": LIST, "idempotent_id": "id-11111111-1111-1111-1111-111111111111",
                         "aliases": [LIST_ALIAS], "passed": true, "passed_as": LIST_ALIAS,
-                        "flagged": false})
+                        "flagged": false, "status": "passed"})
             ),
             "{l}"
         );

@@ -210,6 +210,7 @@ impl Server {
         // The given files only (the banner scenario turns the built-in ones on).
         cfg.guidelines.builtin = false;
         cfg.ui_url = format!("http://{addr}");
+        cfg.streams.blob_store = common::blob_dir().to_string_lossy().into_owned();
         tweak(&mut cfg);
         let api = format!("http://{addr}{}/v1", cfg.api_prefix);
         let state = AppState::new(cfg, db.db().clone());
@@ -784,6 +785,8 @@ async fn result_page(p: &Page<'_>, s: &Server, good: &str, bad: &str) -> Result<
     let msg = p.text("#run-error").await?;
     ensure!(msg.starts_with("This test run is private"), "{msg}");
 
+    full_results(p, s).await.context("full results")?;
+
     // A run that does not exist: an error message, not a blank page.
     p.open("#/results/00000000-0000-0000-0000-000000000000")
         .await?;
@@ -794,6 +797,97 @@ async fn result_page(p: &Page<'_>, s: &Server, good: &str, bad: &str) -> Result<
     );
     p.shot("result-missing").await?;
     p.no_errors("on result pages").await
+}
+
+/// A shared run of alice with its subunit stream (issue 13 items 2, 3): the
+/// report shows each test's status, the failure's traceback and the skip
+/// reason, and filters by status. Alice's key was added by the private run
+/// of [`result_page`].
+async fn full_results(p: &Page<'_>, s: &Server) -> Result<()> {
+    use refstack_subunit::PacketStatus::{Fail, Skip, Success};
+    const LIST: &str = "tempest.api.compute.test_list.ListTest.test_list";
+    const FLAGGED: &str = "tempest.api.compute.test_list.ListTest.test_flagged";
+    let traceback =
+        "Traceback (most recent call last):\n  File \"t.py\", line 3\nAssertionError: <b>not</b> 2";
+    let run = db::results::store_upload(
+        &s.db,
+        &db::results::NewTestRun {
+            cpid: "cpid-alice".into(),
+            duration_seconds: 60,
+            results: [LIST, OBJ]
+                .iter()
+                .map(|n| db::results::NewResult {
+                    name: (*n).into(),
+                    uuid: None,
+                })
+                .collect(),
+            uploader: Some(common::ALICE.into()),
+        },
+    )
+    .await?;
+    db::meta::set(&s.db, &run.id, "shared", "true").await?;
+    let stream = common::v2_stream(&[
+        (LIST, Success, None),
+        (OBJ, Success, None),
+        (ADV, Fail, Some(("traceback", traceback))),
+        (FLAGGED, Skip, Some(("reason", "No flavor to resize to"))),
+    ]);
+    let signature = common::private_key(common::Who::Alice).sign_hex(&stream)?;
+    let resp = reqwest::Client::new()
+        .put(format!("{}/results/{}/stream", s.api, run.id))
+        .header("x-signature", signature)
+        .header("x-public-key", common::public_line(common::Who::Alice))
+        .body(stream)
+        .send()
+        .await?;
+    ensure!(resp.status() == 201, "stream upload: {}", resp.status());
+    p.open(&format!("#/results/{}", run.id)).await?;
+    report_matches(p, s, &run.id, "").await?;
+    let summary = p.text("#stream-summary").await?;
+    ensure!(summary.contains("holds 4 tests"), "{summary}");
+    // The traceback is text (its markup is not interpreted), folded until asked.
+    let shown = p
+        .js(&format!(
+            "const t = document.querySelector('[data-test=\"{ADV}\"]'); \
+             return [t.dataset.status, t.querySelector('.traceback pre').textContent, \
+                     t.querySelector('.traceback').open, t.querySelectorAll('b').length]"
+        ))
+        .await?;
+    ensure!(
+        shown == json!(["failed", traceback, false, 0]),
+        "failed test {shown}"
+    );
+    p.click("[data-status=\"advisory\"] > summary").await?;
+    p.click(&format!("[data-test=\"{ADV}\"] .traceback summary"))
+        .await?;
+    p.wait_js(
+        "traceback opened",
+        &format!("document.querySelector('[data-test=\"{ADV}\"] .traceback').open"),
+    )
+    .await?;
+    let reason = p
+        .text(&format!("[data-test=\"{FLAGGED}\"] .reason-text"))
+        .await?;
+    ensure!(reason == "No flavor to resize to", "skip reason {reason}");
+    p.shot("result-full-traceback").await?;
+    for (filter, want) in [
+        ("failed", json!([ADV])),
+        ("skipped", json!([FLAGGED])),
+        ("not_run", json!([])),
+    ] {
+        p.click(&format!("#filter-{filter}")).await?;
+        let names = p
+            .wait_js(
+                &format!("{filter} filter"),
+                &format!(
+                    "document.querySelector('#filter-{filter}').checked && \
+                     [...document.querySelectorAll('#statuses [data-test]')].map(t => t.dataset.test)"
+                ),
+            )
+            .await?;
+        ensure!(names == want, "{filter} filter shows {names}");
+    }
+    p.no_errors("on the full results report").await
 }
 
 async fn catalog(p: &Page<'_>, s: &Server) -> Result<()> {

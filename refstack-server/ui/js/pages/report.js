@@ -37,8 +37,25 @@ const FILTERS = [
   ['total', 'All tests'],
   ['passed', 'Passed'],
   ['not_passed', 'Not passed'],
+  ['failed', 'Failed'],
+  ['skipped', 'Skipped'],
+  ['not_run', 'Not run'],
   ['flagged', 'Flagged'],
 ];
+
+/** How each test status is shown: icon and words. */
+const STATUS = {
+  passed: ['✔', 'passed'],
+  failed: ['✖', 'failed'],
+  skipped: ['⤼', 'skipped'],
+  expected_failure: ['✖', 'expected failure'],
+  unexpected_success: ['✖', 'unexpected success'],
+  incomplete: ['…', 'did not finish'],
+  not_run: ['○', 'not run'],
+};
+
+/** The failed filter also shows the statuses that count as failures. */
+const FAILED = new Set(['failed', 'unexpected_success', 'expected_failure', 'incomplete']);
 
 function fact(label, value, id) {
   return [h('dt', {}, label), h('dd', {id}, value)];
@@ -67,6 +84,9 @@ function testVisible(t, filter) {
   switch (filter) {
     case 'passed': return t.passed;
     case 'not_passed': return !t.passed;
+    case 'failed': return FAILED.has(t.status);
+    case 'skipped': return t.status === 'skipped';
+    case 'not_run': return t.status === 'not_run';
     case 'flagged': return t.flagged;
     default: return true;
   }
@@ -79,14 +99,23 @@ function capClass(c) {
 }
 
 function renderTest(t) {
-  return h('li', {class: t.passed ? 'test-pass' : 'test-fail', dataset: {test: t.name, passed: t.passed, flagged: t.flagged}},
-    h('span', {class: 'icon', 'aria-hidden': 'true'}, t.passed ? '✔' : '✖'),
-    h('span', {class: 'visually-hidden'}, t.passed ? 'passed: ' : 'not passed: '),
+  const status = t.status || (t.passed ? 'passed' : 'not_run');
+  const [icon, words] = STATUS[status] || ['?', status];
+  return h('li', {class: `${t.passed ? 'test-pass' : 'test-fail'} test-${status}`,
+    dataset: {test: t.name, passed: t.passed, flagged: t.flagged, status}},
+    h('span', {class: 'icon', 'aria-hidden': 'true', title: words}, icon),
+    h('span', {class: 'visually-hidden'}, `${words}: `),
     h('code', {}, t.name),
+    status !== 'passed' && status !== 'not_run' ? h('span', {class: 'test-status'}, ` ${words}`) : null,
+    t.duration_ms !== undefined ? h('span', {class: 'note test-duration'}, ` (${(t.duration_ms / 1000).toFixed(2)} s)`) : null,
+    t.mismatch ? h('span', {class: 'mismatch', title: 'The uploaded passed tests and the full stream disagree about this test; the verdict follows the uploaded passed tests.'},
+      t.passed ? ' ⚠ listed as passed, but the stream says otherwise' : ' ⚠ passed in the stream, but not among the uploaded passed tests') : null,
     t.passed_as ? h('span', {class: 'note'}, ` (passed as ${t.passed_as})`) : null,
     t.flagged ? [' ', h('span', {class: 'flag', title: t.flag_reason || 'Flagged by the Interop Working Group.'}, '⚑ flagged'),
       h('span', {class: 'flag-reason'}, ` — ${t.flag_reason || 'Flagged by the Interop Working Group.'}`)] : null,
-    t.aliases && t.aliases.length ? h('div', {class: 'aliases'}, 'Aliases: ', t.aliases.map((a, i) => [i ? ', ' : '', h('code', {}, a)])) : null);
+    t.aliases && t.aliases.length ? h('div', {class: 'aliases'}, 'Aliases: ', t.aliases.map((a, i) => [i ? ', ' : '', h('code', {}, a)])) : null,
+    t.skip_reason ? h('div', {class: 'skip-reason'}, 'Skip reason: ', h('span', {class: 'reason-text'}, t.skip_reason)) : null,
+    t.traceback ? h('details', {class: 'traceback'}, h('summary', {}, 'Traceback'), h('pre', {}, t.traceback)) : null);
 }
 
 function renderStatus(s, filter) {
@@ -117,6 +146,14 @@ function renderReport(r, filter) {
     h('p', {id: 'summary'},
       `This cloud passes ${percent(q.pass_percent)} (${q.passed}/${q.count}) of the tests in the ${version} required capabilities for the ${r.program} program. `,
       `Excluding flagged tests, this cloud passes ${percent(q.non_flagged_pass_percent)} (${q.non_flagged_passed}/${q.non_flagged_total}) of the required tests.`),
+    r.stream
+      ? h('p', {id: 'stream-summary', class: 'note'},
+        `Full results: the run's subunit stream holds ${r.stream.tests} tests`,
+        r.stream.rejected_packets ? `; ${r.stream.rejected_packets} corrupt packets were skipped` : '',
+        r.stream.mismatches ? `; ${r.stream.mismatches} tests of this report disagree with the uploaded passed tests (marked ⚠)` : '',
+        '.')
+      : h('p', {id: 'stream-summary', class: 'note'},
+        'Only the passed tests of this run were uploaded: a test that did not pass may have failed, been skipped or not run.'),
     r.failing_required_capabilities.length
       ? h('p', {id: 'failing'}, 'Required capabilities with a non-flagged test that did not pass: ',
         r.failing_required_capabilities.map((c, i) => [i ? ', ' : '', h('code', {}, c)]))

@@ -59,6 +59,7 @@
 
 mod serde_util;
 
+pub mod compare;
 pub mod compliance;
 pub mod datetime;
 pub mod error;

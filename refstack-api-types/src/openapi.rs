@@ -13,6 +13,7 @@
 //! ```
 
 use crate::Timestamp;
+use crate::compare::{CapabilityChange, CompareReport, CompareRun, TestChange};
 use crate::compliance::{
     CapabilityReport, CapabilityStatus, ComplianceQuery, ComplianceReport, RequiredSummary,
     StatusReport, StreamSummary, TestOutcome, TestReport,
@@ -106,6 +107,10 @@ use crate::vendors::{
     TestOutcome,
     StreamSummary,
     StreamUploadResponse,
+    CompareReport,
+    CompareRun,
+    CapabilityChange,
+    TestChange,
     CapabilityStatus,
 )))]
 pub struct ApiTypes;

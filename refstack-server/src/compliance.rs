@@ -32,12 +32,12 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/results/{id}/compliance", get(compliance))
 }
 
-fn bad_request(msg: impl Into<String>) -> ApiError {
+pub(crate) fn bad_request(msg: impl Into<String>) -> ApiError {
     ApiError::abort(StatusCode::BAD_REQUEST, msg)
 }
 
 /// The wire name of a core target.
-fn wire_target(t: Target) -> ApiResult<WireTarget> {
+pub(crate) fn wire_target(t: Target) -> ApiResult<WireTarget> {
     WireTarget::from_name(t.as_str())
         .ok_or_else(|| ApiError::internal(format!("target {t} has no wire name")))
 }
@@ -84,7 +84,7 @@ async fn choose_file(
 
 /// The wire status of one of core's scored status names
 /// ([`Status::SCORED`]).
-fn to_status(s: &str) -> CapabilityStatus {
+pub(crate) fn to_status(s: &str) -> CapabilityStatus {
     match Status::parse(s) {
         Status::Required => CapabilityStatus::Required,
         Status::Advisory => CapabilityStatus::Advisory,
@@ -111,7 +111,7 @@ fn core_outcome(s: OutcomeStatus) -> Outcome {
 }
 
 /// The wire status of core's outcome.
-fn wire_outcome(o: Outcome) -> TestOutcome {
+pub(crate) fn wire_outcome(o: Outcome) -> TestOutcome {
     match o {
         Outcome::Passed => TestOutcome::Passed,
         Outcome::Failed => TestOutcome::Failed,
@@ -306,21 +306,88 @@ pub(crate) async fn compliance(
     Path(id): Path<String>,
     Query(q): Query<ComplianceQuery>,
 ) -> ApiResult<axum::Json<ComplianceReport>> {
-    let run = match db::results::get_run(&state.db, &id).await {
-        Ok(r) => r,
-        Err(DbError::NotFound { .. }) => {
-            return Err(ApiError::not_found(format!("Test result {id} not found")));
+    let run = ScoredRun::load(&state, &caller, &id).await?;
+    let (target, file, guideline) = choose_guideline(&state, &q, &run.run.meta).await?;
+    let results = run.results();
+    let report = score::score(&guideline, target, &results)
+        .map_err(|e| bad_request(format!("{e} (not defined by {file})")))?;
+    let wire = wire_target(target)?;
+    Ok(axum::Json(to_wire(
+        run.run.run.id.clone(),
+        file,
+        &guideline,
+        &report,
+        wire,
+        run.stream.as_ref(),
+        run.info.as_ref(),
+    )))
+}
+
+/// A run the caller may read, with what scoring it takes: its passed names
+/// and, when its stream was uploaded, every outcome.
+pub(crate) struct ScoredRun {
+    /// The run.
+    pub(crate) run: db::results::RunDetails,
+    names: Vec<String>,
+    /// Its stream, if any.
+    pub(crate) info: Option<db::outcomes::StreamInfo>,
+    /// Its outcomes by name, with a stream.
+    pub(crate) stream: Option<StreamOutcomes>,
+}
+
+impl ScoredRun {
+    /// Loads run `id`: 404 when it does not exist, 401/403 (as `GET
+    /// /v1/results/{id}`) when the caller may not read it.
+    pub(crate) async fn load(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Self> {
+        let run = match db::results::get_run(&state.db, id).await {
+            Ok(r) => r,
+            Err(DbError::NotFound { .. }) => {
+                return Err(ApiError::not_found(format!("Test result {id} not found")));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        run_role(state, caller, &run.meta)
+            .await?
+            .ok_or_else(|| denied(caller))?;
+        let names = db::results::result_names(&state.db, id).await?;
+        let info = db::outcomes::stream_info(&state.db, id).await?;
+        let stream = match &info {
+            Some(_) => Some(StreamOutcomes::new(
+                db::outcomes::outcomes(&state.db, id).await?,
+            )),
+            None => None,
+        };
+        Ok(Self {
+            run,
+            names,
+            info,
+            stream,
+        })
+    }
+
+    /// What core scores: the passed names, plus the outcomes of a stream.
+    pub(crate) fn results(&self) -> Results {
+        let results = Results::from_passed_names(self.names.iter().map(String::as_str));
+        match &self.stream {
+            Some(s) => results.with_outcomes(s.pairs()),
+            None => results,
         }
-        Err(e) => return Err(e.into()),
-    };
-    run_role(&state, &caller, &run.meta)
-        .await?
-        .ok_or_else(|| denied(&caller))?;
+    }
+}
+
+/// The target and guideline a report is scored against: the query's, else
+/// the run's meta, else `platform` and the newest dated guideline. A bad
+/// target or guideline name is a 400, an unknown guideline a 404.
+pub(crate) async fn choose_guideline(
+    state: &AppState,
+    q: &ComplianceQuery,
+    meta: &std::collections::BTreeMap<String, String>,
+) -> ApiResult<(Target, String, std::sync::Arc<Guideline>)> {
     let target_name = q
         .target
         .as_deref()
         .filter(|t| !t.is_empty())
-        .or_else(|| run.meta.get("target").map(String::as_str))
+        .or_else(|| meta.get("target").map(String::as_str))
         .filter(|t| !t.is_empty())
         .unwrap_or("platform");
     let target: Target = target_name
@@ -330,8 +397,8 @@ pub(crate) async fn compliance(
         .guideline
         .as_deref()
         .filter(|g| !g.is_empty())
-        .or_else(|| run.meta.get("guideline").map(String::as_str));
-    let file = choose_file(&state, requested, target).await?;
+        .or_else(|| meta.get("guideline").map(String::as_str));
+    let file = choose_file(state, requested, target).await?;
     let guideline = match state.guidelines.parsed(&file).await {
         Ok(g) => g,
         Err(FetchError::NotFound) => {
@@ -347,30 +414,7 @@ pub(crate) async fn compliance(
             ));
         }
     };
-    let names = db::results::result_names(&state.db, &id).await?;
-    let info = db::outcomes::stream_info(&state.db, &id).await?;
-    let stream = match &info {
-        Some(_) => Some(StreamOutcomes::new(
-            db::outcomes::outcomes(&state.db, &id).await?,
-        )),
-        None => None,
-    };
-    let mut results = Results::from_passed_names(names);
-    if let Some(s) = &stream {
-        results = results.with_outcomes(s.pairs());
-    }
-    let report = score::score(&guideline, target, &results)
-        .map_err(|e| bad_request(format!("{e} (not defined by {file})")))?;
-    let wire = wire_target(target)?;
-    Ok(axum::Json(to_wire(
-        run.run.id,
-        file,
-        &guideline,
-        &report,
-        wire,
-        stream.as_ref(),
-        info.as_ref(),
-    )))
+    Ok((target, file, guideline))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod auth;
 pub mod blob;
+pub mod compare;
 pub mod compliance;
 pub mod config;
 pub mod db;

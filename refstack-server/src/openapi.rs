@@ -5,7 +5,7 @@
 use utoipa::OpenApi;
 
 use crate::auth::{routes, tokens};
-use crate::{compliance, guidelines, products, profile, results, stream, vendors};
+use crate::{compare, compliance, guidelines, products, profile, results, stream, vendors};
 
 /// The annotated operations.
 #[derive(OpenApi)]
@@ -31,6 +31,7 @@ use crate::{compliance, guidelines, products, profile, results, stream, vendors}
         results::meta_delete,
         compliance::compliance,
         stream::upload_stream,
+        compare::compare_runs,
         guidelines::list,
         guidelines::file,
         guidelines::tests::test_list,

@@ -13,6 +13,7 @@ pub fn v1() -> Router<AppState> {
         .merge(crate::results::router())
         .merge(crate::compliance::router())
         .merge(crate::stream::router())
+        .merge(crate::compare::router())
         .merge(crate::guidelines::router())
         .merge(crate::profile::router())
         .merge(crate::auth::tokens::router())

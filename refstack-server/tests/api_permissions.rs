@@ -128,6 +128,13 @@ async fn probe(t: &TestApp, row: &str, who: Who, n: usize) -> u16 {
                 .send()
                 .await
         }
+        "GET /results/{private}/compare/{private}" => {
+            let id = private_run(t).await;
+            t.get(&format!("/v1/results/{id}/compare/{id}"))
+                .as_(who)
+                .send()
+                .await
+        }
         "GET /results/{anonymous}" => {
             let id = t.upload(Who::Anon, "c", &["t.a"]).await;
             t.get(&format!("/v1/results/{id}")).as_(who).send().await
@@ -414,6 +421,10 @@ const MATRIX: &[(&str, [u16; 5])] = &[
     ("GET /results?signed", [400, 200, 200, 200, 200]),
     ("GET /results/{private}", [401, 200, 403, 403, 200]),
     ("GET /results/{anonymous}", [200, 200, 200, 200, 200]),
+    (
+        "GET /results/{private}/compare/{private}",
+        [401, 200, 403, 403, 200],
+    ),
     // Only the run's owner sends its stream (not even the foundation).
     ("PUT /results/{private}/stream", [401, 201, 403, 403, 403]),
     ("PUT /results/{private}", [401, 201, 403, 403, 201]),

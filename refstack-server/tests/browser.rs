@@ -785,7 +785,7 @@ async fn result_page(p: &Page<'_>, s: &Server, good: &str, bad: &str) -> Result<
     let msg = p.text("#run-error").await?;
     ensure!(msg.starts_with("This test run is private"), "{msg}");
 
-    full_results(p, s).await.context("full results")?;
+    full_results(p, s, good).await.context("full results")?;
 
     // A run that does not exist: an error message, not a blank page.
     p.open("#/results/00000000-0000-0000-0000-000000000000")
@@ -803,7 +803,7 @@ async fn result_page(p: &Page<'_>, s: &Server, good: &str, bad: &str) -> Result<
 /// report shows each test's status, the failure's traceback and the skip
 /// reason, and filters by status. Alice's key was added by the private run
 /// of [`result_page`].
-async fn full_results(p: &Page<'_>, s: &Server) -> Result<()> {
+async fn full_results(p: &Page<'_>, s: &Server, earlier: &str) -> Result<()> {
     use refstack_subunit::PacketStatus::{Fail, Skip, Success};
     const LIST: &str = "tempest.api.compute.test_list.ListTest.test_list";
     const FLAGGED: &str = "tempest.api.compute.test_list.ListTest.test_flagged";
@@ -887,7 +887,43 @@ async fn full_results(p: &Page<'_>, s: &Server) -> Result<()> {
             .await?;
         ensure!(names == want, "{filter} filter shows {names}");
     }
-    p.no_errors("on the full results report").await
+    p.no_errors("on the full results report").await?;
+
+    // Compared with an earlier run (issue 13 item 4), from the report.
+    p.js(&format!(
+        "document.querySelector('#compare-with').value = '{earlier}'; \
+         document.querySelector('#compare-go').click(); return true"
+    ))
+    .await?;
+    let api = s
+        .get_json(&format!("results/{earlier}/compare/{}", run.id))
+        .await?;
+    let want: Vec<Value> = api["tests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| json!([t["name"], t["before"], t["after"]]))
+        .collect();
+    ensure!(!want.is_empty(), "the runs differ: {api}");
+    let shown = p
+        .wait_js(
+            "comparison page",
+            "document.querySelector('#changed-tests tbody') && \
+             [...document.querySelectorAll('#changed-tests [data-test]')]\
+             .map(t => [t.dataset.test, t.dataset.before, t.dataset.after])",
+        )
+        .await?;
+    ensure!(shown == json!(want), "changed tests {shown}, API {want:?}");
+    ensure!(
+        p.js("return location.hash").await?
+            == json!(format!(
+                "#/results/{earlier}/compare/{}?guideline=2020.06.json&target=platform",
+                run.id
+            )),
+        "comparison URL"
+    );
+    p.shot("compare").await?;
+    p.no_errors("on the comparison page").await
 }
 
 async fn catalog(p: &Page<'_>, s: &Server) -> Result<()> {

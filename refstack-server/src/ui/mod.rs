@@ -60,6 +60,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/pages/guidelines.js", JS),
     asset!("js/pages/results.js", JS),
     asset!("js/pages/report.js", JS),
+    asset!("js/pages/compare.js", JS),
     asset!("js/pages/catalog.js", JS),
     asset!("js/runedit.js", JS),
     asset!("js/pages/myresults.js", JS),

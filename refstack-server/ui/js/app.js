@@ -1,5 +1,6 @@
 // The single-page application: hash routes as upstream RefStack
 // (#/, #/about, #/guidelines, #/community_results, #/results/<id>,
+// #/results/<a>/compare/<b>,
 // #/public_vendors, #/public_products, and the signed-in pages
 // #/user_results, #/profile, #/user_vendors, #/vendor/<id>,
 // #/user_products, #/product/<id> (#/cloud/<id>, #/distro/<id>),
@@ -27,6 +28,7 @@ const vendorPage = lazy('./pages/vendors.js', 'vendorPage');
 const foundationPage = lazy('./pages/vendors.js', 'foundationPage');
 const myProductsPage = lazy('./pages/products.js', 'myProductsPage');
 const productPage = lazy('./pages/products.js', 'productPage');
+const comparePage = lazy('./pages/compare.js', 'comparePage');
 
 const ROUTES = [
   {pattern: /^\/?$/, name: 'home', title: 'Home', render: homePage},
@@ -34,6 +36,7 @@ const ROUTES = [
   {pattern: /^\/guidelines$/, name: 'guidelines', title: 'Guidelines', render: guidelinesPage},
   {pattern: /^\/community_results$/, name: 'community_results', title: 'Community Results', render: communityResultsPage},
   {pattern: /^\/results\/([^/]+)$/, name: 'community_results', title: 'Test Run Results', render: reportPage},
+  {pattern: /^\/results\/([^/]+)\/compare\/([^/]+)$/, name: 'community_results', title: 'Compare Test Runs', render: comparePage},
   {pattern: /^\/public_vendors$/, name: 'public_vendors', title: 'Vendors', render: vendorsPage},
   {pattern: /^\/public_products$/, name: 'public_products', title: 'Products', render: productsPage},
   {pattern: /^\/vendor\/([^/]+)$/, name: 'user_vendors', title: 'Vendor', render: vendorPage},

@@ -5,7 +5,7 @@
 import {getJson} from '../api.js';
 import {alertBox, duration, errorText, h, loading, percent, replace, utc} from '../dom.js';
 import {filesFor, isAddOn, targetLabel, targetsOf, versionOf} from '../targets.js';
-import {navigateWith, reload} from '../app.js';
+import {navigate, navigateWith, reload} from '../app.js';
 import {runEditor, verifyControl} from '../runedit.js';
 
 /** The owner's and the foundation's controls, for the roles that have them. */
@@ -211,7 +211,24 @@ export async function reportPage(container, {params, query, isCurrent}) {
         h('div', {class: 'field'}, h('label', {for: 'report-version'}, 'Guideline version'), versionSelect),
         h('div', {class: 'field'}, h('label', {for: 'report-target'}, 'Target program'), targetSelect)),
       filterBox,
-      reportBody));
+      reportBody,
+      compareForm()));
+
+  /** "Compare with an earlier run": the comparison page, this run being the later one. */
+  function compareForm() {
+    const other = h('input', {type: 'text', id: 'compare-with', placeholder: 'test run ID', size: 38});
+    return h('form', {class: 'controls', id: 'compare-form', onsubmit: (e) => {
+      e.preventDefault();
+      const earlier = other.value.trim();
+      if (!earlier) return;
+      const q = {};
+      if (state.guideline) q.guideline = state.guideline;
+      if (state.target) q.target = state.target;
+      navigate(`/results/${encodeURIComponent(earlier)}/compare/${encodeURIComponent(id)}`, q);
+    }},
+    h('div', {class: 'field'}, h('label', {for: 'compare-with'}, 'Compare with an earlier run'), other),
+    h('button', {type: 'submit', class: 'btn', id: 'compare-go'}, 'Compare'));
+  }
 
   function fillVersions(selected) {
     const files = filesFor(list, state.target);

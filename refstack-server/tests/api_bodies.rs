@@ -145,7 +145,7 @@ fn body() -> impl Strategy<Value = Body> {
 }
 
 /// The endpoints that read a body, with a caller allowed to send it.
-const ENDPOINTS: usize = 12;
+const ENDPOINTS: usize = 13;
 
 fn endpoint(app: &TestApp, run: &str, i: usize) -> (Method, String, Who) {
     let (v, p, ver) = (&app.vendor_id, &app.product_id, &app.version_id);
@@ -173,7 +173,10 @@ fn endpoint(app: &TestApp, run: &str, i: usize) -> (Method, String, Who) {
             format!("/v1/products/{p}/versions/{ver}"),
             Who::Carol,
         ),
-        _ => (Method::POST, "/v1/profile/pubkeys".into(), Who::Bob),
+        11 => (Method::POST, "/v1/profile/pubkeys".into(), Who::Bob),
+        // A stream: any bytes (JSON, raw, a gzip or zstd magic) are a 4xx
+        // (no test events, corrupt compression; 409 once one was stored).
+        _ => (Method::PUT, format!("/v1/results/{run}/stream"), Who::Alice),
     }
 }
 

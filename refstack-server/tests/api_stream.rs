@@ -175,6 +175,21 @@ async fn stream_is_stored_once_and_the_report_shows_every_outcome() {
             .expect(200, &l)
             .json();
         assert_eq!(detail["results"], serde_json::json!([LIST, OBJ]), "{l}");
+        // The stream and its outcomes go with the run.
+        t.delete(&format!("/v1/results/{id}"))
+            .as_(Who::Alice)
+            .send()
+            .await
+            .expect(204, &l);
+        let left = refstack_server::db::testing::scalar_i64(
+            t.dbh(),
+            &format!(
+                "SELECT (SELECT COUNT(*) FROM test_streams WHERE test_id = '{id}') + \
+                 (SELECT COUNT(*) FROM outcome_parts WHERE test_id = '{id}')"
+            ),
+        )
+        .await;
+        assert_eq!(left, 0, "{l}");
     }
 }
 
@@ -369,6 +384,8 @@ fn packet_boundary(stream: &[u8], from: usize) -> usize {
 async fn limits_count_decompressed_bytes() {
     let cfg = || {
         let mut c = base_config();
+        // Streams have their own limit, above the other bodies' one.
+        c.body_limit = 1024;
         c.streams.limit = 64 << 10;
         c.streams.traceback_limit = 32;
         c
@@ -398,6 +415,18 @@ async fn limits_count_decompressed_bytes() {
         put_stream(&t, &id, zstd(&big), Some("zstd"))
             .await
             .http_error(413, Some(title), &l);
+        // A declared length over the limit is refused before the body.
+        t.put(&format!("/v1/results/{id}/stream"))
+            .as_(Who::Alice)
+            .header("content-length", "65537")
+            .raw(vec![b'x'; 65537])
+            .send()
+            .await
+            .http_error(
+                413,
+                Some("Request body is larger than the server accepts."),
+                &l,
+            );
         // Nothing was stored: the run still takes a stream, and tracebacks
         // are cut to their end.
         let tb = format!("{}THE END", "y".repeat(100));
@@ -419,6 +448,17 @@ async fn limits_count_decompressed_bytes() {
             format!("[75 bytes cut]\n{}THE END", "y".repeat(25)),
             "{l}"
         );
+        // A stream over `body_limit` (declared) but within the stream limit.
+        let id = run(&t, &[LIST]).await;
+        let tb = "z".repeat(4096);
+        let body = v2_stream(&[(LIST, Success, None), (ADV, Fail, Some(("traceback", &tb)))]);
+        t.put(&format!("/v1/results/{id}/stream"))
+            .as_(Who::Alice)
+            .header("content-length", &body.len().to_string())
+            .raw(body)
+            .send()
+            .await
+            .expect(201, &l);
     }
 }
 

@@ -35,3 +35,12 @@ CREATE TABLE outcome_parts (
     PRIMARY KEY (test_id, part),
     CONSTRAINT fk_outcome_parts_test_id FOREIGN KEY (test_id) REFERENCES test_streams (test_id) ON DELETE CASCADE
 );
+
+-- As `result_parts` (migration 0003): lz4 where the server has it.
+DO $$
+BEGIN
+    EXECUTE 'ALTER TABLE outcome_parts ALTER COLUMN outcomes SET COMPRESSION lz4';
+EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'outcome_parts keeps the default compression: %', SQLERRM;
+END
+$$;

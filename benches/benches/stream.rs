@@ -53,7 +53,8 @@ async fn env() -> Env {
     )
     .await
     .expect("user");
-    let token = "rst_benchbenchbenchbenchbenchbenchbenchbench".to_owned();
+    // The shape of a real token: the prefix and 43 characters.
+    let token = format!("rst_{}", "b".repeat(43));
     db::tokens::create(
         &db,
         &db::tokens::NewApiToken {

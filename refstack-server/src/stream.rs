@@ -207,16 +207,21 @@ impl RecordSink for Collector {
             r.attachment(name)
                 .and_then(|a| cap_tail(&a.content, self.traceback_limit))
         };
-        let outcome = StoredOutcome {
-            status,
-            duration_us: r
-                .duration()
-                .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
-            reason: text("reason"),
-            traceback: text("traceback"),
-            id: r.id.clone(),
-        };
-        self.out.push((r.order, outcome));
+        let reason = text("reason");
+        let traceback = text("traceback");
+        let duration_us = r
+            .duration()
+            .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
+        self.out.push((
+            r.order,
+            StoredOutcome {
+                id: r.id,
+                status,
+                duration_us,
+                reason,
+                traceback,
+            },
+        ));
     }
 }
 
@@ -548,17 +553,17 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// How many test names the stream and the run's uploaded passed tests
 /// disagree on (passed by one and not the other).
 fn count_mismatches(stored_passed: &[String], outcomes: &[StoredOutcome]) -> u64 {
-    use std::collections::HashSet;
-    let stored: HashSet<&str> = stored_passed.iter().map(String::as_str).collect();
-    let streamed: HashSet<String> = outcomes
+    use rustc_hash::FxHashSet;
+    let stored: FxHashSet<&str> = stored_passed.iter().map(String::as_str).collect();
+    let streamed: FxHashSet<std::borrow::Cow<'_, str>> = outcomes
         .iter()
         .filter(|o| o.status == OutcomeStatus::Success)
-        .map(|o| TestId::parse(&o.id).upload_name().into_owned())
+        .map(|o| TestId::parse(&o.id).upload_name())
         .collect();
     let missing = stored.iter().filter(|n| !streamed.contains(**n)).count();
     let extra = streamed
         .iter()
-        .filter(|n| !stored.contains(n.as_str()))
+        .filter(|n| !stored.contains(n.as_ref()))
         .count();
     (missing + extra) as u64
 }

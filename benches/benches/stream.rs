@@ -5,6 +5,9 @@
 //! `benches::tempest_stream` (our encoder): 300 and 20,000 tests, sent plain
 //! and gzipped. Throughput is subunit bytes (decompressed) per second.
 //!
+//! `stream_parse` measures the blocking half alone (`ingest_reader`:
+//! decompress, count, parse, fold into outcomes) on the same streams.
+//!
 //! Before measuring, it prints the storage one run takes (blob bytes, the
 //! database's stored values, SQLite file growth) for 300 and 20,000 tests.
 //!
@@ -19,6 +22,7 @@ use axum::http::Request;
 use benches::tempest_stream;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use refstack_server::db::{self, Db};
+use refstack_server::stream::{Encoding, IngestLimits, ingest_reader};
 use refstack_server::{AppState, Config};
 use refstack_subunit::{Packet, PacketStatus};
 use sha2::Digest;
@@ -210,6 +214,29 @@ fn benches(c: &mut Criterion) {
         .expect("runtime");
     rt.block_on(storage(300));
     rt.block_on(storage(20_000));
+    // The blocking half alone (decompress, count, parse, fold, outcomes):
+    // what bounds the ingest rate when storage keeps up.
+    let mut g = c.benchmark_group("stream_parse");
+    let limits = IngestLimits {
+        max_bytes: 1 << 30,
+        traceback_limit: 16 << 10,
+    };
+    for tests in [300usize, 20_000] {
+        let (stream, _) = tempest_stream(tests, 42);
+        let gz = gzip(&stream);
+        g.throughput(Throughput::Bytes(stream.len() as u64));
+        for (name, body, enc) in [
+            ("plain", &stream, Encoding::Identity),
+            ("gzip", &gz, Encoding::Gzip),
+        ] {
+            g.bench_function(
+                BenchmarkId::from_parameter(format!("{tests}_tests_{name}")),
+                |b| b.iter(|| ingest_reader(&body[..], enc, limits).map(|i| i.outcomes.len())),
+            );
+        }
+    }
+    g.finish();
+
     let env = rt.block_on(env());
     let mut g = c.benchmark_group("stream_ingest_sqlite");
     g.sample_size(10);

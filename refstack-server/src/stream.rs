@@ -637,7 +637,13 @@ pub(crate) async fn upload_stream(
     if db::outcomes::has_stream(&state.db, &id).await? {
         return Err(conflict(&id));
     }
-    let received = receive(body, encoding, limits).await?;
+    // The run's passed names (for the mismatch count) are read while the
+    // body arrives.
+    let (received, passed) = tokio::join!(
+        receive(body, encoding, limits),
+        db::results::result_names(&state.db, &id)
+    );
+    let (received, passed) = (received?, passed?);
     let Received {
         ingested,
         encoding,
@@ -651,7 +657,6 @@ pub(crate) async fn upload_stream(
         .put(&blob_key, blob)
         .await
         .map_err(ApiError::internal)?;
-    let passed = db::results::result_names(&state.db, &id).await?;
     let mismatches = count_mismatches(&passed, &ingested.outcomes);
     let count = |s: &[OutcomeStatus]| {
         ingested

@@ -39,7 +39,7 @@ use refstack_subunit::{
 };
 
 use crate::auth::Caller;
-use crate::db::outcomes::{NewStream, OutcomeStatus, StoredOutcome};
+use crate::db::outcomes::{EncodedOutcomes, NewStream, OutcomeStatus, StoredOutcome};
 use crate::db::{self, DbError};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -126,6 +126,9 @@ pub enum IngestError {
     /// Reading failed otherwise.
     #[error("Reading the stream failed: {0}")]
     Read(io::Error),
+    /// The outcomes could not be encoded for the database.
+    #[error("Encoding the outcomes failed: {0}")]
+    Encode(#[from] DbError),
 }
 
 /// What a stream held.
@@ -142,6 +145,9 @@ pub struct Ingested {
     /// One outcome per test, in first-seen order (enumerated-only tests left
     /// out: they did not run).
     pub outcomes: Vec<StoredOutcome>,
+    /// The same, encoded for the database (done here, off the async
+    /// workers, while a plain body is still being compressed).
+    pub encoded: EncodedOutcomes,
 }
 
 /// The marker inside the `io::Error` that stops reading at the limit.
@@ -331,12 +337,15 @@ pub fn ingest_reader<R: Read>(
     let mut out = collector.out;
     // Completion order is nearly first-seen order.
     out.sort_by_key(|(order, _)| *order);
+    let outcomes: Vec<StoredOutcome> = out.into_iter().map(|(_, o)| o).collect();
+    let encoded = EncodedOutcomes::encode(&outcomes)?;
     Ok(Ingested {
         format: format.unwrap_or(Format::V2),
         bytes: counted.total,
         packets,
         rejected,
-        outcomes: out.into_iter().map(|(_, o)| o).collect(),
+        outcomes,
+        encoded,
     })
 }
 
@@ -383,7 +392,7 @@ pub struct Received {
 fn to_api(e: IngestError) -> ApiError {
     match e {
         IngestError::TooLarge(_) => ApiError::abort(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
-        IngestError::Read(_) => ApiError::internal(e),
+        IngestError::Read(_) | IngestError::Encode(_) => ApiError::internal(e),
         IngestError::Compression(..) | IngestError::NoTests => ApiError::validation(e.to_string()),
     }
 }
@@ -695,7 +704,7 @@ pub(crate) async fn upload_stream(
         stored_bytes,
         packets: ingested.packets,
         rejected: ingested.rejected,
-        outcomes: ingested.outcomes,
+        outcomes: ingested.encoded,
     };
     match db::outcomes::store_stream(&state.db, &new).await {
         Ok(()) => Ok((StatusCode::CREATED, axum::Json(answer))),

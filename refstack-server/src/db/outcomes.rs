@@ -107,6 +107,33 @@ row_struct! {
     }
 }
 
+/// A stream's outcomes encoded as the parts `outcome_parts` stores: made
+/// with [`EncodedOutcomes::encode`] (on the caller's thread, e.g. the one
+/// that parsed the stream), written by [`store_stream`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EncodedOutcomes {
+    parts: Vec<String>,
+    tests: u64,
+}
+
+impl EncodedOutcomes {
+    /// Encodes every test, in stream order.
+    pub fn encode(outcomes: &[StoredOutcome]) -> DbResult<Self> {
+        Ok(Self {
+            parts: outcomes
+                .chunks(OUTCOME_PART_LEN)
+                .map(encode_part)
+                .collect::<DbResult<Vec<_>>>()?,
+            tests: outcomes.len() as u64,
+        })
+    }
+
+    /// How many tests.
+    pub fn tests(&self) -> u64 {
+        self.tests
+    }
+}
+
 /// A stream to store with [`store_stream`] (`created_at` is set there).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewStream {
@@ -129,7 +156,7 @@ pub struct NewStream {
     /// See [`StreamInfo`].
     pub rejected: u64,
     /// Every test, in stream order.
-    pub outcomes: Vec<StoredOutcome>,
+    pub outcomes: EncodedOutcomes,
 }
 
 type Row<'a> = (
@@ -165,16 +192,12 @@ fn i64_of(field: &str, v: u64) -> DbResult<i64> {
 /// Stores a stream's row and its outcomes atomically. [`DbError::Conflict`] when the run
 /// already has a stream; [`DbError::InUse`] (a foreign key) when the run does not exist.
 pub async fn store_stream(db: &Db, s: &NewStream) -> DbResult<()> {
-    let parts = s
-        .outcomes
-        .chunks(OUTCOME_PART_LEN)
-        .map(encode_part)
-        .collect::<DbResult<Vec<_>>>()?;
+    let parts = &s.outcomes.parts;
     let stream_bytes = i64_of("stream_bytes", s.stream_bytes)?;
     let stored_bytes = i64_of("stored_bytes", s.stored_bytes)?;
     let packets = i64_of("packets", s.packets)?;
     let rejected = i64_of("rejected", s.rejected)?;
-    let tests = i64_of("tests", s.outcomes.len() as u64)?;
+    let tests = i64_of("tests", s.outcomes.tests)?;
     let created_at = now();
     with_db_write!(db, |pool, DB| {
         async {
@@ -197,7 +220,7 @@ pub async fn store_stream(db: &Db, s: &NewStream) -> DbResult<()> {
             .bind(created_at)
             .execute(&mut *tx)
             .await?;
-            for (part, outcomes) in (0i32..).zip(&parts) {
+            for (part, outcomes) in (0i32..).zip(parts) {
                 sqlx::query(q::<DB>(
                     "INSERT INTO outcome_parts (test_id, part, outcomes) VALUES ($1, $2, $3)",
                 ))

@@ -16,6 +16,7 @@ pub mod cpid;
 pub mod error;
 pub mod guideline;
 pub mod http;
+pub mod output;
 pub mod progress;
 pub mod report;
 pub mod results;

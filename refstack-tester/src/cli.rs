@@ -83,6 +83,13 @@ pub(crate) enum Command {
     /// Work with subunit streams.
     #[command(subcommand)]
     Subunit(SubunitCommand),
+    /// Push a run (results, stream, record, sanitised tempest.conf, test list) to an OCI
+    /// registry as one artifact.
+    Publish(PublishArgs),
+    /// Fetch a published run into a directory, verifying every digest.
+    Pull(PullArgs),
+    /// List the published runs made with a runner image.
+    Runs(RunsArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Print the man page (roff).
@@ -142,6 +149,9 @@ pub(crate) struct TestArgs {
     /// Network options.
     #[command(flatten)]
     pub(crate) net: NetworkArgs,
+    /// What the run record says about the run.
+    #[command(flatten)]
+    pub(crate) record: RecordArgs,
     /// After the first "--", arguments passed to `tempest run`, e.g.
     /// `-- --regex tempest.api.compute.images` (a bare first word is taken as a --regex).
     #[arg(last = true, allow_hyphen_values = true, value_name = "TEMPEST_ARGS")]
@@ -164,9 +174,10 @@ pub(crate) struct UploadSubunitArgs {
     /// Path of subunit file.
     pub(crate) file: PathBuf,
     /// The Keystone URL of the cloud the subunit results belong to. This is
-    /// used to generate a Cloud Provider ID.
+    /// used to generate a Cloud Provider ID (not needed for a run directory
+    /// or an oci:// reference, whose record has the CPID).
     #[arg(long)]
-    pub(crate) keystone_endpoint: String,
+    pub(crate) keystone_endpoint: Option<String>,
     /// Network options.
     #[command(flatten)]
     pub(crate) net: NetworkArgs,
@@ -390,6 +401,123 @@ pub(crate) struct ConvertArgs {
     /// Output version.
     #[arg(long, value_enum)]
     pub(crate) to: StreamVersion,
+}
+
+/// Inputs of the run record `test` writes (`<N>.run.json`) that the run
+/// cannot find out itself.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct RecordArgs {
+    /// The capability statuses the test list was made of (comma separated), for the record
+    /// (read from a RefStack test-list URL's `type=` when not given).
+    #[arg(long, value_name = "TYPES")]
+    pub(crate) list_type: Option<String>,
+    /// Whether the test list includes aliases, for the record.
+    #[arg(long, value_name = "BOOL")]
+    pub(crate) list_alias: Option<bool>,
+    /// Whether the test list includes flagged tests, for the record.
+    #[arg(long, value_name = "BOOL")]
+    pub(crate) list_flag: Option<bool>,
+    /// The runner image this run happens in, pinned by digest (REGISTRY/REPO@sha256:…):
+    /// `publish` makes it the artifact's subject.
+    #[arg(long, env = "REFSTACK_RUNNER_IMAGE", value_name = "IMAGE@DIGEST")]
+    pub(crate) runner_image: Option<String>,
+}
+
+/// How to log in to an OCI registry. Without options: the login of `podman login` /
+/// `docker login` (auth.json), else anonymous.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct RegistryArgs {
+    /// User name for HTTP basic authentication; the password comes from
+    /// REFSTACK_REGISTRY_PASSWORD or, with --password-stdin, standard input.
+    #[arg(long, env = "REFSTACK_REGISTRY_USERNAME", value_name = "USER")]
+    pub(crate) username: Option<String>,
+    /// Read the password of --username from standard input (one line).
+    #[arg(long, requires = "username")]
+    pub(crate) password_stdin: bool,
+    /// A bearer token for the registry.
+    #[arg(
+        long,
+        env = "REFSTACK_REGISTRY_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "username",
+        value_name = "TOKEN"
+    )]
+    pub(crate) token: Option<String>,
+    /// Plain HTTP even for a registry that is not on this machine (localhost and loopback
+    /// addresses always use plain HTTP).
+    #[arg(long)]
+    pub(crate) plain_http: bool,
+    /// Accept any TLS certificate of the registry.
+    #[arg(long)]
+    pub(crate) registry_insecure: bool,
+}
+
+/// `publish`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  refstack-tester publish .stestr 127.0.0.1:5000/refstack/runs
+      pushes the run of .stestr (one *.run.json in it) with a derived tag,
+      <guideline>-<target>-<cpid>-<time>, and prints the digest
+  refstack-tester publish out/0.run.json registry.example/interop/mycloud:2020.06 \\
+      --username ci   (password from REFSTACK_REGISTRY_PASSWORD)
+
+The artifact (OCI 1.1, artifactType application/vnd.refstack.result.v1+json) has one
+layer per file: results JSON, subunit stream, run record, sanitised tempest.conf,
+test list. Its digest is the run's identity; the tag is for people. A publish that
+failed half-way resumes: blobs the registry has already are not sent again.")]
+pub(crate) struct PublishArgs {
+    /// The run: a directory with one run record (*.run.json), or a record file.
+    pub(crate) run_dir: PathBuf,
+    /// REGISTRY/REPO[:TAG] (a tag is derived when none is given).
+    pub(crate) reference: String,
+    /// The runner image to refer to as the subject (REGISTRY/REPO@sha256:…), instead of
+    /// the record's.
+    #[arg(long, value_name = "IMAGE@DIGEST")]
+    pub(crate) subject: Option<String>,
+    /// Registry login.
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+}
+
+/// `pull`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  refstack-tester pull 127.0.0.1:5000/refstack/runs@sha256:3b0c… run/
+  refstack-tester report run/ --guideline 2020.06
+  refstack-tester upload run/ --url https://refstack.example
+
+Every layer is checked against its digest and size before it is kept, and the
+files against the SHA-256s of the run record. report, upload and upload-subunit
+also take oci://REGISTRY/REPO@DIGEST directly.")]
+pub(crate) struct PullArgs {
+    /// REGISTRY/REPO:TAG or REGISTRY/REPO@sha256:… (oci:// allowed).
+    pub(crate) reference: String,
+    /// The directory to write the run to (created if missing).
+    pub(crate) dir: PathBuf,
+    /// Registry login.
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+}
+
+/// `runs`.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:
+  refstack-tester runs 127.0.0.1:5000/refstack/runs --subject sha256:9f2e…
+
+Asks the registry's referrers API, and for registries without it (distribution
+2.8) the referrers tag schema, which publish keeps up to date.")]
+pub(crate) struct RunsArgs {
+    /// REGISTRY/REPO the runs were published to.
+    pub(crate) repository: String,
+    /// The runner image's manifest digest (sha256:…).
+    #[arg(long, value_name = "DIGEST")]
+    pub(crate) subject: String,
+    /// One JSON array instead of lines.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Registry login.
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
 }
 
 /// `completions`.

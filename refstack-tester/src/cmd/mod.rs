@@ -10,6 +10,7 @@ use crate::cli::{Cli, Command, GlobalArgs, NetworkArgs};
 mod config;
 mod docs;
 mod list;
+pub(crate) mod oci;
 pub(crate) mod out;
 mod report;
 mod sign;
@@ -29,6 +30,9 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Sign(a) => sign::run(a, g).await,
         Command::Upload(a) => upload::run(a, g).await,
         Command::UploadSubunit(a) => upload::run_subunit(a, g).await,
+        Command::Publish(a) => oci::publish(a, g).await,
+        Command::Pull(a) => oci::pull(a, g).await,
+        Command::Runs(a) => oci::runs(a, g).await,
         Command::Completions(a) => docs::completions(a),
         Command::Man(a) => docs::man(a),
         Command::Test(a) => test::run(a, g).await,

@@ -2,7 +2,8 @@
 
 use anyhow::Result;
 use refstack_tester::progress::Mode;
-use refstack_tester::run::{TestRunConfig, run_tests};
+use refstack_tester::record::{self, ListParams};
+use refstack_tester::run::{RecordOptions, TestRunConfig, run_tests};
 use refstack_tester::tempest::Tempest;
 
 use crate::cli::{GlobalArgs, TestArgs};
@@ -28,8 +29,21 @@ pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
         insecure: args.net.insecure,
         show_stderr: global.verbose > 0,
         progress: Mode::detect(global.silent),
+        record: RecordOptions {
+            list: ListParams {
+                types: args.record.list_type.as_deref().map(|t| {
+                    t.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                }),
+                alias: args.record.list_alias,
+                flag: args.record.list_flag,
+            },
+            runner_image: args.record.runner_image.clone(),
+        },
     };
-    let outcome = run_tests(&config).await?;
+    let mut outcome = run_tests(&config).await?;
     if outcome.records.is_empty() {
         // Tempest ran nothing (or could not start): a tool failure.
         anyhow::bail!(
@@ -62,6 +76,14 @@ pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
         {
             Ok(loaded) => {
                 let (text, compliant) = super::report::text_report(&loaded, &outcome.records)?;
+                // The record says what the run was scored against.
+                outcome.record.guideline = Some(loaded.record_info());
+                outcome.record.compliance = Some(record::Compliance {
+                    guideline: loaded.id(),
+                    target: target.clone(),
+                    compliant,
+                });
+                record::write_atomic(&outcome.record_path, &outcome.record.to_bytes()?)?;
                 super::out::print(text + "\n")?;
                 if explicit {
                     code = if compliant {

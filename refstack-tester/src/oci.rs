@@ -320,6 +320,7 @@ fn registry_error(what: &str, reference: &Reference, e: &OciDistributionError) -
             })
         }
         OciDistributionError::AuthenticationFailure(_) => Some(401),
+        OciDistributionError::RequestError(r) => r.status().map(|s| s.as_u16()),
         _ => None,
     };
     let hint = match status {
@@ -340,6 +341,12 @@ fn registry_error(what: &str, reference: &Reference, e: &OciDistributionError) -
             "the registry {registry} failed ({code}); try again later (blobs already pushed are \
              not sent again)"
         ),
+        _ if matches!(e, OciDistributionError::RequestError(r) if r.status().is_none()) => {
+            format!(
+                "the connection to the registry {registry} failed or broke off; run the command \
+                 again (blobs already pushed are not sent again)"
+            )
+        }
         _ => String::new(),
     };
     let message = if hint.is_empty() {

@@ -28,6 +28,14 @@ const MIN_SECRET_LEN: usize = 4;
 /// Whether an option's name says its value is a secret.
 pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
+    // Switches (`use_dynamic_credentials`) name secrets without holding one.
+    if ["use_", "create_", "enable_", "disable_"]
+        .iter()
+        .any(|p| k.starts_with(p))
+        || k.ends_with("_enabled")
+    {
+        return false;
+    }
     const WORDS: &[&str] = &[
         "password",
         "passwd",

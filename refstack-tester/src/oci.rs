@@ -717,8 +717,11 @@ pub async fn publish(
         bytes_pushed: 0,
         subject: subject.as_ref().map(|s| s.digest.clone()),
     };
-    blobs.push(config);
-    for b in &blobs {
+    // Small blobs first, the stream last: an interrupted publish has
+    // stored everything else, and its retry only sends the stream.
+    let mut order: Vec<&Blob> = blobs.iter().chain(std::iter::once(&config)).collect();
+    order.sort_by_key(|b| b.size);
+    for b in order {
         let exists = c
             .blob_exists(&reference, &b.digest)
             .await

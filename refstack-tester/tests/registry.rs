@@ -261,15 +261,24 @@ fn handle(
             }
         }
         Rule::Bearer(token) => {
-            if header("authorization").as_deref() != Some(&format!("Bearer {token}")) {
-                let body =
-                    r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#;
+            // The token service (on the proxy) gives no token to anyone:
+            // only a token obtained elsewhere (--token) opens the registry.
+            if path.starts_with("/token") {
                 return respond(
                     conn,
                     401,
-                    "WWW-Authenticate: Bearer realm=\"http://127.0.0.1:9/token\",service=\"test\"\r\n",
-                    body,
+                    "",
+                    r#"{"details":"no token for anonymous users"}"#,
                 );
+            }
+            if header("authorization").as_deref() != Some(&format!("Bearer {token}")) {
+                let body =
+                    r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#;
+                let host = header("host").unwrap_or_default();
+                let challenge = format!(
+                    "WWW-Authenticate: Bearer realm=\"http://{host}/token\",service=\"test\"\r\n"
+                );
+                return respond(conn, 401, &challenge, body);
             }
         }
     }
@@ -667,7 +676,7 @@ fn record_publish_pull_rescore_upload_and_no_secret_anywhere() {
     let (code, local_report, stderr) = run(
         bin()
             .args(["report", "--guideline", "2020.06"])
-            .arg(&out.join("0.subunit")),
+            .arg(out.join("0.subunit")),
         &mut outputs,
     );
     assert_eq!(code, 0, "{stderr}");
@@ -757,4 +766,540 @@ fn get_manifest(host: &str, repo: &str, reference: &str) -> serde_json::Value {
         .map(|(_, b)| b)
         .unwrap_or_default();
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[test]
+fn basic_auth_flags_auth_json_and_clear_refusals() {
+    let Some(reg_bin) = registry_bin() else {
+        return;
+    };
+    const PASSWORD: &str = "RegistryPassw0rd-3e1";
+    let registry = Registry::start(&reg_bin, Some(("alice", PASSWORD)));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut outputs = Vec::new();
+    make_run(dir.path(), &out, &[], &[], &mut outputs);
+    let repo = format!("{}/refstack/runs", registry.host());
+
+    // Anonymous: refused, and the message says how to log in.
+    let (code, _, stderr) = run(bin().arg("publish").arg(&out).arg(&repo), &mut outputs);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("wants credentials (401 Unauthorized)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("podman login {}", registry.host())),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error:")).count(),
+        1,
+        "{stderr}"
+    );
+    // A wrong password: refused the same way.
+    let (code, _, stderr) = run(
+        bin()
+            .arg("publish")
+            .arg(&out)
+            .arg(&repo)
+            .args(["--username", "alice"])
+            .env("REFSTACK_REGISTRY_PASSWORD", "wrong-password"),
+        &mut outputs,
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("401"), "{stderr}");
+    // --username without a password: says where the password comes from.
+    let (code, _, stderr) = run(
+        bin()
+            .arg("publish")
+            .arg(&out)
+            .arg(&repo)
+            .args(["--username", "alice"]),
+        &mut outputs,
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("REFSTACK_REGISTRY_PASSWORD"), "{stderr}");
+    // Basic authentication from the flags and the environment.
+    let (code, stdout, stderr) = run(
+        bin()
+            .arg("publish")
+            .arg(&out)
+            .arg(format!("{repo}:basic"))
+            .args(["--username", "alice"])
+            .env("REFSTACK_REGISTRY_PASSWORD", PASSWORD),
+        &mut outputs,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let digest = digest_of(&stdout);
+    // --password-stdin.
+    let (code, stdout, stderr) = run(
+        bin()
+            .arg("publish")
+            .arg(&out)
+            .arg(format!("{repo}:stdin"))
+            .args(["--username", "alice", "--password-stdin"])
+            .write_stdin(format!("{PASSWORD}\n")),
+        &mut outputs,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(digest_of(&stdout), digest);
+
+    // A podman/docker auth.json (REGISTRY_AUTH_FILE), for pull and for
+    // report with an oci:// reference.
+    use base64::Engine as _;
+    let auth = dir.path().join("auth.json");
+    std::fs::write(
+        &auth,
+        format!(
+            r#"{{"auths": {{"{}": {{"auth": "{}"}}}}}}"#,
+            registry.host(),
+            base64::engine::general_purpose::STANDARD.encode(format!("alice:{PASSWORD}"))
+        ),
+    )
+    .unwrap();
+    let pulled = dir.path().join("pulled");
+    let (code, _, stderr) = run(
+        bin()
+            .arg("pull")
+            .arg(format!("{repo}:stdin"))
+            .arg(&pulled)
+            .env("REGISTRY_AUTH_FILE", &auth),
+        &mut outputs,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(pulled.join("0.run.json").is_file());
+    let (code, _, stderr) = run(
+        bin()
+            .args(["report", "--guideline", "2020.06"])
+            .arg(format!("oci://{repo}@{digest}"))
+            .env("REGISTRY_AUTH_FILE", &auth),
+        &mut outputs,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    // Without it: a clear refusal.
+    let (code, _, stderr) = run(
+        bin()
+            .arg("pull")
+            .arg(format!("{repo}:stdin"))
+            .arg(dir.path().join("p2")),
+        &mut outputs,
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("wants credentials (401 Unauthorized)"),
+        "{stderr}"
+    );
+    assert!(
+        memchr_find(&outputs, PASSWORD.as_bytes()).is_none(),
+        "the registry password was printed"
+    );
+    assert_no_secrets(&[&out, &pulled], &outputs, &[]);
+}
+
+/// Publish `out` to `reference` through the proxy; (code, stdout, stderr).
+fn publish(
+    out: &Path,
+    reference: &str,
+    extra: &[&str],
+    outputs: &mut Vec<u8>,
+) -> (i32, String, String) {
+    run(
+        bin().arg("publish").arg(out).arg(reference).args(extra),
+        outputs,
+    )
+}
+
+#[test]
+fn bearer_token_refusals_and_a_resumed_publish() {
+    let Some(reg_bin) = registry_bin() else {
+        return;
+    };
+    let registry = Registry::start(&reg_bin, None);
+    let proxy = Proxy::start(registry.addr);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut outputs = Vec::new();
+    // A stream of 3 x 2 MiB of logs: the blob the connection breaks in.
+    make_run(
+        dir.path(),
+        &out,
+        &[("FAKE_TEMPEST_LOG_MIB", "2")],
+        &[],
+        &mut outputs,
+    );
+    let repo = format!("{}/refstack/runs", proxy.host());
+
+    // Bearer token: refused without it, accepted with --token and with
+    // REFSTACK_REGISTRY_TOKEN.
+    proxy.set(Rule::Bearer("tok-5d8f2a".into()));
+    let (code, _, stderr) = publish(&out, &repo, &[], &mut outputs);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("wants credentials (401 Unauthorized)"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = publish(
+        &out,
+        &format!("{repo}:bearer"),
+        &["--token", "tok-5d8f2a"],
+        &mut outputs,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let bearer_digest = digest_of(&stdout);
+    let (code, _, stderr) = run(
+        bin()
+            .arg("pull")
+            .arg(format!("{repo}@{bearer_digest}"))
+            .arg(dir.path().join("bearer-pull"))
+            .env("REFSTACK_REGISTRY_TOKEN", "tok-5d8f2a"),
+        &mut outputs,
+    );
+    assert_eq!(code, 0, "{stderr}");
+
+    // A second run, so that every blob but the config is new.
+    let out2 = dir.path().join("out2");
+    make_run(
+        dir.path(),
+        &out2,
+        &[("FAKE_TEMPEST_LOG_MIB", "2")],
+        &[],
+        &mut outputs,
+    );
+    let target = format!("{repo}:resumed");
+    // 500 when a blob upload starts.
+    proxy.set(Rule::Refuse {
+        method: "POST",
+        path: "/blobs/uploads/",
+        status: 500,
+    });
+    let (code, _, stderr) = publish(&out2, &target, &[], &mut outputs);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("failed (500); try again later"), "{stderr}");
+    // 403 on the manifest: "denied", nothing half-done is claimed.
+    proxy.set(Rule::Refuse {
+        method: "PUT",
+        path: "/manifests/",
+        status: 403,
+    });
+    let (code, stdout, stderr) = publish(&out2, &target, &[], &mut outputs);
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("denied it (403 Forbidden)"), "{stderr}");
+    assert!(stderr.contains("push to this repository"), "{stderr}");
+    // 401 with a basic challenge on blob checks.
+    proxy.set(Rule::Refuse {
+        method: "HEAD",
+        path: "/blobs/",
+        status: 401,
+    });
+    let (code, _, stderr) = publish(&out2, &target, &[], &mut outputs);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("wants credentials (401 Unauthorized)"),
+        "{stderr}"
+    );
+
+    // The connection breaks in the middle of the stream's blob.
+    let out3 = dir.path().join("out3");
+    make_run(
+        dir.path(),
+        &out3,
+        &[("FAKE_TEMPEST_LOG_MIB", "3")],
+        &[],
+        &mut outputs,
+    );
+    let record = read_json(&out3.join("0.run.json"));
+    let stream_bytes = record["results"]["subunit_bytes"].as_u64().unwrap();
+    assert!(stream_bytes > 9 << 20, "{stream_bytes}");
+    proxy.set(Rule::CutBlob { min: 1 << 20 });
+    let (code, _, stderr) = publish(&out3, &format!("{repo}:cut"), &[], &mut outputs);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("failed or broke off; run the command again"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("0.subunit"), "{stderr}");
+    let first = proxy.log();
+    // The record (new in every run, pushed before the stream, the largest).
+    // (Its hex digits: the PUT's `digest=` has the colon URL-encoded.)
+    let record_digest = refstack_tester::record::sha256_file(&out3.join("0.run.json"))
+        .unwrap()
+        .0
+        .trim_start_matches("sha256:")
+        .to_string();
+    assert!(
+        first
+            .iter()
+            .any(|l| l.starts_with("PUT ") && l.contains(&record_digest)),
+        "{first:?}"
+    );
+    // Again: the finished blob is not sent again, the rest is.
+    proxy.set(Rule::Pass);
+    let (code, stdout, stderr) = publish(&out3, &format!("{repo}:cut"), &[], &mut outputs);
+    assert_eq!(code, 0, "{stderr}");
+    let again = proxy.log();
+    assert!(
+        !again
+            .iter()
+            .any(|l| l.starts_with("PUT ") && l.contains(&record_digest)),
+        "{again:?}"
+    );
+    assert!(
+        again
+            .iter()
+            .any(|l| l.starts_with("HEAD ") && l.contains(&record_digest)),
+        "{again:?}"
+    );
+    assert!(stderr.contains("already in the registry"), "{stderr}");
+    let puts = again
+        .iter()
+        .filter(|l| l.starts_with("PUT ") && l.contains("/blobs/uploads/"))
+        .count();
+    // Only the stream: the results JSON, tempest.conf, test list and config
+    // are those of the earlier runs, the record was pushed before the break.
+    assert_eq!(puts, 1, "{again:?}");
+    // And what was published is whole.
+    let (code, _, stderr) = run(
+        bin()
+            .arg("pull")
+            .arg(format!("{repo}@{}", digest_of(&stdout)))
+            .arg(dir.path().join("cut-pull")),
+        &mut outputs,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        std::fs::read(dir.path().join("cut-pull/0.subunit")).unwrap(),
+        std::fs::read(out3.join("0.subunit")).unwrap()
+    );
+}
+
+#[test]
+fn a_blob_that_does_not_match_its_digest_is_refused() {
+    let Some(reg_bin) = registry_bin() else {
+        return;
+    };
+    let registry = Registry::start(&reg_bin, None);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut outputs = Vec::new();
+    make_run(dir.path(), &out, &[], &[], &mut outputs);
+    let repo = format!("{}/refstack/runs", registry.host());
+    let (code, stdout, stderr) = run(bin().arg("publish").arg(&out).arg(&repo), &mut outputs);
+    assert_eq!(code, 0, "{stderr}");
+    let digest = digest_of(&stdout);
+    // Flip one byte of the stream's blob in the registry's storage.
+    let (blob, _) = refstack_tester::record::sha256_file(&out.join("0.subunit")).unwrap();
+    let hex = blob.trim_start_matches("sha256:");
+    let data = registry
+        .storage
+        .join("docker/registry/v2/blobs/sha256")
+        .join(&hex[..2])
+        .join(hex)
+        .join("data");
+    let mut bytes = std::fs::read(&data).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&data, &bytes).unwrap();
+
+    let pulled = dir.path().join("pulled");
+    let (code, _, stderr) = run(
+        bin()
+            .arg("pull")
+            .arg(format!("{repo}@{digest}"))
+            .arg(&pulled),
+        &mut outputs,
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("blob refused"), "{stderr}");
+    assert!(stderr.contains(&blob), "{stderr}");
+    // Nothing of the bad blob is kept, and no run is there to be used.
+    assert!(!pulled.join("0.subunit").exists());
+    assert!(!pulled.join(".0.subunit.partial").exists());
+    let (code, _, stderr) = run(
+        bin()
+            .args(["report", "--guideline", "2020.06"])
+            .arg(format!("oci://{repo}@{digest}")),
+        &mut outputs,
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("blob refused"), "{stderr}");
+    // A file changed after the run no longer matches its record.
+    std::fs::write(out.join("0.test-list"), "changed\n").unwrap();
+    let (code, _, stderr) = run(bin().arg("publish").arg(&out).arg(&repo), &mut outputs);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("differs from the record's"), "{stderr}");
+}
+
+/// Push a small image (one layer) to be a runner image; its digest.
+fn push_runner_image(host: &str, repo: &str) -> String {
+    use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let client = oci_client::Client::new(ClientConfig {
+            protocol: ClientProtocol::Http,
+            ..ClientConfig::default()
+        });
+        let reference: oci_client::Reference = format!("{host}/{repo}:runner").parse().unwrap();
+        let layer = ImageLayer::oci_v1(b"not really a tar".to_vec(), None);
+        let config = Config::oci_v1(
+            b"{\"architecture\":\"amd64\",\"os\":\"linux\"}".to_vec(),
+            None,
+        );
+        client
+            .push(
+                &reference,
+                &[layer],
+                config,
+                &oci_client::secrets::RegistryAuth::Anonymous,
+                None,
+            )
+            .await
+            .unwrap();
+        client
+            .fetch_manifest_digest(&reference, &oci_client::secrets::RegistryAuth::Anonymous)
+            .await
+            .unwrap()
+    })
+}
+
+#[test]
+fn runs_made_with_a_runner_image_are_listed_by_subject() {
+    let Some(reg_bin) = registry_bin() else {
+        return;
+    };
+    let registry = Registry::start(&reg_bin, None);
+    let host = registry.host();
+    let runner = push_runner_image(&host, "refstack/runs");
+    let image = format!("{host}/refstack/runs@{runner}");
+    let repo = format!("{host}/refstack/runs");
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    let mut digests = Vec::new();
+    // Two runs in the image (flag, then environment), one without.
+    for (i, how) in ["flag", "env", "none"].iter().enumerate() {
+        let out = dir.path().join(format!("out{i}"));
+        match *how {
+            "flag" => make_run(
+                dir.path(),
+                &out,
+                &[],
+                &["--runner-image", &image],
+                &mut outputs,
+            ),
+            "env" => make_run(
+                dir.path(),
+                &out,
+                &[("REFSTACK_RUNNER_IMAGE", &image)],
+                &[],
+                &mut outputs,
+            ),
+            _ => make_run(dir.path(), &out, &[], &[], &mut outputs),
+        }
+        let r = read_json(&out.join("0.run.json"));
+        if *how == "none" {
+            assert_eq!(r["runner"]["image"], serde_json::Value::Null);
+        } else {
+            assert_eq!(r["runner"]["image"], image.as_str());
+        }
+        let (code, stdout, stderr) = run(bin().arg("publish").arg(&out).arg(&repo), &mut outputs);
+        assert_eq!(code, 0, "{stderr}");
+        if *how != "none" {
+            assert!(stderr.contains(&format!("subject: {runner}")), "{stderr}");
+        }
+        digests.push(digest_of(&stdout));
+    }
+    let manifest = get_manifest(&host, "refstack/runs", &digests[0]);
+    assert_eq!(manifest["subject"]["digest"], runner.as_str());
+    assert_eq!(
+        manifest["subject"]["mediaType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+    assert!(manifest["subject"]["size"].as_u64().unwrap() > 100);
+    // distribution 2.8 has no referrers API: the tag schema's index.
+    let index = get_manifest(&host, "refstack/runs", &runner.replace(':', "-"));
+    assert_eq!(index["manifests"].as_array().map(Vec::len), Some(2));
+
+    let (code, stdout, stderr) = run(
+        bin().arg("runs").arg(&repo).args(["--subject", &runner]),
+        &mut outputs,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let listed: Vec<&str> = stdout.lines().filter_map(|l| l.split(' ').next()).collect();
+    assert_eq!(
+        listed,
+        [digests[0].as_str(), digests[1].as_str()],
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("guideline=2020.06 target=platform"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("compliant=false"), "{stdout}");
+    let (code, stdout, _) = run(
+        bin()
+            .arg("runs")
+            .arg(format!("oci://{repo}"))
+            .args(["--subject", &runner, "--json"]),
+        &mut outputs,
+    );
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v[1]["digest"], digests[1].as_str());
+    assert_eq!(
+        v[1]["annotations"]["org.openstack.interop.cpid"],
+        "f528764d624db129b32c21fbca0cb8d6"
+    );
+    // Another image: no run; not a digest: an error.
+    let other = format!("sha256:{}", "0".repeat(64));
+    let (code, stdout, _) = run(
+        bin().arg("runs").arg(&repo).args(["--subject", &other]),
+        &mut outputs,
+    );
+    assert_eq!((code, stdout.as_str()), (0, ""));
+    let (code, _, stderr) = run(
+        bin().arg("runs").arg(&repo).args(["--subject", "latest"]),
+        &mut outputs,
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("not a sha256:<64 hex digits> digest"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_run_whose_stream_holds_a_secret_is_not_published() {
+    // No registry needed: publish refuses before it connects.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut outputs = Vec::new();
+    make_run(
+        dir.path(),
+        &out,
+        &[(
+            "FAKE_TEMPEST_LEAK",
+            " (logged in with AccountsPassw0rd-7f3)",
+        )],
+        &[],
+        &mut outputs,
+    );
+    let r = read_json(&out.join("0.run.json"));
+    assert_eq!(r["results"]["secrets_in_stream"], true);
+    let (code, _, stderr) = run(
+        bin()
+            .arg("publish")
+            .arg(&out)
+            .arg("127.0.0.1:9/refstack/runs"),
+        &mut outputs,
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("contains a secret of the run's configuration"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("publish` will refuse")
+            || outputs.windows(20).any(|w| w == b"publish` will refuse")
+    );
 }

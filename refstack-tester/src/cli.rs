@@ -90,6 +90,9 @@ pub(crate) enum Command {
     Pull(PullArgs),
     /// List the published runs made with a runner image.
     Runs(RunsArgs),
+    /// Runner images: Tempest pinned by commit, infrastructure only at run time.
+    #[command(subcommand)]
+    Runner(RunnerCommand),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Print the man page (roff).
@@ -518,6 +521,135 @@ pub(crate) struct RunsArgs {
     /// Registry login.
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
+}
+
+/// `runner …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum RunnerCommand {
+    /// Write a Containerfile and a run spec (runner.toml) with Tempest and plugins pinned.
+    Init(RunnerInitArgs),
+    /// Build a runner directory's Containerfile with podman or buildah (and push it).
+    Build(RunnerBuildArgs),
+    /// Run `refstack-tester test` in a runner image with the cloud's files mounted.
+    Run(RunnerRunArgs),
+}
+
+/// The container engine.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct EngineArgs {
+    /// podman (or buildah, for builds): a name on PATH or a path.
+    #[arg(
+        long,
+        env = "REFSTACK_CONTAINER_ENGINE",
+        default_value = "podman",
+        value_name = "PROGRAM"
+    )]
+    pub(crate) engine: PathBuf,
+    /// The OCI runtime podman uses (`runc` where the default `crun` fails).
+    #[arg(long, env = "REFSTACK_CONTAINER_RUNTIME", value_name = "RUNTIME")]
+    pub(crate) runtime: Option<String>,
+}
+
+/// `runner init`.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:
+  refstack-tester runner init runner/ \\
+      --tempest https://opendev.org/openstack/tempest@<40-hex commit> \\
+      --plugin https://opendev.org/openstack/designate-tempest-plugin@<commit>
+  refstack-tester runner build runner/ --push registry.example/interop/runner
+
+Each suite is cloned, checked out at its commit and verified (git rev-parse HEAD)
+while the image builds; a branch or tag name is refused unless --allow-unpinned.
+The image holds no infrastructure: `runner run` mounts tempest.conf, the accounts
+file and clouds.yaml read-only at run time.")]
+pub(crate) struct RunnerInitArgs {
+    /// The directory to write Containerfile, runner.toml, suites.json and the tester to.
+    pub(crate) dir: PathBuf,
+    /// Tempest, as REPO@COMMIT.
+    #[arg(long, value_name = "REPO@COMMIT")]
+    pub(crate) tempest: String,
+    /// A Tempest plugin, as [NAME=]REPO@COMMIT (repeatable).
+    #[arg(long = "plugin", value_name = "[NAME=]REPO@COMMIT")]
+    pub(crate) plugins: Vec<String>,
+    /// The base image (Python with pip).
+    #[arg(long, default_value = refstack_tester::runner::DEFAULT_BASE, value_name = "IMAGE")]
+    pub(crate) base: String,
+    /// Accept branch or tag names instead of commit ids.
+    #[arg(long)]
+    pub(crate) allow_unpinned: bool,
+    /// The tester binary to put in the image (default: this one).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) tester: Option<PathBuf>,
+}
+
+/// `runner build`.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:
+  refstack-tester runner build runner/ --tag localhost/refstack-runner:40.0.0 \\
+      --push 127.0.0.1:5000/interop/runner
+      prints the image pinned by digest, for `runner run` and `runs --subject`")]
+pub(crate) struct RunnerBuildArgs {
+    /// The directory with the Containerfile (and runner.toml, checked for unpinned suites).
+    pub(crate) dir: PathBuf,
+    /// The local image name.
+    #[arg(long, default_value = "localhost/refstack-runner:latest")]
+    pub(crate) tag: String,
+    /// Push the image to REGISTRY/REPO[:TAG] and print it pinned by digest.
+    #[arg(long, value_name = "REGISTRY/REPO")]
+    pub(crate) push: Option<String>,
+    /// Push over plain HTTP (loopback registries always are).
+    #[arg(long)]
+    pub(crate) plain_http: bool,
+    /// The container engine.
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
+}
+
+/// `runner run`.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:
+  refstack-tester runner run 127.0.0.1:5000/interop/runner@sha256:… \\
+      -c etc/tempest.conf --test-list list.txt --output-dir results/ \\
+      --publish 127.0.0.1:5000/interop/runs -- --guideline 2020.06
+
+tempest.conf, the accounts file it names ([auth] test_accounts_file, mounted at the
+same path) and clouds.yaml are mounted read-only, never copied into an image; the
+results directory is mounted read-write and receives the results, the stream and
+the run record, whose runner.image is the image's digest. The exit status is the
+tester's in the container.")]
+pub(crate) struct RunnerRunArgs {
+    /// The runner image (REGISTRY/REPO@sha256:… is recorded as the run's runner image).
+    pub(crate) image: String,
+    /// tempest.conf on this machine.
+    #[arg(short = 'c', long = "conf-file")]
+    pub(crate) conf_file: PathBuf,
+    /// clouds.yaml on this machine.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) clouds: Option<PathBuf>,
+    /// A test list file or URL.
+    #[arg(long)]
+    pub(crate) test_list: Option<String>,
+    /// Where the results, stream and run record go.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) output_dir: PathBuf,
+    /// The container network (default: host).
+    #[arg(long)]
+    pub(crate) network: Option<String>,
+    /// One more argument for `podman run` (repeatable), e.g. --podman-arg=--ulimit=nofile=1024:1024.
+    #[arg(long = "podman-arg", allow_hyphen_values = true, value_name = "ARG")]
+    pub(crate) podman_args: Vec<String>,
+    /// Publish the run to REGISTRY/REPO[:TAG] afterwards.
+    #[arg(long, value_name = "REGISTRY/REPO[:TAG]")]
+    pub(crate) publish: Option<String>,
+    /// Registry login (for --publish).
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// The container engine.
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
+    /// After "--", arguments for `refstack-tester test` in the container.
+    #[arg(last = true, allow_hyphen_values = true, value_name = "TEST_ARGS")]
+    pub(crate) test_args: Vec<String>,
 }
 
 /// `completions`.

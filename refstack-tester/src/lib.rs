@@ -22,6 +22,7 @@ pub mod record;
 pub mod report;
 pub mod results;
 pub mod run;
+pub mod runner;
 pub mod sanitize;
 pub mod server;
 pub mod sign;

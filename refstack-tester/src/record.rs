@@ -601,8 +601,10 @@ async fn git_head(dir: &Path) -> Option<String> {
 
 /// Tempest and its plugins: through Tempest's Python interpreter when it
 /// has one (versions, install URLs, VCS commits), else `tempest
-/// --version`; plugins `tempest list-plugins` names are added; a Tempest
-/// directory that is a git checkout gives Tempest's commit.
+/// --version`; plugins `tempest list-plugins` names are added; a runner
+/// image's pinned suites (`REFSTACK_TEST_SUITES`) fill in repositories and
+/// commits; a Tempest directory that is a git checkout gives Tempest's
+/// commit.
 pub async fn probe_suites(
     t: &crate::tempest::Tempest,
     env: &crate::tempest::TempestEnv,
@@ -644,6 +646,16 @@ pub async fn probe_suites(
                     ..Suite::default()
                 });
             }
+        }
+    }
+    // A runner image says what it was built from (its pinned commits).
+    for pinned in crate::runner::image_suites().unwrap_or_default() {
+        match suites.iter_mut().find(|s| s.name == pinned.name) {
+            Some(s) => {
+                s.repo = s.repo.take().or(pinned.repo);
+                s.commit = s.commit.take().or(pinned.commit);
+            }
+            None => suites.push(pinned),
         }
     }
     if let Some(dir) = &t.dir

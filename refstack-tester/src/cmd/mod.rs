@@ -13,6 +13,7 @@ mod list;
 pub(crate) mod oci;
 pub(crate) mod out;
 mod report;
+mod runner;
 mod sign;
 mod subunit;
 mod test;
@@ -33,6 +34,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Publish(a) => oci::publish(a, g).await,
         Command::Pull(a) => oci::pull(a, g).await,
         Command::Runs(a) => oci::runs(a, g).await,
+        Command::Runner(c) => runner::run(c, g).await,
         Command::Completions(a) => docs::completions(a),
         Command::Man(a) => docs::man(a),
         Command::Test(a) => test::run(a, g).await,

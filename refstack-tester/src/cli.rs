@@ -90,6 +90,9 @@ pub(crate) enum Command {
     Pull(PullArgs),
     /// List the published runs made with a runner image.
     Runs(RunsArgs),
+    /// The whole certification in one command: the guideline's test list from the server,
+    /// run, upload, publish; prints the report URL and the artifact digest.
+    Certify(CertifyArgs),
     /// Runner images: Tempest pinned by commit, infrastructure only at run time.
     #[command(subcommand)]
     Runner(RunnerCommand),
@@ -521,6 +524,69 @@ pub(crate) struct RunsArgs {
     /// Registry login.
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
+}
+
+/// `certify`.
+#[derive(Debug, Args)]
+#[command(after_help = "Example (seed 003's steps, one command):
+  refstack-tester certify --guideline 2020.06 -c etc/tempest.conf \\
+      --url https://refstack.example -i ~/.ssh/id_rsa \\
+      --publish registry.example/interop/mycloud
+
+1. the test list: <url>/v1/guidelines/<guideline>/tests?target=&type=&alias=&flag=
+2. `test` with that list into a new directory (results, stream, run record),
+   scored against the guideline;
+3. the results uploaded (signed with -i) to --url: prints the report URL;
+4. with --publish, the run pushed as an OCI artifact: prints its digest.
+
+Exit status as `test --guideline`: 0 the cloud complies, 1 it does not,
+2 the tool, Tempest, the upload or the publish failed.")]
+pub(crate) struct CertifyArgs {
+    /// Path of the Tempest configuration file to use.
+    #[arg(short = 'c', long = "conf-file")]
+    pub(crate) conf_file: PathBuf,
+    /// The guideline version (the server's test list for it is run).
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) guideline: String,
+    /// Target program.
+    #[arg(long, default_value = "platform")]
+    pub(crate) target: String,
+    /// Capability statuses of the list, comma separated.
+    #[arg(long = "type", default_value = "required", value_name = "TYPES")]
+    pub(crate) types: String,
+    /// Include test aliases.
+    #[arg(long, default_value = "true", value_name = "BOOL")]
+    pub(crate) alias: String,
+    /// Include flagged tests.
+    #[arg(long, default_value = "false", value_name = "BOOL")]
+    pub(crate) flag: String,
+    /// The run's directory (default: refstack-run-<UTC time> here); must not hold a run yet.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) output_dir: Option<PathBuf>,
+    /// Push the run to REGISTRY/REPO[:TAG] after the upload.
+    #[arg(long, value_name = "REGISTRY/REPO[:TAG]")]
+    pub(crate) publish: Option<String>,
+    /// Run the tests in parallel.
+    #[arg(short = 'p', long)]
+    pub(crate) parallel: bool,
+    /// The Tempest checkout or workspace to run in.
+    #[arg(long, env = "REFSTACK_TEMPEST_DIR", value_name = "DIR")]
+    pub(crate) tempest_dir: Option<PathBuf>,
+    /// The tempest executable.
+    #[arg(long, env = "REFSTACK_TEMPEST_BIN", value_name = "PATH")]
+    pub(crate) tempest_bin: Option<PathBuf>,
+    /// The runner image this run happens in, pinned by digest.
+    #[arg(long, env = "REFSTACK_RUNNER_IMAGE", value_name = "IMAGE@DIGEST")]
+    pub(crate) runner_image: Option<String>,
+    /// Network options (the RefStack server: --url, required).
+    #[command(flatten)]
+    pub(crate) net: NetworkArgs,
+    /// Registry login (for --publish).
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// After "--", arguments passed to `tempest run`.
+    #[arg(last = true, allow_hyphen_values = true, value_name = "TEMPEST_ARGS")]
+    pub(crate) tempest_args: Vec<String>,
 }
 
 /// `runner …`.

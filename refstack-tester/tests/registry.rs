@@ -1303,3 +1303,75 @@ fn a_run_whose_stream_holds_a_secret_is_not_published() {
             || outputs.windows(20).any(|w| w == b"publish` will refuse")
     );
 }
+
+#[test]
+fn certify_lists_runs_uploads_and_publishes_in_one_command() {
+    let Some(reg_bin) = registry_bin() else {
+        return;
+    };
+    let registry = Registry::start(&reg_bin, None);
+    let (fake, _rt) = common::start_background();
+    let dir = tempfile::tempdir().unwrap();
+    let conf = plant_cloud(dir.path());
+    let out = dir.path().join("run");
+    let repo = format!("{}/refstack/runs", registry.host());
+    let mut outputs = Vec::new();
+    let certify = |outputs: &mut Vec<u8>| {
+        run(
+            bin()
+                .current_dir(dir.path())
+                .args(["certify", "--guideline", "2099.01", "-c"])
+                .arg(&conf)
+                .arg("--tempest-bin")
+                .arg(env!("CARGO_BIN_EXE_fake-tempest"))
+                .arg("--url")
+                .arg(fake.url("/api"))
+                .arg("--output-dir")
+                .arg(&out)
+                .args(["--publish", &repo]),
+            outputs,
+        )
+    };
+    let (code, stdout, stderr) = certify(&mut outputs);
+    // The server's list of 2099.01 passes on the fake Tempest: compliant.
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("Result: COMPLIANT"), "{stdout}");
+    assert!(
+        stdout.contains("URL: http://ui/#/results/0000-1111"),
+        "{stdout}"
+    );
+    let digest = digest_of(&stdout);
+    assert_eq!(fake.state.uploads.lock().unwrap().len(), 1);
+    let r = read_json(&out.join("0.run.json"));
+    assert!(
+        r["test_list"]["source"].as_str().unwrap().ends_with(
+            "/v1/guidelines/2099.01/tests?target=platform&type=required&alias=true&flag=false"
+        ),
+        "{}",
+        r["test_list"]
+    );
+    assert_eq!(r["test_list"]["types"], serde_json::json!(["required"]));
+    assert_eq!(
+        (&r["test_list"]["alias"], &r["test_list"]["flag"]),
+        (&serde_json::json!(true), &serde_json::json!(false))
+    );
+    assert_eq!(r["guideline"]["id"], "2099.01");
+    assert_eq!(r["guideline"]["source"], "server");
+    assert_eq!(r["compliance"]["compliant"], true);
+    // The published run is that directory.
+    let manifest = get_manifest(&registry.host(), "refstack/runs", &digest);
+    assert_eq!(
+        manifest["annotations"]["org.openstack.interop.compliant"],
+        "true"
+    );
+    assert_eq!(
+        manifest["annotations"]["org.openstack.interop.guideline"],
+        "2099.01"
+    );
+    // A directory that holds a run already: refused before anything runs.
+    let (code, _, stderr) = certify(&mut outputs);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("holds a run already"), "{stderr}");
+    assert_eq!(fake.state.uploads.lock().unwrap().len(), 1);
+    assert_no_secrets(&[&out, &registry.storage], &outputs, &[]);
+}

@@ -7,6 +7,7 @@ use refstack_tester::http::HttpOptions;
 
 use crate::cli::{Cli, Command, GlobalArgs, NetworkArgs};
 
+mod certify;
 mod config;
 mod docs;
 mod list;
@@ -35,6 +36,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Pull(a) => oci::pull(a, g).await,
         Command::Runs(a) => oci::runs(a, g).await,
         Command::Runner(c) => runner::run(c, g).await,
+        Command::Certify(a) => certify::run(a, g).await,
         Command::Completions(a) => docs::completions(a),
         Command::Man(a) => docs::man(a),
         Command::Test(a) => test::run(a, g).await,

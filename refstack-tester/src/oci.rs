@@ -497,9 +497,17 @@ pub fn annotations(r: &RunRecord) -> BTreeMap<String, String> {
     a
 }
 
-fn file_blob(run: &RunDir, name: &str, media_type: &'static str) -> Result<Blob, Error> {
+fn file_blob(
+    run: &RunDir,
+    checked: &[(String, String, u64)],
+    name: &str,
+    media_type: &'static str,
+) -> Result<Blob, Error> {
     let path = run.path(name);
-    let (digest, size) = record::sha256_file(&path)?;
+    let (digest, size) = match checked.iter().find(|(n, _, _)| n == name) {
+        Some((_, d, s)) => (d.clone(), *s),
+        None => record::sha256_file(&path)?,
+    };
     Ok(Blob {
         media_type,
         digest,
@@ -626,7 +634,9 @@ pub async fn publish(
                 .into(),
         });
     }
-    run.verify()?;
+    // Each file hashed once: checked against the record, then pushed
+    // under that digest.
+    let checked = run.verify()?;
     let parsed = parse_reference(target)?;
     if parsed.reference.digest().is_some() {
         return Err(Error::Input {
@@ -653,18 +663,23 @@ pub async fn publish(
 
     let mut blobs = Vec::new();
     if let Some(f) = &r.results.file {
-        blobs.push(file_blob(run, f, UPLOAD_TYPE)?);
+        blobs.push(file_blob(run, &checked, f, UPLOAD_TYPE)?);
     }
-    blobs.push(file_blob(run, &r.results.subunit_file, SUBUNIT_TYPE)?);
+    blobs.push(file_blob(
+        run,
+        &checked,
+        &r.results.subunit_file,
+        SUBUNIT_TYPE,
+    )?);
     let record_name = run
         .record_path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| format!("{}{}", r.stem(), record::RECORD_SUFFIX));
-    blobs.push(file_blob(run, &record_name, RECORD_TYPE)?);
-    blobs.push(file_blob(run, &r.tempest_conf.file, CONF_TYPE)?);
+    blobs.push(file_blob(run, &checked, &record_name, RECORD_TYPE)?);
+    blobs.push(file_blob(run, &checked, &r.tempest_conf.file, CONF_TYPE)?);
     if let Some(l) = &r.test_list {
-        blobs.push(file_blob(run, &l.file, LIST_TYPE)?);
+        blobs.push(file_blob(run, &checked, &l.file, LIST_TYPE)?);
     }
     let config = Blob {
         media_type: EMPTY_TYPE,

@@ -424,8 +424,9 @@ impl RunDir {
         self.path(&self.record.results.subunit_file)
     }
 
-    /// Check every file the record names against its recorded SHA-256.
-    pub fn verify(&self) -> Result<(), Error> {
+    /// Check every file the record names against its recorded SHA-256;
+    /// their names, digests and sizes.
+    pub fn verify(&self) -> Result<Vec<(String, String, u64)>, Error> {
         let r = &self.record;
         let mut expected = vec![
             (
@@ -443,16 +444,18 @@ impl RunDir {
         if let Some(l) = &r.test_list {
             expected.push((&l.file, &l.sha256));
         }
+        let mut checked = Vec::new();
         for (name, sha) in expected {
-            let (actual, _) = sha256_file(&self.path(name))?;
+            let (actual, size) = sha256_file(&self.path(name))?;
             if actual != sha {
                 return Err(Error::Input {
                     origin: self.path(name).display().to_string(),
                     message: format!("SHA-256 {actual} differs from the record's {sha}"),
                 });
             }
+            checked.push((name.to_string(), actual, size));
         }
-        Ok(())
+        Ok(checked)
     }
 }
 

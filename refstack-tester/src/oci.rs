@@ -337,6 +337,10 @@ fn registry_error(what: &str, reference: &Reference, e: &OciDistributionError) -
                 "read this repository"
             }
         ),
+        _ if digest_invalid(e) => format!(
+            "the registry {registry} computed another digest for what was sent: the file no \
+             longer matches its run record (changed since the run?)"
+        ),
         Some(code) if code >= 500 => format!(
             "the registry {registry} failed ({code}); try again later (blobs already pushed are \
              not sent again)"
@@ -358,6 +362,17 @@ fn registry_error(what: &str, reference: &Reference, e: &OciDistributionError) -
         action: what.to_string(),
         reference: reference.whole(),
         message,
+    }
+}
+
+/// Whether the registry said the digest of an upload is wrong.
+fn digest_invalid(e: &OciDistributionError) -> bool {
+    match e {
+        OciDistributionError::RegistryError { envelope, .. } => envelope
+            .errors
+            .iter()
+            .any(|x| matches!(x.code, OciErrorCode::DigestInvalid)),
+        other => other.to_string().contains("DIGEST_INVALID"),
     }
 }
 
@@ -634,9 +649,32 @@ pub async fn publish(
                 .into(),
         });
     }
-    // Each file hashed once: checked against the record, then pushed
-    // under that digest.
-    let checked = run.verify()?;
+    // Each small file hashed once: checked against the record, then pushed
+    // under that digest. The stream is pushed under the record's digest
+    // without being read first: the registry computes the digest of what
+    // arrives and refuses a mismatch (DIGEST_INVALID), so a stream changed
+    // since the run is never published, and the upload is not held up by
+    // a local pass over hundreds of megabytes.
+    let mut checked = run.verify_files(false)?;
+    let stream_path = run.subunit();
+    let stream_size = std::fs::metadata(&stream_path)
+        .map_err(|source| Error::Io {
+            action: "read",
+            path: stream_path.clone(),
+            source,
+        })?
+        .len();
+    if !valid_digest(&r.results.subunit_sha256) {
+        return Err(Error::Input {
+            origin: run.record_path.display().to_string(),
+            message: format!("'{}' is not a sha256 digest", r.results.subunit_sha256),
+        });
+    }
+    checked.push((
+        r.results.subunit_file.clone(),
+        r.results.subunit_sha256.clone(),
+        stream_size,
+    ));
     let parsed = parse_reference(target)?;
     if parsed.reference.digest().is_some() {
         return Err(Error::Input {

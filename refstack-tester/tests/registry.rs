@@ -1125,10 +1125,42 @@ fn a_blob_that_does_not_match_its_digest_is_refused() {
     assert_eq!(code, 1);
     assert!(stderr.contains("blob refused"), "{stderr}");
     // A file changed after the run no longer matches its record.
+    let list = std::fs::read(out.join("0.test-list")).unwrap();
     std::fs::write(out.join("0.test-list"), "changed\n").unwrap();
     let (code, _, stderr) = run(bin().arg("publish").arg(&out).arg(&repo), &mut outputs);
     assert_eq!(code, 1);
     assert!(stderr.contains("differs from the record's"), "{stderr}");
+    std::fs::write(out.join("0.test-list"), list).unwrap();
+    // The stream is not hashed before it is sent: the registry computes its
+    // digest and refuses the record's, and no manifest is pushed.
+    let mut stream = std::fs::read(out.join("0.subunit")).unwrap();
+    stream[0] ^= 0x01;
+    std::fs::write(out.join("0.subunit"), &stream).unwrap();
+    let other = format!("{}/refstack/other", registry.host());
+    let (code, stdout, stderr) = run(
+        bin()
+            .arg("publish")
+            .arg(&out)
+            .arg(format!("{other}:changed")),
+        &mut outputs,
+    );
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stderr.contains("no longer matches its run record"),
+        "{stderr}"
+    );
+    let tags = {
+        let mut s = TcpStream::connect(registry.addr).unwrap();
+        write!(
+            s,
+            "GET /v2/refstack/other/tags/list HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        text
+    };
+    assert!(!tags.contains("changed"), "{tags}");
 }
 
 /// Push a small image (one layer) to be a runner image; its digest.

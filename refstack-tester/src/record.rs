@@ -435,6 +435,47 @@ impl RunDir {
     /// digest and the registry checks it as it arrives, so that it is
     /// read once, not twice.
     pub fn verify_files(&self, stream: bool) -> Result<Vec<(String, String, u64)>, Error> {
+        let mut checked = Vec::new();
+        for (name, sha) in self.expected(stream) {
+            let (actual, size) = sha256_file(&self.path(name))?;
+            if actual != sha {
+                return Err(Error::Input {
+                    origin: self.path(name).display().to_string(),
+                    message: format!("SHA-256 {actual} differs from the record's {sha}"),
+                });
+            }
+            checked.push((name.to_string(), actual, size));
+        }
+        Ok(checked)
+    }
+
+    /// Check the record against digests known to be right (the layers of
+    /// a pulled artifact, verified as they arrived): every file it names
+    /// must be there with the SHA-256 it says.
+    pub fn verify_against(&self, known: &[(String, String)]) -> Result<(), Error> {
+        for (name, sha) in self.expected(true) {
+            match known.iter().find(|(n, _)| n == name) {
+                Some((_, d)) if d == sha => {}
+                Some((_, d)) => {
+                    return Err(Error::Input {
+                        origin: self.path(name).display().to_string(),
+                        message: format!("SHA-256 {d} differs from the record's {sha}"),
+                    });
+                }
+                None => {
+                    return Err(Error::Input {
+                        origin: self.record_path.display().to_string(),
+                        message: format!("the record names {name}, which the artifact lacks"),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `(file, sha256)` of every file the record names (the stream too
+    /// when `stream`).
+    fn expected(&self, stream: bool) -> Vec<(&str, &str)> {
         let r = &self.record;
         let mut expected = vec![(
             r.tempest_conf.file.as_str(),
@@ -452,18 +493,7 @@ impl RunDir {
         if let Some(l) = &r.test_list {
             expected.push((&l.file, &l.sha256));
         }
-        let mut checked = Vec::new();
-        for (name, sha) in expected {
-            let (actual, size) = sha256_file(&self.path(name))?;
-            if actual != sha {
-                return Err(Error::Input {
-                    origin: self.path(name).display().to_string(),
-                    message: format!("SHA-256 {actual} differs from the record's {sha}"),
-                });
-            }
-            checked.push((name.to_string(), actual, size));
-        }
-        Ok(checked)
+        expected
     }
 }
 

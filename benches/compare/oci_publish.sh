@@ -133,3 +133,19 @@ if command -v skopeo >/dev/null; then
   echo "skopeo's copy: $(curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
     "http://$host/v2/bench/skopeo/manifests/run" | sha256sum | cut -d' ' -f1) (ours: $digest)"
 fi
+
+echo "== refstack-tester pull (every blob's digest and size checked)"
+fresh_registry
+"$tester" -s publish "$work/run" "$host/bench/runs:run" >/dev/null
+tester_pull() { rm -rf "$work/pulled"; "$tester" -s pull "$host/bench/runs@$digest" "$work/pulled" >/dev/null; }
+for i in $(seq "$runs"); do
+  echo "run $i: $(timed "$total" tester_pull)"
+done
+if command -v skopeo >/dev/null; then
+  echo "== skopeo copy registry -> oci: layout (the same artifact)"
+  skopeo_pull() { rm -rf "$work/skopeo-pulled"; skopeo copy -q --src-tls-verify=false \
+    "docker://$host/bench/runs@$digest" "oci:$work/skopeo-pulled:run"; }
+  for i in $(seq "$runs"); do
+    echo "run $i: $(timed "$total" skopeo_pull)"
+  done
+fi

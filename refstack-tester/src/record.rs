@@ -729,6 +729,111 @@ mod tests {
         assert!(parse_probe("Traceback (most recent call last)").is_empty());
     }
 
+    /// The probe through a real Python: Tempest installed from git (its
+    /// `direct_url.json` names the commit, with credentials in the URL) and
+    /// a plugin found through its `tempest.test_plugins` entry point.
+    #[tokio::test]
+    async fn probe_reads_the_installed_distributions() {
+        if std::process::Command::new("python3")
+            .arg("--version")
+            .output()
+            .map_or(true, |o| !o.status.success())
+        {
+            use std::io::Write as _;
+            let _ = std::io::stderr().write_all(
+                b"SKIPPED record::tests::probe_reads_the_installed_distributions: python3 not found\n",
+            );
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("site");
+        let dist = |name: &str, files: &[(&str, String)]| {
+            let d = site.join(name);
+            std::fs::create_dir_all(&d).unwrap();
+            for (f, text) in files {
+                std::fs::write(d.join(f), text).unwrap();
+            }
+        };
+        let commit = "4f0b3a1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f70";
+        dist(
+            "tempest-40.0.0.dist-info",
+            &[
+                (
+                    "METADATA",
+                    "Metadata-Version: 2.1\nName: tempest\nVersion: 40.0.0\n".into(),
+                ),
+                (
+                    "direct_url.json",
+                    format!(
+                        r#"{{"url": "https://ci:s3cr3t-t0ken@opendev.org/openstack/tempest", "vcs_info": {{"vcs": "git", "commit_id": "{commit}"}}}}"#
+                    ),
+                ),
+            ],
+        );
+        dist(
+            "designate_tempest_plugin-0.21.0.dist-info",
+            &[
+                (
+                    "METADATA",
+                    "Metadata-Version: 2.1\nName: designate-tempest-plugin\nVersion: 0.21.0\n".into(),
+                ),
+                (
+                    "entry_points.txt",
+                    "[tempest.test_plugins]\ndesignate_tests = designate_tempest_plugin.plugin:DesignateTempestPlugin\n".into(),
+                ),
+            ],
+        );
+        // `tempest` is a Python script whose interpreter sees `site`.
+        let python = dir.path().join("python-with-site");
+        std::fs::write(
+            &python,
+            format!(
+                "#!/bin/sh\nPYTHONPATH={} exec python3 \"$@\"\n",
+                site.display()
+            ),
+        )
+        .unwrap();
+        let tempest = dir.path().join("tempest");
+        std::fs::write(
+            &tempest,
+            format!(
+                "#!{}\nimport sys\nif sys.argv[1:] == ['list-plugins']:\n    print('| designate_tests | designate_tempest_plugin.plugin:DesignateTempestPlugin |')\n",
+                python.display()
+            ),
+        )
+        .unwrap();
+        for f in [&python, &tempest] {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let conf = dir.path().join("tempest.conf");
+        std::fs::write(&conf, "[identity]\n").unwrap();
+        let t = crate::tempest::Tempest {
+            program: tempest,
+            prefix: Vec::new(),
+            dir: None,
+        };
+        let env = crate::tempest::TempestEnv::for_conf(&conf).unwrap();
+        let suites = probe_suites(&t, &env).await;
+        assert_eq!(suites.len(), 2, "{suites:?}");
+        assert_eq!(
+            suites[0],
+            Suite {
+                name: "tempest".into(),
+                version: Some("40.0.0".into()),
+                repo: Some("https://<redacted>@opendev.org/openstack/tempest".into()),
+                commit: Some(commit.into()),
+                entry_point: None,
+            }
+        );
+        assert_eq!(suites[1].name, "designate-tempest-plugin");
+        assert_eq!(suites[1].version.as_deref(), Some("0.21.0"));
+        assert_eq!(
+            suites[1].entry_point.as_deref(),
+            Some("designate_tempest_plugin.plugin:DesignateTempestPlugin")
+        );
+    }
+
     #[test]
     fn list_parameters_from_server_urls() {
         let p = ListParams::from_url(

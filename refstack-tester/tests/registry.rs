@@ -191,6 +191,12 @@ impl Proxy {
     }
 }
 
+/// Read and drop a request body: answering before it is read makes the
+/// close a reset, which the client may see before the answer.
+fn drain(conn: &mut TcpStream, length: u64) -> std::io::Result<()> {
+    std::io::copy(&mut conn.take(length), &mut std::io::sink()).map(|_| ())
+}
+
 fn respond(mut conn: TcpStream, status: u16, extra: &str, body: &str) -> std::io::Result<()> {
     let reason = match status {
         401 => "Unauthorized",
@@ -252,6 +258,7 @@ fn handle(
             };
             let body =
                 format!(r#"{{"errors":[{{"code":"{code}","message":"refused by the test"}}]}}"#);
+            drain(&mut conn, length)?;
             return respond(conn, *status, extra, &body);
         }
         Rule::Refuse { .. } => {}
@@ -264,6 +271,7 @@ fn handle(
             // The token service (on the proxy) gives no token to anyone:
             // only a token obtained elsewhere (--token) opens the registry.
             if path.starts_with("/token") {
+                drain(&mut conn, length)?;
                 return respond(
                     conn,
                     401,
@@ -278,6 +286,7 @@ fn handle(
                 let challenge = format!(
                     "WWW-Authenticate: Bearer realm=\"http://{host}/token\",service=\"test\"\r\n"
                 );
+                drain(&mut conn, length)?;
                 return respond(conn, 401, &challenge, body);
             }
         }
@@ -422,8 +431,9 @@ fn make_run(dir: &Path, out: &Path, env: &[(&str, &str)], args: &[&str], outputs
     let list = dir.join("list.txt");
     std::fs::write(&list, format!("# the list\n{}\n", LISTED.join("\n"))).unwrap();
     let mut c = bin();
+    // -v: the debug log and Tempest's stderr are searched for secrets too.
     c.current_dir(dir)
-        .args(["test", "-c"])
+        .args(["-v", "test", "-c"])
         .arg(&conf)
         .arg("--tempest-bin")
         .arg(env!("CARGO_BIN_EXE_fake-tempest"))

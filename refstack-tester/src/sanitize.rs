@@ -55,13 +55,30 @@ pub fn is_secret_key(key: &str) -> bool {
 }
 
 /// Known secret strings, replaced wherever they appear in output.
+///
+/// Two kinds: *credentials* (values of secret-named options and accounts
+/// keys, URL passwords), which must never be published, and the other
+/// strings of the accounts file (user, project and domain names), which
+/// are replaced in what the tester writes but which a Tempest log may
+/// legitimately mention: only credentials make `publish` refuse a stream.
 #[derive(Debug, Clone, Default)]
 pub struct Secrets {
+    /// Every secret, longest first.
     values: Vec<String>,
+    /// The credentials among them that a stream is searched for.
+    credentials: Vec<String>,
 }
 
+/// Credentials too short or too well known to mean anything in a log
+/// (`image_ssh_password = gocubsgo` is CirrOS's published default).
+const WELL_KNOWN: &[&str] = &["password", "secret", "changeme", "gocubsgo", "cubswin:)"];
+
+/// Shorter credentials are not searched for in a stream.
+const MIN_CREDENTIAL_LEN: usize = 8;
+
 impl Secrets {
-    /// Add a secret (ignored when shorter than 4 characters).
+    /// Add a secret (ignored when shorter than 4 characters) that is not a
+    /// credential.
     pub fn add(&mut self, value: &str) {
         let v = value.trim();
         if v.chars().count() >= MIN_SECRET_LEN
@@ -75,6 +92,19 @@ impl Secrets {
         }
     }
 
+    /// Add a credential: replaced like any secret, and searched for in
+    /// streams (unless shorter than 8 characters or well known).
+    pub fn add_credential(&mut self, value: &str) {
+        self.add(value);
+        let v = value.trim();
+        if v.len() >= MIN_CREDENTIAL_LEN
+            && !WELL_KNOWN.contains(&v.to_ascii_lowercase().as_str())
+            && !self.credentials.iter().any(|s| s == v)
+        {
+            self.credentials.push(v.to_string());
+        }
+    }
+
     /// The secrets of a tempest.conf: values of secret-named options, and
     /// every string of its `[auth] test_accounts_file` (an unreadable or
     /// invalid accounts file adds nothing: the run fails on it anyway).
@@ -83,11 +113,11 @@ impl Secrets {
         for (_, key, value) in ini.entries() {
             if is_secret_key(key) {
                 for line in value.lines() {
-                    s.add(line);
+                    s.add_credential(line);
                 }
             }
             for pass in url_passwords(value) {
-                s.add(&pass);
+                s.add_credential(&pass);
             }
         }
         if let Some(file) = ini.get("auth", "test_accounts_file") {
@@ -105,16 +135,22 @@ impl Secrets {
         let Ok(value) = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&text) else {
             return;
         };
-        self.add_yaml(&value);
+        self.add_yaml(&value, false);
     }
 
-    fn add_yaml(&mut self, v: &serde_yaml_ng::Value) {
+    /// The strings of a YAML value; those under a secret-named key
+    /// (`password`) are credentials.
+    fn add_yaml(&mut self, v: &serde_yaml_ng::Value, credential: bool) {
         use serde_yaml_ng::Value;
         match v {
+            Value::String(s) if credential => self.add_credential(s),
             Value::String(s) => self.add(s),
-            Value::Sequence(items) => items.iter().for_each(|i| self.add_yaml(i)),
-            Value::Mapping(m) => m.iter().for_each(|(_, i)| self.add_yaml(i)),
-            Value::Tagged(t) => self.add_yaml(&t.value),
+            Value::Sequence(items) => items.iter().for_each(|i| self.add_yaml(i, credential)),
+            Value::Mapping(m) => m.iter().for_each(|(k, i)| {
+                let secret = k.as_str().is_some_and(is_secret_key);
+                self.add_yaml(i, credential || secret);
+            }),
+            Value::Tagged(t) => self.add_yaml(&t.value, credential),
             Value::Null | Value::Bool(_) | Value::Number(_) => {}
         }
     }
@@ -139,21 +175,21 @@ impl Secrets {
         (out, n)
     }
 
-    /// Whether any known secret occurs in `bytes` (a stream, a file).
+    /// Whether any credential occurs in `bytes` (a stream, a file).
     pub fn found_in(&self, bytes: &[u8]) -> bool {
-        self.values
+        self.credentials
             .iter()
             .any(|s| memchr::memmem::find(bytes, s.as_bytes()).is_some())
     }
 
-    /// Whether any known secret occurs in the file at `path`, read in
-    /// pieces (a secret across two pieces is found: pieces overlap).
+    /// Whether any credential occurs in the file at `path`, read in
+    /// pieces (a credential across two pieces is found: pieces overlap).
     pub fn found_in_file(&self, path: &Path) -> Result<bool, Error> {
         use std::io::Read as _;
-        if self.values.is_empty() {
+        if self.credentials.is_empty() {
             return Ok(false);
         }
-        let longest = self.values.iter().map(String::len).max().unwrap_or(0);
+        let longest = self.credentials.iter().map(String::len).max().unwrap_or(0);
         let mut file = std::fs::File::open(path).map_err(|source| Error::Io {
             action: "read",
             path: path.to_path_buf(),
@@ -567,8 +603,38 @@ region = https://u:p4ssw0rd@k
     }
 
     #[test]
+    fn only_credentials_are_searched_for_in_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let accounts = dir.path().join("accounts.yaml");
+        std::fs::write(
+            &accounts,
+            "- username: tempest-user\n  project_name: tempest-project\n  password: Zq8-very-secret\n  roles: [member]\n",
+        )
+        .unwrap();
+        let conf = format!(
+            "[auth]\ntest_accounts_file = {}\n[validation]\nimage_ssh_password = gocubsgo\n\
+             [identity]\nadmin_password = AdminPass-42\n",
+            accounts.display()
+        );
+        let s = Secrets::from_conf(&Ini::parse(&conf, Path::new("t.conf")).unwrap());
+        // Everything is replaced in what the tester writes ...
+        assert_eq!(
+            s.scrub("tempest-user tempest-project Zq8-very-secret gocubsgo AdminPass-42")
+                .0,
+            "<redacted> <redacted> <redacted> <redacted> <redacted>"
+        );
+        // ... but a log naming the user, or CirrOS's well-known password,
+        // is no reason to refuse a stream; a credential is.
+        assert!(!s.found_in(b"created server for tempest-user in tempest-project, ssh gocubsgo"));
+        assert!(s.found_in(b"POST /v3/auth/tokens {\"password\": \"Zq8-very-secret\"}"));
+        assert!(s.found_in(b"admin AdminPass-42"));
+    }
+
+    #[test]
     fn scrub_finds_secrets_anywhere_and_in_files_across_pieces() {
-        let s = secrets(&["abc", "longsecret", "longsecret-2"]);
+        let mut s = secrets(&["abc"]);
+        s.add_credential("longsecret");
+        s.add_credential("longsecret-2");
         assert_eq!(
             s.scrub("x longsecret-2 y longsecret abc").0,
             "x <redacted> y <redacted> abc"

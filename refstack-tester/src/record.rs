@@ -739,6 +739,10 @@ mod tests {
             .output()
             .map_or(true, |o| !o.status.success())
         {
+            assert!(
+                std::env::var("REFSTACK_CI").as_deref() != Ok("1"),
+                "python3 not found (required under REFSTACK_CI=1)"
+            );
             use std::io::Write as _;
             let _ = std::io::stderr().write_all(
                 b"SKIPPED record::tests::probe_reads_the_installed_distributions: python3 not found\n",

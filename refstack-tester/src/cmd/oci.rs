@@ -96,10 +96,14 @@ pub(crate) async fn open_run(path: &Path) -> Result<RunInput> {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let temp = TempDir(std::env::temp_dir().join(format!(
+        let path = std::env::temp_dir().join(format!(
             "refstack-tester-pull-{}-{nanos:x}",
             std::process::id()
-        )));
+        ));
+        // A new directory of our own (create_dir fails on anything there),
+        // removed with the guard only once it is ours.
+        std::fs::create_dir(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        let temp = TempDir(path);
         let pulled = oci::pull(&s, &temp.0, &env_registry_options()).await?;
         tracing::info!("pulled {s} ({})", pulled.digest);
         return Ok(RunInput {

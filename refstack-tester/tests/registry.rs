@@ -199,6 +199,7 @@ fn drain(conn: &mut TcpStream, length: u64) -> std::io::Result<()> {
 
 fn respond(mut conn: TcpStream, status: u16, extra: &str, body: &str) -> std::io::Result<()> {
     let reason = match status {
+        200 => "OK",
         401 => "Unauthorized",
         403 => "Forbidden",
         _ => "Internal Server Error",
@@ -272,6 +273,12 @@ fn handle(
             // only a token obtained elsewhere (--token) opens the registry.
             if path.starts_with("/token") {
                 drain(&mut conn, length)?;
+                // The token service: a token for bob's basic credentials
+                // (as Docker Hub, GHCR or Harbor hand them out).
+                if header("authorization").as_deref() == Some("Basic Ym9iOmJvYnMtcGFzc3dvcmQ=") {
+                    let body = format!(r#"{{"token":"{token}","expires_in":300}}"#);
+                    return respond(conn, 200, "", &body);
+                }
                 return respond(
                     conn,
                     401,
@@ -966,6 +973,38 @@ fn bearer_token_refusals_and_a_resumed_publish() {
         &mut outputs,
     );
     assert_eq!(code, 0, "{stderr}");
+    // The token service's way: basic credentials for a token, then the token.
+    proxy.set(Rule::Bearer("tok-5d8f2a".into()));
+    let (code, stdout, stderr) = run(
+        bin()
+            .arg("publish")
+            .arg(&out)
+            .arg(format!("{repo}:token-service"))
+            .args(["--username", "bob"])
+            .env("REFSTACK_REGISTRY_PASSWORD", "bobs-password"),
+        &mut outputs,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(digest_of(&stdout), bearer_digest);
+    assert!(
+        proxy.log().iter().any(|l| l.starts_with("GET /token?")),
+        "{:?}",
+        proxy.log()
+    );
+    let (code, _, stderr) = run(
+        bin()
+            .arg("publish")
+            .arg(&out)
+            .arg(format!("{repo}:token-service"))
+            .args(["--username", "bob"])
+            .env("REFSTACK_REGISTRY_PASSWORD", "wrong"),
+        &mut outputs,
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("wants credentials (401 Unauthorized)"),
+        "{stderr}"
+    );
 
     // A second run, so that every blob but the config is new.
     let out2 = dir.path().join("out2");

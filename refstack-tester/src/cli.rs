@@ -30,6 +30,11 @@ pub(crate) struct GlobalArgs {
     /// Assume Yes to all prompt queries.
     #[arg(short = 'y', global = true)]
     pub(crate) assume_yes: bool,
+    /// Print the command's data as one JSON document on standard output
+    /// (field names: README "JSON output"); messages stay on standard error.
+    /// Commands whose output is a stream, XML or a script refuse it.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
 }
 
 /// refstack-client's "network arguments".
@@ -68,6 +73,8 @@ pub(crate) enum Command {
     Upload(UploadArgs),
     /// Upload results from a subunit file (v1 or v2, auto-detected).
     UploadSubunit(UploadSubunitArgs),
+    /// Make a Tempest workspace (`tempest init`), optionally with a tempest.conf in it.
+    Init(InitArgs),
     /// Generate tempest.conf for a cloud (through python-tempestconf).
     Config(ConfigArgs),
     /// Run Tempest against a cloud.
@@ -201,9 +208,6 @@ pub(crate) struct ListArgs {
     /// Only results of this cloud provider id.
     #[arg(long)]
     pub(crate) cpid: Option<String>,
-    /// Print all pages as one JSON array instead of lines.
-    #[arg(long)]
-    pub(crate) json: bool,
     /// A personal API token (`rst_...`, made on the server's profile page): list as that
     /// user, who sees their private runs.
     #[arg(long, env = "REFSTACK_TOKEN", hide_env_values = true)]
@@ -223,6 +227,30 @@ pub(crate) struct SignArgs {
     /// key (encrypted OpenSSH or PKCS#8) takes its passphrase from REFSTACK_KEY_PASSPHRASE, or
     /// asks for it on the terminal.
     pub(crate) priv_key_to_sign: PathBuf,
+}
+
+/// `init`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Tempest runs tests from a workspace: a directory with .stestr.conf \
+(made by `tempest init`), etc/tempest.conf and the logs. `init` makes one, or does nothing \
+when DIR already is one.
+
+Examples:
+  refstack-tester init cloud -c ~/my-cloud/tempest.conf
+  refstack-tester testlist --guideline 2020.06 > list.txt
+  refstack-tester test -c cloud/etc/tempest.conf --tempest-dir cloud --test-list list.txt"
+)]
+pub(crate) struct InitArgs {
+    /// The workspace directory (created if missing).
+    #[arg(default_value = ".")]
+    pub(crate) dir: PathBuf,
+    /// A tempest.conf to copy into DIR/etc/tempest.conf.
+    #[arg(short = 'c', long = "conf-file", value_name = "TEMPEST_CONF")]
+    pub(crate) conf_file: Option<PathBuf>,
+    /// The tempest executable (default: `tempest` on PATH).
+    #[arg(long, env = "REFSTACK_TEMPEST_BIN", value_name = "PATH")]
+    pub(crate) tempest_bin: Option<PathBuf>,
 }
 
 /// `config`.
@@ -313,9 +341,9 @@ pub(crate) struct ReportArgs {
     /// The guideline and target.
     #[command(flatten)]
     pub(crate) guideline: GuidelineArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    pub(crate) format: ReportFormat,
+    /// Output format (default: text, or json with --json).
+    #[arg(long, value_enum)]
+    pub(crate) format: Option<ReportFormat>,
     /// Exit with 1 when the cloud does not comply.
     #[arg(long)]
     pub(crate) check: bool,

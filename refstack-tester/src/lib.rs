@@ -17,6 +17,7 @@ pub mod error;
 pub mod guideline;
 pub mod http;
 pub mod oci;
+pub mod output;
 pub mod progress;
 pub mod record;
 pub mod report;

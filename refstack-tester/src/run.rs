@@ -567,9 +567,8 @@ pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> 
             }
             if exit.stderr_tail.iter().any(|l| l.contains(".stestr.conf")) {
                 tracing::warn!(
-                    "{} is not a Tempest workspace: create one with `tempest init {}` (then put \
-                     tempest.conf in its etc/), or pass --tempest-dir DIR",
-                    work_dir.display(),
+                    "{} is not a Tempest workspace: create one with `refstack-tester init DIR -c \
+                     tempest.conf` (or `tempest init DIR`) and pass --tempest-dir DIR",
                     work_dir.display()
                 );
             }

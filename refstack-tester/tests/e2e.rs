@@ -275,7 +275,7 @@ fn test_old_tempest_regex_and_no_results() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "is not a Tempest workspace: create one with `tempest init",
+            "is not a Tempest workspace: create one with `refstack-tester init DIR",
         ));
 }
 

@@ -7,6 +7,7 @@
 //! - `tempest run --help`: mentions `--include-list`, or only
 //!   `--whitelist_file` when `FAKE_TEMPEST_OLD=1`;
 //! - `tempest list-plugins`: a prettytable with one plugin (`fake_tests`);
+//! - `tempest init [DIR]`: a workspace (`.stestr.conf`, `etc/`, `logs/`);
 //! - `tempest run [--subunit] [--serial|--parallel] [--include-list F |
 //!   --whitelist_file F] [--regex R] [--concurrency N]`: emits a subunit v2
 //!   stream (inprogress, attachments, final status with worker tags) with
@@ -390,6 +391,33 @@ fn log_text(id: &str, n: usize, chunk: usize) -> Vec<u8> {
     text
 }
 
+/// `tempest init [DIR]`: as real Tempest, refuses a directory that exists
+/// and is not empty, and makes `.stestr.conf`, `etc/` and `logs/`.
+fn init(args: &[String]) -> Result<u8, String> {
+    let dir = std::path::PathBuf::from(args.get(1).map_or(".", String::as_str));
+    if dir.is_dir() {
+        let mut entries = std::fs::read_dir(&dir).map_err(|e| e.to_string())?;
+        if entries.next().is_some() {
+            eprintln!(
+                "OSError: Directory you are trying to initialize already exists and is not empty: {}",
+                dir.display()
+            );
+            return Ok(1);
+        }
+    }
+    for sub in ["etc", "logs"] {
+        std::fs::create_dir_all(dir.join(sub)).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(
+        dir.join(".stestr.conf"),
+        "[DEFAULT]\ntest_path=./tempest/test_discover\ntop_dir=./\n",
+    )
+    .map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("etc").join("tempest.conf.sample"), "[DEFAULT]\n")
+        .map_err(|e| e.to_string())?;
+    Ok(0)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let cwd = std::env::current_dir()
@@ -406,6 +434,7 @@ fn main() -> ExitCode {
             println!("tempest 40.0.0");
             Ok(0)
         }
+        Some("init") => init(&args),
         Some("list-plugins") => {
             println!("+------------+----------------------------------------------+");
             println!("|    Name    |                  EntryPoint                  |");
@@ -414,7 +443,7 @@ fn main() -> ExitCode {
             println!("+------------+----------------------------------------------+");
             Ok(0)
         }
-        _ => Err("usage: tempest run|list-plugins ...".to_string()),
+        _ => Err("usage: tempest run|list-plugins|init ...".to_string()),
     };
     match result {
         Ok(code) => ExitCode::from(code),

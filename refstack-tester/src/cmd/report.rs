@@ -85,14 +85,32 @@ impl Loaded {
     }
 }
 
-/// The text report of a finished run's records, and whether it complies.
-pub(crate) fn text_report(loaded: &Loaded, records: &[TestRecord]) -> Result<(String, bool)> {
-    let results = Results::from_records(records);
-    let r = loaded.score(&results)?;
-    Ok((report::text(&r), r.compliant))
+/// A finished run's compliance report, as text or as the JSON value of
+/// `report --json`.
+pub(crate) enum RunReport {
+    /// The text report.
+    Text(String),
+    /// The JSON report.
+    Json(serde_json::Value),
 }
 
-pub(crate) async fn run(args: ReportArgs, _global: &GlobalArgs) -> Result<u8> {
+/// The report of a finished run's records, and whether it complies.
+pub(crate) fn run_report(
+    loaded: &Loaded,
+    records: &[TestRecord],
+    json: bool,
+) -> Result<(RunReport, bool)> {
+    let results = Results::from_records(records);
+    let r = loaded.score(&results)?;
+    let report = if json {
+        RunReport::Json(serde_json::to_value(&r)?)
+    } else {
+        RunReport::Text(report::text(&r))
+    };
+    Ok((report, r.compliant))
+}
+
+pub(crate) async fn run(args: ReportArgs, global: &GlobalArgs) -> Result<u8> {
     let g = &args.guideline;
     let loaded = load_guideline(&g.guideline, &g.target, g.url.as_deref(), g.insecure).await?;
     // A run (directory, record, oci://): its stream, which has every outcome.
@@ -106,7 +124,12 @@ pub(crate) async fn run(args: ReportArgs, _global: &GlobalArgs) -> Result<u8> {
         .map_or_else(|| args.result.clone(), |i| i.run.subunit());
     let results = report::read_results(&path)?;
     let r = loaded.score(&results)?;
-    let out = match args.format {
+    let format = args.format.unwrap_or(if global.json {
+        ReportFormat::Json
+    } else {
+        ReportFormat::Text
+    });
+    let out = match format {
         ReportFormat::Text => report::text(&r),
         ReportFormat::Json => report::json(&r)? + "\n",
         ReportFormat::Junit => report::junit(&r),

@@ -1,11 +1,13 @@
 //! `test`: run Tempest, write the results, optionally report and upload.
 
 use anyhow::Result;
+use refstack_tester::output;
 use refstack_tester::progress::Mode;
 use refstack_tester::record::{self, ListParams};
 use refstack_tester::run::{RecordOptions, TestRunConfig, run_tests};
 use refstack_tester::tempest::Tempest;
 
+use super::report::RunReport;
 use crate::cli::{GlobalArgs, TestArgs};
 
 pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
@@ -70,12 +72,14 @@ pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
         EXIT_TESTS_FAILED
     };
     let explicit = args.guideline.is_some();
+    let mut compliance = None;
     if let Some((guideline, target, base)) = scoring {
         match super::report::load_guideline(&guideline, &target, base.as_deref(), args.net.insecure)
             .await
         {
             Ok(loaded) => {
-                let (text, compliant) = super::report::text_report(&loaded, &outcome.records)?;
+                let (report, compliant) =
+                    super::report::run_report(&loaded, &outcome.records, global.json)?;
                 // The record says what the run was scored against.
                 outcome.record.guideline = Some(loaded.record_info());
                 outcome.record.compliance = Some(record::Compliance {
@@ -84,7 +88,10 @@ pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
                     compliant,
                 });
                 record::write_atomic(&outcome.record_path, &outcome.record.to_bytes()?)?;
-                super::out::print(text + "\n")?;
+                match report {
+                    RunReport::Text(text) => super::out::print(text + "\n")?,
+                    RunReport::Json(value) => compliance = Some(value),
+                }
                 if explicit {
                     code = if compliant {
                         EXIT_OK
@@ -113,8 +120,27 @@ pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
         );
         code = EXIT_TOOL_FAILED;
     }
-    if args.upload {
-        super::upload::send_with_key(&args.net, &outcome.payload, key.as_ref()).await?;
+    let upload = if args.upload {
+        let uploaded =
+            super::upload::send_with_key(&args.net, &outcome.payload, key.as_ref()).await?;
+        if !global.json {
+            super::upload::print_uploaded(&uploaded, global)?;
+        }
+        Some(uploaded)
+    } else {
+        None
+    };
+    if global.json {
+        super::print_json(&output::TestRun {
+            exit_code: code,
+            tempest_exit_code: outcome.exit.code,
+            cpid: outcome.cpid.cpid.clone(),
+            outcomes: outcome.verdict.into(),
+            results_file: outcome.json_path.clone(),
+            subunit_file: outcome.stream_path.clone(),
+            compliance,
+            upload,
+        })?;
     }
     Ok(code)
 }

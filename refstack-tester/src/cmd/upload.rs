@@ -3,15 +3,32 @@
 use anyhow::{Context, Result};
 use refstack_api_types::results::UploadRequest;
 use refstack_core::signature::PrivateKey;
-use refstack_tester::{http, results, sign};
+use refstack_tester::{http, output, results, sign};
 
 use crate::cli::{GlobalArgs, NetworkArgs, UploadArgs, UploadSubunitArgs};
 
 /// Serialise `payload` once, sign those bytes when a key is given, POST
 /// them, and print the result page. Errors carry the server's message.
-pub(crate) async fn send(net: &NetworkArgs, payload: &UploadRequest) -> Result<()> {
+pub(crate) async fn send(
+    net: &NetworkArgs,
+    payload: &UploadRequest,
+    global: &GlobalArgs,
+) -> Result<output::Uploaded> {
     let key = load_key(net)?;
-    send_with_key(net, payload, key.as_ref()).await
+    let uploaded = send_with_key(net, payload, key.as_ref()).await?;
+    print_uploaded(&uploaded, global)?;
+    Ok(uploaded)
+}
+
+/// The text (or, with `--json`, the JSON) of a finished upload.
+pub(crate) fn print_uploaded(uploaded: &output::Uploaded, global: &GlobalArgs) -> Result<()> {
+    // The upload is stored: a closed standard output must not turn that
+    // into a failure (a retrying wrapper would upload it twice).
+    if global.json {
+        super::print_json(uploaded)
+    } else {
+        super::out::print(format!("Test results uploaded!\nURL: {}\n", uploaded.url))
+    }
 }
 
 /// The signing key of `-i`, if given (asking for its passphrase if needed).
@@ -22,12 +39,12 @@ pub(crate) fn load_key(net: &NetworkArgs) -> Result<Option<PrivateKey>> {
     })
 }
 
-/// [`send`] with the key already loaded.
+/// Signs (with `key`) and sends `payload`; prints nothing.
 pub(crate) async fn send_with_key(
     net: &NetworkArgs,
     payload: &UploadRequest,
     key: Option<&PrivateKey>,
-) -> Result<()> {
+) -> Result<output::Uploaded> {
     let body = serde_json::to_vec(payload).context("cannot serialise the results")?;
     let headers = match key {
         Some(key) => Some(sign::signature_headers(key, &body)?),
@@ -36,10 +53,13 @@ pub(crate) async fn send_with_key(
     let client = http::client(&super::api_http(net))?;
     let url = net.api_url()?;
     let answer = http::upload_bytes(&client, &url, body, headers.as_ref()).await?;
-    // The upload is stored: a closed standard output must not turn that
-    // into a failure (a retrying wrapper would upload it twice).
-    super::out::print(format!("Test results uploaded!\nURL: {}\n", answer.url))?;
-    Ok(())
+    Ok(output::Uploaded {
+        id: answer.test_id,
+        url: answer.url,
+        api_url: url,
+        signed: key.is_some(),
+        passed_tests: payload.results.len(),
+    })
 }
 
 async fn confirm_and_send(
@@ -50,9 +70,15 @@ async fn confirm_and_send(
     let question = format!("Test results will be uploaded to {}. Ok?", net.api_url()?);
     if !super::confirm(global, &question)? {
         eprintln!("Upload cancelled.");
+        if global.json {
+            super::print_json(&output::UploadCancelled {
+                cancelled: true,
+                api_url: net.api_url()?,
+            })?;
+        }
         return Ok(0);
     }
-    send(net, payload).await?;
+    send(net, payload, global).await?;
     Ok(0)
 }
 

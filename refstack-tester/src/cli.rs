@@ -546,9 +546,6 @@ pub(crate) struct RunsArgs {
     /// The runner image's manifest digest (sha256:…).
     #[arg(long, value_name = "DIGEST")]
     pub(crate) subject: String,
-    /// One JSON array instead of lines.
-    #[arg(long)]
-    pub(crate) json: bool,
     /// Registry login.
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,

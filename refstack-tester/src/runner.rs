@@ -370,6 +370,9 @@ pub struct RunSpec {
     pub podman_args: Vec<String>,
     /// More arguments for `refstack-tester test` in the container.
     pub test_args: Vec<String>,
+    /// Send the container's standard output to standard error (the
+    /// caller's standard output is a JSON document).
+    pub stdout_to_stderr: bool,
 }
 
 fn mount(host: &Path, container: &str, ro: bool) -> Result<String, Error> {
@@ -470,7 +473,11 @@ pub async fn run(engine: &Engine, spec: &RunSpec) -> Result<i32, Error> {
     tracing::debug!("{} {:?}", engine.program.display(), args);
     let mut c = engine.command();
     c.args(&args)
-        .stdout(Stdio::inherit())
+        .stdout(if spec.stdout_to_stderr {
+            Stdio::from(std::io::stderr())
+        } else {
+            Stdio::inherit()
+        })
         .stderr(Stdio::inherit());
     let status = c.status().await.map_err(|e| Error::Input {
         origin: engine.program.display().to_string(),

@@ -628,6 +628,23 @@ fn record_publish_pull_rescore_upload_and_no_secret_anywhere() {
     assert_eq!(digest_of(&stdout2), digest);
     assert!(stderr.contains("0 blob(s) pushed (0 bytes"), "{stderr}");
     assert!(stderr.contains("6 already in the registry"), "{stderr}");
+    // --json: one document.
+    let (code, stdout, stderr) = run(
+        bin()
+            .arg("publish")
+            .arg(&out)
+            .arg(format!("{repo}:third"))
+            .arg("--json"),
+        &mut outputs,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["digest"], digest.as_str());
+    assert_eq!(doc["reference"], format!("{repo}:third"));
+    assert_eq!(
+        (doc["blobs_pushed"].as_u64(), doc["blobs_skipped"].as_u64()),
+        (Some(0), Some(6))
+    );
 
     // The manifest as the registry serves it.
     let manifest: serde_json::Value = get_manifest(&registry.host(), "refstack/runs", &digest);
@@ -677,6 +694,18 @@ fn record_publish_pull_rescore_upload_and_no_secret_anywhere() {
     let (code, stdout, stderr) = run(bin().arg("pull").arg(&by_digest).arg(&pulled), &mut outputs);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains(&digest), "{stdout}");
+    let (code, stdout, stderr) = run(
+        bin()
+            .args(["--json", "pull"])
+            .arg(&by_digest)
+            .arg(dir.path().join("pulled-json")),
+        &mut outputs,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["digest"], digest.as_str());
+    assert_eq!(doc["cpid"], "f528764d624db129b32c21fbca0cb8d6");
+    assert!(doc["record_file"].as_str().unwrap().ends_with("0.run.json"));
     for f in [
         "0.json",
         "0.subunit",
@@ -1449,10 +1478,46 @@ fn certify_lists_runs_uploads_and_publishes_in_one_command() {
         manifest["annotations"]["org.openstack.interop.guideline"],
         "2099.01"
     );
+    // --json: one document, the test's and the artifact's.
+    let (code, stdout, stderr) = run(
+        bin()
+            .current_dir(dir.path())
+            .args(["certify", "--json", "--guideline", "2099.01", "-c"])
+            .arg(&conf)
+            .arg("--tempest-bin")
+            .arg(env!("CARGO_BIN_EXE_fake-tempest"))
+            .arg("--url")
+            .arg(fake.url("/api"))
+            .arg("--output-dir")
+            .arg(dir.path().join("run-json"))
+            .args(["--publish", &repo]),
+        &mut outputs,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(
+        doc["test"]["upload"]["url"],
+        "http://ui/#/results/0000-1111"
+    );
+    assert_eq!(doc["test"]["exit_code"], 0);
+    assert!(
+        doc["published"]["digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    assert!(
+        doc["test"]["record_file"]
+            .as_str()
+            .unwrap()
+            .ends_with("0.run.json")
+    );
+    assert_eq!(fake.state.uploads.lock().unwrap().len(), 2);
     // A directory that holds a run already: refused before anything runs.
     let (code, _, stderr) = certify(&mut outputs);
     assert_eq!(code, 2);
     assert!(stderr.contains("holds a run already"), "{stderr}");
-    assert_eq!(fake.state.uploads.lock().unwrap().len(), 1);
+    assert_eq!(fake.state.uploads.lock().unwrap().len(), 2);
     assert_no_secrets(&[&out, &registry.storage], &outputs, &[]);
 }

@@ -2,6 +2,7 @@
 //! from the server, `test` with it, upload, publish.
 
 use anyhow::{Result, bail};
+use refstack_tester::output;
 use refstack_tester::record::RunDir;
 
 use crate::cli::{CertifyArgs, GlobalArgs, RecordArgs, TestArgs};
@@ -72,11 +73,18 @@ pub(crate) async fn run(args: CertifyArgs, global: &GlobalArgs) -> Result<u8> {
         },
         tempest_args: args.tempest_args.clone(),
     };
-    let code = super::test::run(test, global).await?;
+    let (code, document) = super::test::run_and_report(test, global).await?;
+    let mut published = None;
     if let (Some(target), Some(options)) = (&args.publish, &registry) {
         let run = RunDir::open(&out_dir)?;
         let p = refstack_tester::oci::publish(&run, target, options, None).await?;
-        super::out::print(format!("Published {}\nDigest: {}\n", p.reference, p.digest))?;
+        if !global.json {
+            super::out::print(format!("Published {}\nDigest: {}\n", p.reference, p.digest))?;
+        }
+        published = Some(p.into());
+    }
+    if let Some(test) = document {
+        super::print_json(&output::Certified { test, published })?;
     }
     Ok(code)
 }

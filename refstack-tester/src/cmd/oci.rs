@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use oci_client::secrets::RegistryAuth;
 use refstack_tester::oci::{self, RegistryOptions};
+use refstack_tester::output;
 use refstack_tester::record::RunDir;
 
 use crate::cli::{GlobalArgs, PublishArgs, PullArgs, RegistryArgs, RunsArgs};
@@ -116,7 +117,7 @@ pub(crate) async fn open_run(path: &Path) -> Result<RunInput> {
     Ok(RunInput { run, _temp: None })
 }
 
-pub(crate) async fn publish(args: PublishArgs, _global: &GlobalArgs) -> Result<u8> {
+pub(crate) async fn publish(args: PublishArgs, global: &GlobalArgs) -> Result<u8> {
     let options = registry_options(&args.registry)?;
     let run = RunDir::open(&args.run_dir)?;
     let started = std::time::Instant::now();
@@ -136,6 +137,9 @@ pub(crate) async fn publish(args: PublishArgs, _global: &GlobalArgs) -> Result<u
     if let Some(s) = &p.subject {
         tracing::info!("subject: {s}");
     }
+    if global.json {
+        return super::print_json(&output::Published::from(p)).map(|()| 0);
+    }
     let repo = p
         .reference
         .rsplit_once(':')
@@ -148,10 +152,19 @@ pub(crate) async fn publish(args: PublishArgs, _global: &GlobalArgs) -> Result<u
     Ok(0)
 }
 
-pub(crate) async fn pull(args: PullArgs, _global: &GlobalArgs) -> Result<u8> {
+pub(crate) async fn pull(args: PullArgs, global: &GlobalArgs) -> Result<u8> {
     let options = registry_options(&args.registry)?;
     let p = oci::pull(&args.reference, &args.dir, &options).await?;
     let r = &p.run.record;
+    if global.json {
+        return super::print_json(&output::Pulled {
+            reference: args.reference.clone(),
+            digest: p.digest.clone(),
+            record_file: p.run.record_path.clone(),
+            cpid: r.cloud.cpid.clone(),
+        })
+        .map(|()| 0);
+    }
     super::out::print(format!(
         "Pulled {} into {}\nDigest: {}\nRecord: {} (cpid {}, {} passed, {} failed)\n",
         args.reference,
@@ -165,12 +178,18 @@ pub(crate) async fn pull(args: PullArgs, _global: &GlobalArgs) -> Result<u8> {
     Ok(0)
 }
 
-pub(crate) async fn runs(args: RunsArgs, _global: &GlobalArgs) -> Result<u8> {
+pub(crate) async fn runs(args: RunsArgs, global: &GlobalArgs) -> Result<u8> {
     let options = registry_options(&args.registry)?;
     let list = oci::runs(&args.repository, &args.subject, &options).await?;
-    if args.json {
-        super::out::print(serde_json::to_string_pretty(&list)? + "\n")?;
-        return Ok(0);
+    if global.json {
+        let refs: Vec<output::RunRef> = list
+            .into_iter()
+            .map(|r| output::RunRef {
+                digest: r.digest,
+                annotations: r.annotations,
+            })
+            .collect();
+        return super::print_json(&refs).map(|()| 0);
     }
     let mut text = String::new();
     for r in &list {

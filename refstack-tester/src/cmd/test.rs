@@ -11,6 +11,19 @@ use super::report::RunReport;
 use crate::cli::{GlobalArgs, TestArgs};
 
 pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
+    let (code, document) = run_and_report(args, global).await?;
+    if let Some(document) = document {
+        super::print_json(&document)?;
+    }
+    Ok(code)
+}
+
+/// [`run`] without printing the `--json` document, which it returns (for
+/// `certify`, whose document holds it).
+pub(crate) async fn run_and_report(
+    args: TestArgs,
+    global: &GlobalArgs,
+) -> Result<(u8, Option<output::TestRun>)> {
     let tempest = Tempest::locate(args.tempest_dir.as_deref(), args.tempest_bin.as_deref())?;
     // The server and the signing key (and its passphrase) before the run,
     // not after it.
@@ -130,19 +143,18 @@ pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
     } else {
         None
     };
-    if global.json {
-        super::print_json(&output::TestRun {
-            exit_code: code,
-            tempest_exit_code: outcome.exit.code,
-            cpid: outcome.cpid.cpid.clone(),
-            outcomes: outcome.verdict.into(),
-            results_file: outcome.json_path.clone(),
-            subunit_file: outcome.stream_path.clone(),
-            compliance,
-            upload,
-        })?;
-    }
-    Ok(code)
+    let document = global.json.then(|| output::TestRun {
+        exit_code: code,
+        tempest_exit_code: outcome.exit.code,
+        cpid: outcome.cpid.cpid.clone(),
+        outcomes: outcome.verdict.into(),
+        results_file: outcome.json_path.clone(),
+        subunit_file: outcome.stream_path.clone(),
+        compliance,
+        upload,
+        record_file: outcome.record_path.clone(),
+    });
+    Ok((code, document))
 }
 
 /// Every listed test passed, or (with --guideline) the cloud complies.

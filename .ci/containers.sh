@@ -16,6 +16,7 @@ install_containers() {
       "${missing[@]}" >/dev/null
   fi
   export REFSTACK_TEST_PODMAN_BIN=/usr/bin/podman
+  export REFSTACK_TEST_BUILDAH_BIN=/usr/bin/buildah
   export REFSTACK_TEST_CONTAINER_RUNTIME=runc
   "$REFSTACK_TEST_PODMAN_BIN" --version
 }

@@ -189,6 +189,24 @@ fn start_registry(bin: &Path) -> Registry {
     }
 }
 
+/// Images this test made, removed from podman's storage when it ends
+/// (panics included).
+struct Images {
+    podman: PathBuf,
+    names: Vec<String>,
+}
+
+impl Drop for Images {
+    fn drop(&mut self) {
+        if !self.names.is_empty() {
+            let _ = StdCommand::new(&self.podman)
+                .args(["rmi", "--force"])
+                .args(&self.names)
+                .output();
+        }
+    }
+}
+
 /// Copy `exe` and every shared library `ldd` names into `root`, at their paths.
 fn copy_with_libraries(exe: &Path, inside: &str, root: &Path) {
     let dest = root.join(inside.trim_start_matches('/'));
@@ -275,6 +293,10 @@ fn a_scratch_runner_image_is_built_run_and_its_run_published() {
         engine_args.extend(["--runtime".to_string(), r.clone()]);
     }
     let tag = format!("localhost/refstack-runner-test:{}", std::process::id());
+    let mut images = Images {
+        podman: podman.clone(),
+        names: vec![tag.clone()],
+    };
     let out = bin()
         .args(["runner", "build"])
         .arg(&ctx)
@@ -294,6 +316,31 @@ fn a_scratch_runner_image_is_built_run_and_its_run_published() {
         .find_map(|l| l.strip_prefix("Image: "))
         .unwrap_or_else(|| panic!("{stdout}"))
         .to_string();
+    // buildah builds the same context too (`buildah bud`).
+    if let Some(buildah) = needed("REFSTACK_TEST_BUILDAH_BIN", "buildah, for runner images") {
+        let btag = format!(
+            "localhost/refstack-runner-test-buildah:{}",
+            std::process::id()
+        );
+        images.names.push(btag.clone());
+        let out = bin()
+            .args(["runner", "build"])
+            .arg(&ctx)
+            .args(["--tag", &btag, "--engine"])
+            .arg(&buildah)
+            .env("REGISTRY_AUTH_FILE", &auth)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.starts_with(&format!("Built {btag} ")), "{text}");
+    }
+    // The image `runner run` pulls by digest is another name to remove.
+    images.names.push(image.clone());
     let image_digest = image.rsplit_once('@').unwrap().1.to_string();
     assert!(
         image.starts_with(&format!("{host}/refstack/runner@sha256:")),
@@ -398,8 +445,4 @@ fn a_scratch_runner_image_is_built_run_and_its_run_published() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(listed.starts_with(&digest), "{listed}");
-
-    let _ = StdCommand::new(&podman)
-        .args(["rmi", "--force", &tag])
-        .output();
 }

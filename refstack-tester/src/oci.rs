@@ -288,16 +288,69 @@ pub fn auth_from_json(text: &str, registry: &str, repository: &str) -> Option<Re
     Some(RegistryAuth::Basic(u.to_string(), p.to_string()))
 }
 
-/// The credentials to use: the explicit ones, else the first `auth.json`
-/// that has some for this registry, else anonymous.
+/// The credential helper a docker/podman configuration names for
+/// `registry`: `credHelpers.<registry>`, else `credsStore` (a name made of
+/// letters, digits, `.`, `_`, `-` only: it becomes a program name).
+pub fn credential_helper(text: &str, registry: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let name = v
+        .get("credHelpers")
+        .and_then(|h| h.get(registry))
+        .or_else(|| v.get("credsStore"))?
+        .as_str()?;
+    (!name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)))
+    .then(|| name.to_string())
+}
+
+/// Ask `docker-credential-<helper> get` (on `PATH`) for `registry`'s
+/// credentials: `{"Username", "Secret"}`. An identity token (user name
+/// `<token>`, an OAuth refresh token) cannot be used here: none.
+pub fn helper_credentials(helper: &str, registry: &str) -> Option<RegistryAuth> {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(format!("docker-credential-{helper}"))
+        .arg("get")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(registry.as_bytes());
+    }
+    let out = child.wait_with_output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    let user = v.get("Username")?.as_str()?;
+    let secret = v.get("Secret")?.as_str()?;
+    (!user.is_empty() && user != "<token>" && !secret.is_empty())
+        .then(|| RegistryAuth::Basic(user.to_string(), secret.to_string()))
+}
+
+/// The credentials to use: the explicit ones, else, from the first
+/// configuration file that has some for this registry, a credential
+/// helper's (`credHelpers`, `credsStore`) or the file's own (`auths`), else
+/// anonymous.
 pub fn resolve_auth(reference: &Reference, options: &RegistryOptions) -> RegistryAuth {
     if let Some(a) = &options.auth {
         return a.clone();
     }
+    let registry = reference.registry();
     for file in auth_files() {
-        if let Ok(text) = std::fs::read_to_string(&file)
-            && let Some(a) = auth_from_json(&text, reference.registry(), reference.repository())
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        if let Some(helper) = credential_helper(&text, registry)
+            && let Some(a) = helper_credentials(&helper, registry)
         {
+            tracing::debug!("registry credentials from docker-credential-{helper}");
+            return a;
+        }
+        if let Some(a) = auth_from_json(&text, registry, reference.repository()) {
             tracing::debug!("registry credentials from {}", file.display());
             return a;
         }
@@ -1109,6 +1162,17 @@ mod tests {
             Some(RegistryAuth::Bearer("abc".into()))
         );
         assert_eq!(auth_from_json(json, "none.example", "x"), None);
+        let helpers = r#"{"credsStore": "desktop", "credHelpers": {"gcr.io": "gcloud", "bad.example": "../x"}}"#;
+        assert_eq!(
+            credential_helper(helpers, "gcr.io").as_deref(),
+            Some("gcloud")
+        );
+        assert_eq!(
+            credential_helper(helpers, "other.example").as_deref(),
+            Some("desktop")
+        );
+        assert_eq!(credential_helper(helpers, "bad.example"), None);
+        assert_eq!(credential_helper(r#"{"auths": {}}"#, "gcr.io"), None);
         assert_eq!(auth_from_json("not json", "reg.example", "x"), None);
     }
 }

@@ -923,6 +923,46 @@ fn basic_auth_flags_auth_json_and_clear_refusals() {
         &mut outputs,
     );
     assert_eq!(code, 0, "{stderr}");
+    // A docker credential helper (credsStore), found on PATH.
+    let helper_dir = dir.path().join("helpers");
+    std::fs::create_dir_all(&helper_dir).unwrap();
+    let helper = helper_dir.join("docker-credential-testhelper");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\nread registry\n[ \"$1\" = get ] && [ \"$registry\" = {} ] || exit 1\n\
+             printf '{{\"ServerURL\":\"%s\",\"Username\":\"alice\",\"Secret\":\"{PASSWORD}\"}}' \"$registry\"\n",
+            registry.host()
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let docker_config = dir.path().join("docker");
+    std::fs::create_dir_all(&docker_config).unwrap();
+    std::fs::write(
+        docker_config.join("config.json"),
+        r#"{"credsStore": "testhelper"}"#,
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        helper_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let (code, stdout, stderr) = run(
+        bin()
+            .arg("publish")
+            .arg(&out)
+            .arg(format!("{repo}:helper"))
+            .env("DOCKER_CONFIG", &docker_config)
+            .env("PATH", &path),
+        &mut outputs,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(digest_of(&stdout), digest);
     // Without it: a clear refusal.
     let (code, _, stderr) = run(
         bin()

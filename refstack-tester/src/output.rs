@@ -160,6 +160,8 @@ pub struct TestRun {
     pub compliance: Option<serde_json::Value>,
     /// With `--upload`: where the results went.
     pub upload: Option<Uploaded>,
+    /// The run record written (`<N>.run.json`).
+    pub record_file: PathBuf,
 }
 
 /// `init`.
@@ -178,6 +180,96 @@ pub struct Workspace {
 pub struct Config {
     /// The `tempest.conf` written.
     pub tempest_conf: PathBuf,
+}
+
+/// `publish`, and the `published` part of `certify` and `runner run`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Published {
+    /// `registry/repo:tag`.
+    pub reference: String,
+    /// The manifest digest: the run's identity.
+    pub digest: String,
+    /// The runner image's digest, when the manifest refers to it.
+    pub subject: Option<String>,
+    /// Blobs sent.
+    pub blobs_pushed: u64,
+    /// Blobs the registry had already.
+    pub blobs_skipped: u64,
+    /// Bytes sent.
+    pub bytes_pushed: u64,
+}
+
+impl From<crate::oci::Published> for Published {
+    fn from(p: crate::oci::Published) -> Self {
+        Self {
+            reference: p.reference,
+            digest: p.digest,
+            subject: p.subject,
+            blobs_pushed: p.blobs_pushed,
+            blobs_skipped: p.blobs_skipped,
+            bytes_pushed: p.bytes_pushed,
+        }
+    }
+}
+
+/// `pull`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pulled {
+    /// The reference given.
+    pub reference: String,
+    /// The manifest digest.
+    pub digest: String,
+    /// The run's record in the directory written.
+    pub record_file: PathBuf,
+    /// The cloud provider id of the run.
+    pub cpid: String,
+}
+
+/// One element of `runs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunRef {
+    /// The run's manifest digest.
+    pub digest: String,
+    /// Its annotations (guideline, target, cpid, compliant, created, …).
+    pub annotations: std::collections::BTreeMap<String, String>,
+}
+
+/// `certify`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Certified {
+    /// The `test` document of the run (its `upload` is the report URL).
+    pub test: TestRun,
+    /// With `--publish`: the artifact.
+    pub published: Option<Published>,
+}
+
+/// `runner init`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunnerFiles {
+    /// The files written (Containerfile, runner.toml, suites.json, the tester).
+    pub files: Vec<PathBuf>,
+}
+
+/// `runner build`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunnerImage {
+    /// The local image name.
+    pub tag: String,
+    /// The engine's image id.
+    pub image_id: String,
+    /// With `--push`: the image pinned by digest (`registry/repo@sha256:…`).
+    pub image: Option<String>,
+}
+
+/// `runner run`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunnerRun {
+    /// The tester's exit status in the container.
+    pub exit_code: u8,
+    /// The directory holding the results and the run record.
+    pub output_dir: PathBuf,
+    /// With `--publish`: the artifact.
+    pub published: Option<Published>,
 }
 
 #[cfg(test)]
@@ -277,6 +369,7 @@ mod tests {
             subunit_file: "r.subunit".into(),
             compliance: None,
             upload: None,
+            record_file: "r.run.json".into(),
         };
         assert_eq!(
             serde_json::to_value(&run).unwrap(),
@@ -285,7 +378,71 @@ mod tests {
                                 "skipped": 3, "xfail": 1, "uxsuccess": 0, "incomplete": 1,
                                 "not_run": 1, "listed": true},
                    "results_file": "r.json", "subunit_file": "r.subunit",
-                   "compliance": null, "upload": null})
+                   "compliance": null, "upload": null, "record_file": "r.run.json"})
+        );
+        let published = Published {
+            reference: "r/x:t".into(),
+            digest: "sha256:d".into(),
+            subject: None,
+            blobs_pushed: 5,
+            blobs_skipped: 1,
+            bytes_pushed: 9,
+        };
+        assert_eq!(
+            serde_json::to_value(&published).unwrap(),
+            json!({"reference": "r/x:t", "digest": "sha256:d", "subject": null,
+                   "blobs_pushed": 5, "blobs_skipped": 1, "bytes_pushed": 9})
+        );
+        assert_eq!(
+            serde_json::to_value(Pulled {
+                reference: "r/x:t".into(),
+                digest: "sha256:d".into(),
+                record_file: "d/0.run.json".into(),
+                cpid: "c".into()
+            })
+            .unwrap(),
+            json!({"reference": "r/x:t", "digest": "sha256:d", "record_file": "d/0.run.json",
+                   "cpid": "c"})
+        );
+        assert_eq!(
+            serde_json::to_value(RunRef {
+                digest: "sha256:d".into(),
+                annotations: [("k".to_string(), "v".to_string())].into()
+            })
+            .unwrap(),
+            json!({"digest": "sha256:d", "annotations": {"k": "v"}})
+        );
+        let certified = serde_json::to_value(Certified {
+            test: run.clone(),
+            published: Some(published.clone()),
+        })
+        .unwrap();
+        assert_eq!(certified["published"]["digest"], "sha256:d");
+        assert_eq!(certified["test"]["record_file"], "r.run.json");
+        assert_eq!(
+            serde_json::to_value(RunnerFiles {
+                files: vec!["d/Containerfile".into()]
+            })
+            .unwrap(),
+            json!({"files": ["d/Containerfile"]})
+        );
+        assert_eq!(
+            serde_json::to_value(RunnerImage {
+                tag: "localhost/r:1".into(),
+                image_id: "abc".into(),
+                image: None
+            })
+            .unwrap(),
+            json!({"tag": "localhost/r:1", "image_id": "abc", "image": null})
+        );
+        assert_eq!(
+            serde_json::to_value(RunnerRun {
+                exit_code: 1,
+                output_dir: "out".into(),
+                published: None
+            })
+            .unwrap(),
+            json!({"exit_code": 1, "output_dir": "out", "published": null})
         );
         assert_eq!(
             serde_json::to_value(Workspace {

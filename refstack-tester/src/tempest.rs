@@ -215,6 +215,20 @@ impl Tempest {
         Ok(parse_plugin_table(&String::from_utf8_lossy(&out.stdout)))
     }
 
+    /// Tempest's version (`tempest --version` prints `tempest 40.0.0`).
+    pub async fn version(&self, env: &TempestEnv) -> Option<String> {
+        let out = self.output(&["--version"], env).await.ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        // cliff prints it on stdout (older versions on stderr).
+        let text = [out.stdout, out.stderr].concat();
+        let text = String::from_utf8_lossy(&text);
+        let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+        let version = line.strip_prefix("tempest ").unwrap_or(line).trim();
+        (!version.is_empty() && !version.contains(char::is_whitespace)).then(|| version.to_string())
+    }
+
     /// Whether `tempest run` knows `--include-list` (Tempest ≥ 26.1.0);
     /// older ones only know `--whitelist_file`.
     pub async fn supports_include_list(&self, env: &TempestEnv) -> bool {

@@ -21,6 +21,11 @@
 //!   traceback instead), and the `tearDownClass` of `KeyPairsV2TestJSON`
 //!   fails after its test passed.
 //!
+//! `tempest --version` prints `tempest 40.0.0`. For the run record's
+//! tests, `FAKE_TEMPEST_LEAK=TEXT` puts TEXT into the failing test's
+//! traceback (a secret leaking through a log), and `FAKE_TEMPEST_LOG_MIB=N`
+//! gives every test N log attachments of 1 MiB (large streams).
+//!
 //! It checks `TEMPEST_CONFIG_DIR`/`TEMPEST_CONFIG` name an existing file and
 //! appends its argv and cwd to `$FAKE_TEMPEST_LOG` when set. With
 //! `FAKE_TEMPEST_NO_WORKSPACE=1`, `run` fails as Tempest does outside a
@@ -295,8 +300,28 @@ fn run(args: &[String]) -> Result<u8, String> {
                     .with_timestamp(start),
                 &mut out,
             )?;
+            let log_mib: usize = std::env::var("FAKE_TEMPEST_LOG_MIB")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            for chunk in 0..log_mib {
+                let text = log_text(id, n, chunk);
+                w(
+                    Packet::new(PacketStatus::Undefined)
+                        .with_test_id(id)
+                        .with_file("pythonlogging:''", &text)
+                        .with_mime_type("text/plain; charset=utf8")
+                        .with_eof(chunk + 1 == log_mib)
+                        .with_timestamp(start),
+                    &mut out,
+                )?;
+            }
             if *outcome == "fail" {
-                let tb = b"Traceback (most recent call last):\n  AssertionError: 404 != 200\n";
+                let leak = std::env::var("FAKE_TEMPEST_LEAK").unwrap_or_default();
+                let tb = format!(
+                    "Traceback (most recent call last):\n  AssertionError: 404 != 200{leak}\n"
+                );
+                let tb = tb.as_bytes();
                 w(
                     Packet::new(PacketStatus::Undefined)
                         .with_test_id(id)
@@ -350,6 +375,22 @@ fn run(args: &[String]) -> Result<u8, String> {
     Ok(u8::from(failed && !subunit))
 }
 
+/// 1 MiB of log lines, different for every test and chunk (so that no
+/// two blobs or pieces of a large stream are alike).
+fn log_text(id: &str, n: usize, chunk: usize) -> Vec<u8> {
+    let mut text = Vec::with_capacity(1 << 20);
+    let mut line = 0u64;
+    while text.len() < (1 << 20) - 200 {
+        line += 1;
+        let _ = writeln!(
+            text,
+            "2026-12-08 02:00:00.{line:06} {n} DEBUG tempest.lib.common.rest_client [req-{chunk:04}-{line:08x}] Request ({id}): 200 GET /v2.1/servers"
+        );
+    }
+    text.resize(1 << 20, b'.');
+    text
+}
+
 /// `tempest init [DIR]`: as real Tempest, refuses a directory that exists
 /// and is not empty, and makes `.stestr.conf`, `etc/` and `logs/`.
 fn init(args: &[String]) -> Result<u8, String> {
@@ -389,6 +430,10 @@ fn main() -> ExitCode {
             Ok(1)
         }
         Some("run") => run(&args),
+        Some("--version") => {
+            println!("tempest 40.0.0");
+            Ok(0)
+        }
         Some("init") => init(&args),
         Some("list-plugins") => {
             println!("+------------+----------------------------------------------+");

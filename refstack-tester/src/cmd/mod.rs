@@ -7,12 +7,15 @@ use refstack_tester::http::HttpOptions;
 
 use crate::cli::{Cli, Command, GlobalArgs, NetworkArgs};
 
+mod certify;
 mod config;
 mod docs;
 mod init;
 mod list;
+pub(crate) mod oci;
 pub(crate) mod out;
 mod report;
+mod runner;
 mod sign;
 mod subunit;
 mod test;
@@ -39,6 +42,11 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Sign(a) => sign::run(a, g).await,
         Command::Upload(a) => upload::run(a, g).await,
         Command::UploadSubunit(a) => upload::run_subunit(a, g).await,
+        Command::Publish(a) => oci::publish(a, g).await,
+        Command::Pull(a) => oci::pull(a, g).await,
+        Command::Runs(a) => oci::runs(a, g).await,
+        Command::Runner(c) => runner::run(c, g).await,
+        Command::Certify(a) => certify::run(a, g).await,
         Command::Completions(a) => docs::completions(a),
         Command::Man(a) => docs::man(a),
         Command::Test(a) => test::run(a, g).await,

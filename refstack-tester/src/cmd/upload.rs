@@ -83,13 +83,39 @@ async fn confirm_and_send(
 }
 
 pub(crate) async fn run(args: UploadArgs, global: &GlobalArgs) -> Result<u8> {
-    let payload = results::read_results_json(&args.file)?;
+    let payload = if super::oci::is_run_input(&args.file) {
+        let input = super::oci::open_run(&args.file).await?;
+        let json = input.run.results_json().ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: the run has no results JSON (no test ran)",
+                args.file.display()
+            )
+        })?;
+        results::read_results_json(&json)?
+    } else {
+        results::read_results_json(&args.file)?
+    };
     confirm_and_send(&args.net, global, &payload).await
 }
 
 pub(crate) async fn run_subunit(args: UploadSubunitArgs, global: &GlobalArgs) -> Result<u8> {
-    let cpid = refstack_tester::cpid::cpid_from_endpoint(&args.keystone_endpoint)?;
-    let payload = results::payload_from_stream_file(&args.file, cpid, 0)?;
+    let payload = if super::oci::is_run_input(&args.file) {
+        let input = super::oci::open_run(&args.file).await?;
+        let cpid = match &args.keystone_endpoint {
+            Some(e) => refstack_tester::cpid::cpid_from_endpoint(e)?,
+            None => input.run.record.cloud.cpid.clone(),
+        };
+        results::payload_from_stream_file(&input.run.subunit(), cpid, 0)?
+    } else {
+        let endpoint = args.keystone_endpoint.as_deref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "--keystone-endpoint URL is needed to make the cloud provider id of a subunit \
+                 file (a run directory or oci:// reference has it in its record)"
+            )
+        })?;
+        let cpid = refstack_tester::cpid::cpid_from_endpoint(endpoint)?;
+        results::payload_from_stream_file(&args.file, cpid, 0)?
+    };
     tracing::info!(
         "Number of passed tests in given subunit file: {}",
         payload.results.len()

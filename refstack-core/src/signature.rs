@@ -13,16 +13,16 @@
 //! a passphrase ([`PrivateKey::from_pem_with_passphrase`]), also encrypted
 //! OpenSSH keys (bcrypt-pbkdf) and encrypted PKCS#8 (`BEGIN ENCRYPTED
 //! PRIVATE KEY`, PBES2).
-//! Private-key operations run in aws-lc (constant-time, blinded); the `rsa`
+//! Private-key operations run in ring (constant-time, blinded); the `rsa`
 //! and `ssh-key` crates are only used to parse and convert encodings.
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{
-    RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair, RsaPublicKeyComponents,
-};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use md5::{Digest as _, Md5};
+use ring::rand::SystemRandom;
+use ring::signature::{
+    RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair, RsaPublicKeyComponents,
+};
 use rsa::pkcs1::der::{Decode as _, Encode as _};
 use zeroize::Zeroizing;
 
@@ -242,7 +242,7 @@ pub fn md5_fingerprint_of_line(line: &str) -> Result<String, SignatureError> {
     Ok(hex::encode(Md5::digest(&blob)))
 }
 
-/// An RSA private key that signs with aws-lc.
+/// An RSA private key that signs with ring.
 pub struct PrivateKey {
     pair: RsaKeyPair,
     public: PublicKey,
@@ -377,9 +377,9 @@ impl PrivateKey {
     /// Reads an OpenSSH-format private key (`BEGIN OPENSSH PRIVATE KEY`).
     ///
     /// The format lacks the CRT exponents `d mod (p-1)` and `d mod (q-1)`
-    /// that aws-lc needs; they are computed once, at load time, with the
+    /// that ring needs; they are computed once, at load time, with the
     /// `rsa` crate's big integers (variable-time, local, not an oracle).
-    /// Signing itself runs in aws-lc.
+    /// Signing itself runs in ring.
     ///
     /// # Errors
     /// As for [`PrivateKey::from_pem`].
@@ -437,9 +437,9 @@ impl PrivateKey {
     /// Signs `message` with RSA PKCS#1 v1.5 SHA-256 (deterministic).
     ///
     /// # Errors
-    /// [`SignatureError::SigningFailed`] if aws-lc fails.
+    /// [`SignatureError::SigningFailed`] if ring fails.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignatureError> {
-        let mut signature = vec![0; self.pair.public_modulus_len()];
+        let mut signature = vec![0; self.pair.public().modulus_len()];
         self.pair
             .sign(
                 &RSA_PKCS1_SHA256,

@@ -25,5 +25,13 @@ pub mod ui;
 pub mod vendors;
 
 pub use app::{app, serve};
+
+/// Installs ring as rustls's process-wide crypto provider, once. reqwest
+/// (guideline sources, OpenID Connect) is built without one so that aws-lc
+/// is not compiled; every HTTP client here is made after this call.
+pub fn ensure_crypto_provider() {
+    // An error means a provider is installed already, which is all we need.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
 pub use config::Config;
 pub use state::AppState;

@@ -891,6 +891,7 @@ async fn real_provider_sign_in_and_out() {
     else {
         return;
     };
+    refstack_server::ensure_crypto_provider();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -174,8 +174,10 @@ async fn start_browser(driver: &Driver, profile: &Path) -> Result<Client> {
     caps.insert("browserName".into(), json!("chrome"));
     caps.insert("goog:chromeOptions".into(), options);
     caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
-    ClientBuilder::rustls()
-        .context("rustls connector")?
+    // chromedriver listens on loopback: plain HTTP.
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.set_nodelay(true);
+    ClientBuilder::new(connector)
         .capabilities(caps)
         .connect(&driver.url)
         .await
@@ -241,7 +243,7 @@ impl Server {
     /// Uploads passed test names anonymously; the run id.
     async fn upload(&self, cpid: &str, names: &[&str]) -> Result<String> {
         let results: Vec<Value> = names.iter().map(|n| json!({ "name": n })).collect();
-        let resp = reqwest::Client::new()
+        let resp = http_client()
             .post(format!("{}/results", self.api))
             .body(json!({"cpid": cpid, "duration_seconds": 3723, "results": results}).to_string())
             .send()
@@ -282,7 +284,7 @@ impl Server {
         .await?;
         let body = common::upload_body("cpid-alice", names);
         let signature = common::private_key(common::Who::Alice).sign_hex(&body)?;
-        let resp = reqwest::Client::new()
+        let resp = http_client()
             .post(format!("{}/results", self.api))
             .header("x-signature", signature)
             .header("x-public-key", line.as_str())
@@ -386,7 +388,7 @@ impl Page<'_> {
         let Some(session) = self.c.session_id().await? else {
             return Ok(Vec::new());
         };
-        let resp = reqwest::Client::new()
+        let resp = http_client()
             .post(format!("{}/session/{session}/se/log", self.driver))
             .json(&json!({ "type": "browser" }))
             .send()
@@ -1566,7 +1568,7 @@ impl Page<'_> {
 async fn signed_upload(s: &Server, who: common::Who, cpid: &str, names: &[&str]) -> Result<String> {
     let body = common::upload_body(cpid, names);
     let signature = common::private_key(who).sign_hex(&body)?;
-    let resp = reqwest::Client::new()
+    let resp = http_client()
         .post(format!("{}/results", s.api))
         .header("x-signature", signature)
         .header("x-public-key", common::public_line(who))
@@ -1580,7 +1582,7 @@ async fn signed_upload(s: &Server, who: common::Who, cpid: &str, names: &[&str])
 
 /// GET with a bearer token.
 async fn get_with_token(s: &Server, token: &str, path: &str) -> Result<Value> {
-    let resp = reqwest::Client::new()
+    let resp = http_client()
         .get(format!("{}/{path}", s.api))
         .bearer_auth(token)
         .send()
@@ -2038,7 +2040,7 @@ async fn flow_other_actions(
     p.confirm("#tokens-table [data-revoke]").await?;
     p.flash("The token was revoked.").await?;
     p.wait_css("#no-tokens").await?;
-    let resp = reqwest::Client::new()
+    let resp = http_client()
         .get(format!("{}/results?signed", s.api))
         .bearer_auth(token)
         .send()
@@ -2169,4 +2171,10 @@ async fn signed_in_pages_in_chromium() {
         panic!("closing the browser: {e}");
     }
     eprintln!("screenshots: {}", shots.display());
+}
+
+/// A plain HTTP client (rustls's ring provider installed first).
+fn http_client() -> reqwest::Client {
+    refstack_server::ensure_crypto_provider();
+    reqwest::Client::new()
 }

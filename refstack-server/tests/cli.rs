@@ -220,3 +220,66 @@ fn guidelines_sync_writes_a_local_copy() {
         "the built-in files still written"
     );
 }
+
+/// `--json` (issue 16 item 6): `user add`, `user add-key` and `guidelines
+/// sync` print one JSON document; `serve` and `migrate` refuse it.
+#[test]
+fn json_output_of_the_commands_that_print_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = server()
+            .args(args)
+            .args(["--database-url", &url, "--json"])
+            .output()
+            .expect("run");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {stdout}"))
+    };
+    let user = json(&[
+        "user",
+        "add",
+        "https://openstackid.org/jane",
+        "--email",
+        "jane@example.org",
+        "--foundation-admin",
+        "--create",
+    ]);
+    assert_eq!(
+        user,
+        serde_json::json!({"openid": "https://openstackid.org/jane",
+            "email": "jane@example.org", "fullname": null, "foundation_admin": true})
+    );
+    let key = dir.path().join("key.pub");
+    std::fs::write(&key, include_str!("fixtures/alice.pub")).expect("write");
+    let key_arg = key.display().to_string();
+    let stored = json(&["user", "add-key", "https://openstackid.org/jane", &key_arg]);
+    assert_eq!(stored["openid"], "https://openstackid.org/jane");
+    assert_eq!(stored["id"].as_str().map(str::len), Some(36));
+    assert_eq!(
+        stored["md5_fingerprint"]
+            .as_str()
+            .map(|f| f.replace(':', "").len()),
+        Some(32)
+    );
+    let copy = dir.path().join("copy").display().to_string();
+    let synced = json(&["guidelines", "sync", &copy]);
+    assert_eq!(synced["dir"], copy.as_str());
+    assert_eq!(
+        synced["files"].as_array().map(Vec::len),
+        Some(refstack_guidelines::ALL.len())
+    );
+    for args in [&["migrate"][..], &["serve"]] {
+        let out = server()
+            .args(args)
+            .args(["--database-url", &url, "--json"])
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr.contains("--json does not apply"), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}

@@ -100,6 +100,16 @@ impl Ini {
             .map(String::as_str)
     }
 
+    /// Every option as `(section, option, value)`, in section and option
+    /// order, `[DEFAULT]` not inherited.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.sections.iter().flat_map(|(section, options)| {
+            options
+                .iter()
+                .map(move |(k, v)| (section.as_str(), k.as_str(), v.as_str()))
+        })
+    }
+
     /// A boolean option, oslo.config style (`true/yes/on/1`, `false/no/off/0`).
     pub fn get_bool(&self, section: &str, key: &str) -> Option<bool> {
         match self.get(section, key)?.to_ascii_lowercase().as_str() {
@@ -178,7 +188,8 @@ pub struct KeystoneConfig {
     pub disable_ssl_certificate_validation: bool,
 }
 
-fn expand_user(path: &str) -> PathBuf {
+/// `~/…` expanded with `$HOME`.
+pub fn expand_user(path: &str) -> PathBuf {
     if let Some(rest) = path.strip_prefix("~/")
         && let Some(home) = std::env::var_os("HOME")
     {

@@ -64,11 +64,12 @@ pub async fn discover(client: &reqwest::Client, conf: &KeystoneConfig) -> Result
             reason
         }
         Err(e) => {
-            let reason = format!(
+            // A URL with `user:password@` must not reach the log.
+            let (reason, _) = crate::sanitize::redact_urls(&format!(
                 "Problems retrieving CPID from Keystone using {version} endpoint ({}) with \
                  error ({e})",
                 conf.auth_url
-            );
+            ));
             tracing::warn!("{reason}");
             reason
         }

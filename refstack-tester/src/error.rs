@@ -71,6 +71,16 @@ pub enum Error {
         /// The configuration file that was looked at.
         config: String,
     },
+    /// A registry refused or failed a request.
+    #[error("registry: cannot {action} {reference}: {message}")]
+    Registry {
+        /// What was attempted (`push the manifest`, …).
+        action: String,
+        /// The reference.
+        reference: String,
+        /// Why, with what to do about it.
+        message: String,
+    },
     /// Bad input data (a results file, a stream, a test list, a guideline).
     #[error("{}: {message}", origin)]
     Input {

@@ -166,15 +166,26 @@ pub async fn load(
     url: Option<&str>,
     insecure: bool,
 ) -> Result<Guideline, Error> {
+    Ok(load_hashed(source, url, insecure).await?.0)
+}
+
+/// [`load`], and the `sha256:` of the guideline's bytes (for the run record).
+pub async fn load_hashed(
+    source: &GuidelineSource,
+    url: Option<&str>,
+    insecure: bool,
+) -> Result<(Guideline, String), Error> {
     let bytes = guideline_bytes(source, url, insecure).await?;
+    let sha256 = crate::record::sha256_bytes(&bytes);
     let origin = match source {
         GuidelineSource::File(p) => p.display().to_string(),
         GuidelineSource::Version(v) => format!("guideline {v}"),
     };
-    Guideline::from_json(&bytes).map_err(|e| Error::Input {
+    let g = Guideline::from_json(&bytes).map_err(|e| Error::Input {
         origin,
         message: e.to_string(),
-    })
+    })?;
+    Ok((g, sha256))
 }
 
 #[cfg(test)]

@@ -21,8 +21,16 @@ pub struct HttpOptions {
     pub timeout: Option<Duration>,
 }
 
+/// Installs ring as rustls's process-wide crypto provider, once: reqwest is
+/// built without one (`rustls-no-provider`), so that aws-lc is not compiled.
+pub fn ensure_crypto_provider() {
+    // An error means a provider is installed already, which is all we need.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Build a reqwest client (rustls) with the given options.
 pub fn client(options: &HttpOptions) -> Result<reqwest::Client, Error> {
+    ensure_crypto_provider();
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("refstack-tester/", env!("CARGO_PKG_VERSION")))
         .timeout(options.timeout.unwrap_or(Duration::from_secs(120)))

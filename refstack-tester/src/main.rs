@@ -49,8 +49,12 @@ fn render(err: &anyhow::Error) -> String {
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging(&cli.global);
-    // `test` keeps exit status 1 for failed tests: its own errors are 2.
-    let error_code = if matches!(cli.command, cli::Command::Test(_)) {
+    // `test` (and `certify`) keep exit status 1 for failed tests: their own
+    // errors are 2.
+    let error_code = if matches!(
+        cli.command,
+        cli::Command::Test(_) | cli::Command::Certify(_)
+    ) {
         ExitCode::from(cmd::EXIT_TOOL_FAILED)
     } else {
         ExitCode::FAILURE

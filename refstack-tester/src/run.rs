@@ -8,12 +8,14 @@ use std::time::Instant;
 use refstack_api_types::results::UploadRequest;
 use refstack_subunit::{AsyncReader, Fold, FoldOptions, TestRecord, TestStatus};
 
-use crate::conf::KeystoneConfig;
+use crate::conf::{Ini, KeystoneConfig};
 use crate::cpid::{self, Cpid};
 use crate::error::Error;
 use crate::http::{self, HttpOptions};
 use crate::progress::{Mode, Outcome, Progress};
+use crate::record::{self, ListParams, RunRecord};
 use crate::results;
+use crate::sanitize::{self, Secrets};
 use crate::tempest::{self, RunExit, RunOptions, TeeReader, Tempest, TempestEnv};
 use crate::testlist::{self, Normalized};
 
@@ -40,6 +42,18 @@ pub struct TestRunConfig {
     pub show_stderr: bool,
     /// Progress display.
     pub progress: Mode,
+    /// What the run record says beyond what the run finds out.
+    pub record: RecordOptions,
+}
+
+/// Inputs of the run record that only the caller knows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordOptions {
+    /// How the test list was made (taken from a RefStack test-list URL
+    /// when not given).
+    pub list: ListParams,
+    /// The runner image (`registry/repo@sha256:…`) the run happens in.
+    pub runner_image: Option<String>,
 }
 
 /// What a run produced.
@@ -61,6 +75,10 @@ pub struct TestRunOutcome {
     pub normalized: Option<Normalized>,
     /// The outcomes (class-level failures applied to `records`).
     pub verdict: Verdict,
+    /// The run record written next to the results.
+    pub record: RunRecord,
+    /// Where it was written (`<stem>.run.json`).
+    pub record_path: PathBuf,
 }
 
 /// Check the configuration file as refstack-client does.
@@ -363,13 +381,14 @@ async fn prepare_list(
     env: &TempestEnv,
     location: &str,
     include_path: &Path,
-) -> Result<Normalized, Error> {
+) -> Result<(Normalized, String), Error> {
     tracing::info!("Normalizing test list...");
     let client = http::client(&HttpOptions {
         insecure: config.insecure,
         ..Default::default()
     })?;
-    let list = testlist::read_list(&client, location).await?;
+    let list_text = testlist::read_list_text(&client, location).await?;
+    let list = testlist::list_entries(&list_text);
     let known = config.tempest.list_tests(env).await?;
     let normalized = testlist::normalize(&list, &known);
     for (entry, ids) in &normalized.by_uuid {
@@ -416,12 +435,21 @@ async fn prepare_list(
     }
     tracing::debug!("Number of tests: {}", normalized.ids.len());
     testlist::write_include_list(include_path, &normalized.ids)?;
-    Ok(normalized)
+    Ok((normalized, list_text))
 }
 
 /// Run Tempest against the cloud of `config.conf_file` and write the results.
 pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> {
+    let started_at = record::now_rfc3339();
     check_conf_file(&config.conf_file)?;
+    let conf_bytes = std::fs::read(&config.conf_file).map_err(|source| Error::Io {
+        action: "read",
+        path: config.conf_file.clone(),
+        source,
+    })?;
+    let conf_text = String::from_utf8_lossy(&conf_bytes).into_owned();
+    let ini = Ini::parse(&conf_text, &config.conf_file)?;
+    let secrets = Secrets::from_conf(&ini);
     let env = TempestEnv::for_conf(&config.conf_file)?;
     let keystone = KeystoneConfig::from_file(&config.conf_file)?;
     let work_dir = config.tempest.work_dir();
@@ -451,9 +479,12 @@ pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> 
         ..Default::default()
     };
     let mut normalized = None;
+    let mut list_text = None;
     if let Some(location) = &config.test_list {
         let include_path = out_dir.join(format!("{stem}.include-list"));
-        normalized = Some(prepare_list(config, &env, location, &include_path).await?);
+        let (n, text) = prepare_list(config, &env, location, &include_path).await?;
+        normalized = Some(n);
+        list_text = Some(text);
         options.legacy_whitelist = !config.tempest.supports_include_list(&env).await;
         options.include_list = Some(include_path);
     }
@@ -462,6 +493,7 @@ pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> 
         .map(Into::into)
         .collect();
     let total = normalized.as_ref().map(|n| n.ids.len() as u64);
+    let suites = record::probe_suites(&config.tempest, &env).await;
 
     let stream_path = out_dir.join(format!("{stem}.subunit"));
     let raw = std::fs::File::create(&stream_path).map_err(|source| Error::Io {
@@ -535,9 +567,8 @@ pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> 
             }
             if exit.stderr_tail.iter().any(|l| l.contains(".stestr.conf")) {
                 tracing::warn!(
-                    "{} is not a Tempest workspace: create one with `tempest init {}` (then put \
-                     tempest.conf in its etc/), or pass --tempest-dir DIR",
-                    work_dir.display(),
+                    "{} is not a Tempest workspace: create one with `refstack-tester init DIR -c \
+                     tempest.conf` (or `tempest init DIR`) and pass --tempest-dir DIR",
                     work_dir.display()
                 );
             }
@@ -550,6 +581,34 @@ pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> 
         tracing::info!("JSON results saved in: {}", path.display());
         Some(path)
     };
+    let record = build_record(RecordParts {
+        config,
+        out_dir: &out_dir,
+        stem: &stem,
+        started_at,
+        conf_bytes: &conf_bytes,
+        conf_text: &conf_text,
+        ini: &ini,
+        secrets: &secrets,
+        keystone: &keystone,
+        cpid: &cpid,
+        list_text: list_text.as_deref(),
+        normalized: normalized.as_ref(),
+        suites,
+        stream_path: &stream_path,
+        json_path: json_path.as_deref(),
+        verdict: &verdict,
+        exit_code: exit.code,
+    })?;
+    let record_path = out_dir.join(format!("{stem}{}", record::RECORD_SUFFIX));
+    record::write_atomic(&record_path, &record.to_bytes()?)?;
+    tracing::info!("Run record saved in: {}", record_path.display());
+    if record.results.secrets_in_stream {
+        tracing::warn!(
+            "the subunit stream contains a secret of the configuration (a password or an \
+             accounts.yaml value, in a log attachment): `publish` will refuse this run"
+        );
+    }
     Ok(TestRunOutcome {
         exit,
         cpid,
@@ -559,6 +618,141 @@ pub async fn run_tests(config: &TestRunConfig) -> Result<TestRunOutcome, Error> 
         stream_path,
         normalized,
         verdict,
+        record,
+        record_path,
+    })
+}
+
+/// What the run record is made of.
+struct RecordParts<'a> {
+    config: &'a TestRunConfig,
+    out_dir: &'a Path,
+    stem: &'a str,
+    started_at: String,
+    conf_bytes: &'a [u8],
+    conf_text: &'a str,
+    ini: &'a Ini,
+    secrets: &'a Secrets,
+    keystone: &'a KeystoneConfig,
+    cpid: &'a Cpid,
+    list_text: Option<&'a str>,
+    normalized: Option<&'a Normalized>,
+    suites: Vec<record::Suite>,
+    stream_path: &'a Path,
+    json_path: Option<&'a Path>,
+    verdict: &'a Verdict,
+    exit_code: Option<i32>,
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Write the sanitised tempest.conf and the test list next to the results
+/// and make the record naming them.
+fn build_record(p: RecordParts<'_>) -> Result<RunRecord, Error> {
+    let sanitised = sanitize::sanitise_conf(p.conf_text, p.secrets);
+    let conf_name = format!("{}{}", p.stem, record::CONF_SUFFIX);
+    record::write_atomic(&p.out_dir.join(&conf_name), sanitised.text.as_bytes())?;
+
+    let test_list = match (p.list_text, p.config.test_list.as_deref()) {
+        (Some(text), Some(location)) => {
+            let name = format!("{}{}", p.stem, record::LIST_SUFFIX);
+            record::write_atomic(&p.out_dir.join(&name), text.as_bytes())?;
+            let params = ListParams::from_url(location, &p.config.record.list);
+            let matched = p.normalized.map_or(0, |n| n.ids.len() as u64);
+            let not_in_tempest = p.normalized.map_or(0, |n| n.unmatched.len() as u64);
+            Some(record::TestListInfo {
+                source: sanitize::clean_value(location, p.secrets),
+                file: name,
+                sha256: record::sha256_bytes(text.as_bytes()),
+                count: testlist::list_entries(text).len() as u64,
+                matched,
+                not_in_tempest,
+                types: params.types,
+                alias: params.alias,
+                flag: params.flag,
+            })
+        }
+        _ => None,
+    };
+
+    let (subunit_sha256, subunit_bytes) = record::sha256_file(p.stream_path)?;
+    let secrets_in_stream = p.secrets.found_in_file(p.stream_path)?;
+    let results_sha256 = match p.json_path {
+        Some(path) => Some(record::sha256_file(path)?.0),
+        None => None,
+    };
+    let v = p.verdict;
+    let cpid_source = match &p.cpid.source {
+        cpid::CpidSource::KeystoneV3 => "keystone-v3-identity-service-id".to_string(),
+        cpid::CpidSource::KeystoneV2 => "keystone-v2-identity-endpoint-id".to_string(),
+        cpid::CpidSource::EndpointHash { .. } => "md5-of-keystone-host-name".to_string(),
+    };
+    let runner_image = p
+        .config
+        .record
+        .runner_image
+        .clone()
+        .or_else(|| std::env::var("REFSTACK_RUNNER_IMAGE").ok())
+        .filter(|s| !s.is_empty());
+    Ok(RunRecord {
+        schema: record::SCHEMA.to_string(),
+        run_id: uuid::Uuid::now_v7().to_string(),
+        started_at: p.started_at,
+        finished_at: record::now_rfc3339(),
+        tool: record::Tool {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        },
+        host: record::Host {
+            arch: std::env::consts::ARCH.to_string(),
+            os: std::env::consts::OS.to_string(),
+        },
+        runner: record::Runner {
+            image: runner_image.map(|i| sanitize::clean_value(&i, p.secrets)),
+        },
+        cloud: record::Cloud {
+            cpid: p.cpid.cpid.clone(),
+            cpid_source,
+            keystone_url_sha256: record::sha256_bytes(p.keystone.auth_url.as_bytes()),
+            region: p
+                .ini
+                .get("identity", "region")
+                .map(|r| sanitize::clean_value(r, p.secrets)),
+        },
+        guideline: None,
+        test_list,
+        test_suites: p.suites,
+        tempest_conf: record::ConfInfo {
+            sha256: record::sha256_bytes(p.conf_bytes),
+            file: conf_name,
+            sanitised_sha256: record::sha256_bytes(sanitised.text.as_bytes()),
+            redacted: sanitised.redacted,
+            comments_removed: sanitised.comments_removed,
+        },
+        infra_params: sanitize::infra_params(p.ini, p.secrets),
+        results: record::ResultsInfo {
+            file: p.json_path.map(file_name),
+            sha256: results_sha256,
+            subunit_file: file_name(p.stream_path),
+            subunit_sha256,
+            subunit_bytes,
+            secrets_in_stream,
+            tempest_exit_code: p.exit_code,
+            total: v.total,
+            passed: v.passed,
+            failed: v.failed,
+            failed_by_fixture: v.failed_by_fixture,
+            skipped: v.skipped,
+            expected_failures: v.xfail,
+            unexpected_successes: v.uxsuccess,
+            incomplete: v.incomplete,
+            not_run: v.not_run,
+        },
+        compliance: None,
     })
 }
 

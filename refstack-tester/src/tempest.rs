@@ -155,6 +155,53 @@ impl Tempest {
         Ok(parse_test_listing(&String::from_utf8_lossy(&out.stdout)))
     }
 
+    /// Make `dir` a Tempest workspace with `tempest init` (run in the
+    /// current directory, whatever [`Tempest::dir`] says). Returns `false`
+    /// when `dir` already is one (it has `.stestr.conf`): nothing is done.
+    /// Tempest refuses a directory that exists and is not empty; that is
+    /// said here before it is started.
+    pub async fn init_workspace(&self, dir: &Path) -> Result<bool, Error> {
+        if is_workspace(dir) {
+            return Ok(false);
+        }
+        if dir.is_file() {
+            return Err(Error::Tempest(format!(
+                "{} is a file, not a directory for a Tempest workspace",
+                dir.display()
+            )));
+        }
+        let non_empty = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
+        if non_empty {
+            return Err(Error::Tempest(format!(
+                "{} is not empty and not a Tempest workspace: `tempest init` makes a workspace \
+                 only in a new or empty directory; name a new one",
+                dir.display()
+            )));
+        }
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.prefix).arg("init").arg(dir);
+        cmd.stdin(Stdio::null()).kill_on_drop(true);
+        let out = cmd.output().await.map_err(|e| self.spawn_error(&e))?;
+        if !out.status.success() {
+            return Err(Error::Tempest(format!(
+                "'tempest init {}' failed ({}): {}",
+                dir.display(),
+                out.status,
+                last_line(&out.stderr)
+                    .or_else(|| last_line(&out.stdout))
+                    .unwrap_or_default()
+            )));
+        }
+        if !is_workspace(dir) {
+            return Err(Error::Tempest(format!(
+                "'tempest init {}' succeeded but made no {}",
+                dir.display(),
+                dir.join(".stestr.conf").display()
+            )));
+        }
+        Ok(true)
+    }
+
     /// The installed Tempest plugins (`tempest list-plugins`): `(name, entry point)`.
     pub async fn list_plugins(&self, env: &TempestEnv) -> Result<Vec<(String, String)>, Error> {
         let out = self.output(&["list-plugins"], env).await?;
@@ -168,6 +215,20 @@ impl Tempest {
         Ok(parse_plugin_table(&String::from_utf8_lossy(&out.stdout)))
     }
 
+    /// Tempest's version (`tempest --version` prints `tempest 40.0.0`).
+    pub async fn version(&self, env: &TempestEnv) -> Option<String> {
+        let out = self.output(&["--version"], env).await.ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        // cliff prints it on stdout (older versions on stderr).
+        let text = [out.stdout, out.stderr].concat();
+        let text = String::from_utf8_lossy(&text);
+        let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+        let version = line.strip_prefix("tempest ").unwrap_or(line).trim();
+        (!version.is_empty() && !version.contains(char::is_whitespace)).then(|| version.to_string())
+    }
+
     /// Whether `tempest run` knows `--include-list` (Tempest ≥ 26.1.0);
     /// older ones only know `--whitelist_file`.
     pub async fn supports_include_list(&self, env: &TempestEnv) -> bool {
@@ -179,6 +240,11 @@ impl Tempest {
             Err(_) => true,
         }
     }
+}
+
+/// True if `dir` is a Tempest workspace (stestr's `.stestr.conf` is there).
+pub fn is_workspace(dir: &Path) -> bool {
+    dir.join(".stestr.conf").is_file()
 }
 
 fn last_line(bytes: &[u8]) -> Option<String> {

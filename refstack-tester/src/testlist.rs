@@ -36,6 +36,21 @@ pub fn id_parts(line: &str) -> IdParts<'_> {
 /// `#` comments are dropped. Unlike upstream, an HTTP error status is an
 /// error instead of being parsed as test names.
 pub async fn read_list(client: &reqwest::Client, location: &str) -> Result<Vec<String>, Error> {
+    Ok(list_entries(&read_list_text(client, location).await?))
+}
+
+/// The entries of a test list's text: lines that are not blank or `#` comments.
+pub fn list_entries(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The text of a test list, from a file path or an http(s) URL, exactly
+/// as read (an error text of the server's test-list endpoint is an error).
+pub async fn read_list_text(client: &reqwest::Client, location: &str) -> Result<String, Error> {
     let text = if location.starts_with("http://") || location.starts_with("https://") {
         crate::http::get_text(client, location).await?
     } else {
@@ -52,12 +67,7 @@ pub async fn read_list(client: &reqwest::Client, location: &str) -> Result<Vec<S
             message: text.trim().to_string(),
         });
     }
-    Ok(text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect())
+    Ok(text)
 }
 
 /// The error texts RefStack's test-list endpoint sends with status 200

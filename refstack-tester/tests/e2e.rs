@@ -166,6 +166,24 @@ fn test_run_list_upload_signed() {
         refstack_tester::results::records_from_bytes(&raw, false).len(),
         6
     );
+    // The run record names the files next to it, with their digests.
+    let run = refstack_tester::record::RunDir::open(&out.join("mytag-0.run.json")).unwrap();
+    run.verify().unwrap();
+    assert_eq!(run.record.results.file.as_deref(), Some("mytag-0.json"));
+    assert_eq!(run.record.tempest_conf.file, "mytag-0.tempest.conf");
+    assert_eq!(run.record.cloud.cpid, "KEYSTONE-IDENTITY-SERVICE-ID");
+    assert_eq!(
+        run.record
+            .test_list
+            .as_ref()
+            .map(|l| (l.count, l.matched, l.not_in_tempest)),
+        Some((7, 6, 1))
+    );
+    assert!(
+        !std::fs::read_to_string(out.join("mytag-0.tempest.conf"))
+            .unwrap()
+            .contains("secret")
+    );
     // Include list: anchored exact ids; argv and env as upstream.
     let include = std::fs::read_to_string(out.join("mytag-0.include-list")).unwrap();
     assert!(
@@ -257,7 +275,7 @@ fn test_old_tempest_regex_and_no_results() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "is not a Tempest workspace: create one with `tempest init",
+            "is not a Tempest workspace: create one with `refstack-tester init DIR",
         ));
 }
 
@@ -394,6 +412,18 @@ fn upload_commands_and_failures() {
             dir.path().join("missing.json").display().to_string(),
         ],
         vec!["upload".into(), "-y".into(), v2_path.display().to_string()],
+        // A stream file needs the endpoint (only a run's record has a CPID).
+        vec![
+            "upload-subunit".into(),
+            "-y".into(),
+            v2_path.display().to_string(),
+        ],
+        // A directory without a run record.
+        vec![
+            "upload".into(),
+            "-y".into(),
+            dir.path().display().to_string(),
+        ],
     ] {
         let out = bin().args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");

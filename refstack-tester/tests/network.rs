@@ -186,3 +186,44 @@ fn ca_bundle_errors_are_clear() {
         _ => eprintln!("openssl not available: valid-bundle case not exercised"),
     }
 }
+
+/// TLS through reqwest with rustls's ring provider (no aws-lc): a server
+/// with a self-signed certificate is refused by default, trusted with
+/// `--ca-bundle`, and accepted without checks with `-k`.
+#[tokio::test]
+async fn https_with_a_ca_bundle_or_insecure() {
+    let (fake, cert_pem) = common::start_tls().await;
+    *fake.state.pages.lock().unwrap() = 1;
+    let base = common::tls_url(&fake, "/api");
+    let filters = http::ListFilters::default();
+
+    let client = http::client(&HttpOptions::default()).unwrap();
+    let err = http::get_results_page(&client, &base, 1, &filters)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("certificate"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("ca.pem");
+    std::fs::write(&bundle, &cert_pem).unwrap();
+    let client = http::client(&HttpOptions {
+        ca_bundle: Some(bundle),
+        ..Default::default()
+    })
+    .unwrap();
+    let page = http::get_results_page(&client, &base, 1, &filters)
+        .await
+        .unwrap();
+    assert_eq!(page.results.len(), 1);
+
+    let client = http::client(&HttpOptions {
+        insecure: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let page = http::get_results_page(&client, &base, 1, &filters)
+        .await
+        .unwrap();
+    assert_eq!(page.pagination.total_pages, 1);
+}

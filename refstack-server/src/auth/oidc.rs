@@ -193,6 +193,7 @@ impl Oidc {
             return None;
         }
         let timeout = Duration::from_secs(o.timeout_secs.max(1));
+        crate::ensure_crypto_provider();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)

@@ -5,10 +5,13 @@ use sha2::{Digest as _, Sha256};
 
 use crate::error::{ApiError, ApiResult};
 
-/// `n` random bytes from the operating system's CSPRNG (aws-lc), base64url without padding.
+/// `n` random bytes from the operating system's CSPRNG (through ring), base64url without padding.
 pub fn random(n: usize) -> ApiResult<String> {
+    use ring::rand::SecureRandom as _;
     let mut bytes = vec![0u8; n];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| ApiError::internal("no randomness"))?;
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| ApiError::internal("no randomness"))?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 

@@ -11,7 +11,7 @@ use refstack_server::guidelines::source::Sources;
 /// false`): a local copy to serve with `REFSTACK_GUIDELINES_DIR` and edit.
 /// A remote source that fails makes the command fail, after what could be
 /// written was.
-pub(crate) async fn sync(cfg: &Config, dir: &Path) -> anyhow::Result<()> {
+pub(crate) async fn sync(cfg: &Config, dir: &Path, json: bool) -> anyhow::Result<()> {
     let mut gcfg = cfg.guidelines.clone();
     gcfg.sources = Some(gcfg.remote_sources());
     gcfg.dir = None;
@@ -40,5 +40,27 @@ pub(crate) async fn sync(cfg: &Config, dir: &Path) -> anyhow::Result<()> {
         report.failed.len(),
         report.failed.join(", ")
     );
+    if json {
+        super::print_json(&Synced {
+            dir,
+            files: &report.saved,
+        })?;
+    } else {
+        println!(
+            "{} guideline files in {} (serve them with REFSTACK_GUIDELINES_DIR={})",
+            report.saved.len(),
+            dir.display(),
+            dir.display()
+        );
+    }
     Ok(())
+}
+
+/// `guidelines sync --json`.
+#[derive(serde::Serialize)]
+struct Synced<'a> {
+    /// The directory written.
+    dir: &'a Path,
+    /// Every file written, in the order written.
+    files: &'a [std::path::PathBuf],
 }

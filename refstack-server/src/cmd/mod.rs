@@ -42,6 +42,10 @@ pub(crate) struct GlobalArgs {
     /// `serve` unless the database is the default `./refstack-data/refstack.sqlite`.
     #[arg(long, global = true)]
     pub(crate) create: bool,
+    /// Print the command's data as one JSON document on standard output
+    /// (`user add`, `user add-key`, `guidelines sync`; field names in the README).
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
     /// More log output (-v debug, -vv trace); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub(crate) verbose: u8,
@@ -109,6 +113,16 @@ pub(crate) enum GuidelinesCommand {
     },
 }
 
+/// Prints `value` as one pretty JSON document and a newline.
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    out.write_all(b"\n")?;
+    out.flush()?;
+    Ok(())
+}
+
 /// Whether log lines get ANSI colours: only on a terminal, and only when
 /// `NO_COLOR` is unset or empty (https://no-color.org).
 fn log_colours(stderr_is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
@@ -172,6 +186,13 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         (Some(other), None) => other,
     };
     let create = cli.global.create;
+    let json = cli.global.json;
+    if json && matches!(command, Command::Serve(_) | Command::Migrate) {
+        anyhow::bail!(
+            "--json does not apply to `serve` and `migrate`: they print no data \
+             (it applies to `user add`, `user add-key` and `guidelines sync`)"
+        );
+    }
     rt.block_on(async move {
         match command {
             Command::Serve(args) => {
@@ -195,10 +216,10 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::User(u) => {
                 db::ensure_exists(&cfg, create)?;
-                user::run(&cfg, u).await
+                user::run(&cfg, u, json).await
             }
             Command::Guidelines(GuidelinesCommand::Sync { dir }) => {
-                guidelines::sync(&cfg, &dir).await
+                guidelines::sync(&cfg, &dir, json).await
             }
         }
     })

@@ -9,7 +9,7 @@ use refstack_server::db;
 use super::UserCommand;
 
 /// Runs a `user` subcommand.
-pub(crate) async fn run(cfg: &Config, cmd: UserCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(cfg: &Config, cmd: UserCommand, json: bool) -> anyhow::Result<()> {
     let database = super::db::open_db(cfg).await?;
     match cmd {
         UserCommand::Add {
@@ -34,16 +34,25 @@ pub(crate) async fn run(cfg: &Config, cmd: UserCommand) -> anyhow::Result<()> {
                     .await
                     .context("cannot make the user a foundation admin")?;
             }
-            println!(
-                "user {} ({}){}",
-                user.openid,
-                user.email.as_deref().unwrap_or("no email"),
-                if foundation_admin {
-                    ", foundation admin"
-                } else {
-                    ""
-                }
-            );
+            if json {
+                super::print_json(&UserOut {
+                    openid: &user.openid,
+                    email: user.email.as_deref(),
+                    fullname: user.fullname.as_deref(),
+                    foundation_admin,
+                })?;
+            } else {
+                println!(
+                    "user {} ({}){}",
+                    user.openid,
+                    user.email.as_deref().unwrap_or("no email"),
+                    if foundation_admin {
+                        ", foundation admin"
+                    } else {
+                        ""
+                    }
+                );
+            }
         }
         UserCommand::AddKey { openid, key } => {
             let line = if key.as_os_str() == "-" {
@@ -73,13 +82,41 @@ pub(crate) async fn run(cfg: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             .await
             .context("cannot store the key")?;
             tracing::info!(openid = %openid, key = %stored.id, "key stored");
-            println!(
-                "key {} (md5 {}) registered for {openid}",
-                stored.id,
-                parsed.md5_fingerprint()
-            );
+            if json {
+                super::print_json(&KeyOut {
+                    id: &stored.id,
+                    openid: &openid,
+                    md5_fingerprint: &parsed.md5_fingerprint(),
+                })?;
+            } else {
+                println!(
+                    "key {} (md5 {}) registered for {openid}",
+                    stored.id,
+                    parsed.md5_fingerprint()
+                );
+            }
         }
     }
     database.close().await;
     Ok(())
+}
+
+/// `user add --json`.
+#[derive(serde::Serialize)]
+struct UserOut<'a> {
+    openid: &'a str,
+    email: Option<&'a str>,
+    fullname: Option<&'a str>,
+    /// Whether the command made the user a foundation admin.
+    foundation_admin: bool,
+}
+
+/// `user add-key --json`.
+#[derive(serde::Serialize)]
+struct KeyOut<'a> {
+    /// The key's id on the server (as `GET /v1/profile/pubkeys` lists it).
+    id: &'a str,
+    openid: &'a str,
+    /// MD5 fingerprint of the key, hex.
+    md5_fingerprint: &'a str,
 }

@@ -226,6 +226,7 @@ enum Got {
 impl Sources {
     /// Builds the sources of a configuration.
     pub fn new(cfg: &GuidelinesConfig) -> Self {
+        crate::ensure_crypto_provider();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(cfg.fetch_timeout_secs.max(1)))
             .user_agent(concat!("refstack-server/", env!("CARGO_PKG_VERSION")))

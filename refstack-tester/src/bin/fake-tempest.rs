@@ -7,6 +7,7 @@
 //! - `tempest run --help`: mentions `--include-list`, or only
 //!   `--whitelist_file` when `FAKE_TEMPEST_OLD=1`;
 //! - `tempest list-plugins`: a prettytable with one plugin (`fake_tests`);
+//! - `tempest init [DIR]`: a workspace (`.stestr.conf`, `etc/`, `logs/`);
 //! - `tempest run [--subunit] [--serial|--parallel] [--include-list F |
 //!   --whitelist_file F] [--regex R] [--concurrency N]`: emits a subunit v2
 //!   stream (inprogress, attachments, final status with worker tags) with
@@ -19,6 +20,11 @@
 //!   `setUpClass (tempest.api.volume.….VolumesGetTestJSON)` failure with a
 //!   traceback instead), and the `tearDownClass` of `KeyPairsV2TestJSON`
 //!   fails after its test passed.
+//!
+//! `tempest --version` prints `tempest 40.0.0`. For the run record's
+//! tests, `FAKE_TEMPEST_LEAK=TEXT` puts TEXT into the failing test's
+//! traceback (a secret leaking through a log), and `FAKE_TEMPEST_LOG_MIB=N`
+//! gives every test N log attachments of 1 MiB (large streams).
 //!
 //! It checks `TEMPEST_CONFIG_DIR`/`TEMPEST_CONFIG` name an existing file and
 //! appends its argv and cwd to `$FAKE_TEMPEST_LOG` when set. With
@@ -294,8 +300,28 @@ fn run(args: &[String]) -> Result<u8, String> {
                     .with_timestamp(start),
                 &mut out,
             )?;
+            let log_mib: usize = std::env::var("FAKE_TEMPEST_LOG_MIB")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            for chunk in 0..log_mib {
+                let text = log_text(id, n, chunk);
+                w(
+                    Packet::new(PacketStatus::Undefined)
+                        .with_test_id(id)
+                        .with_file("pythonlogging:''", &text)
+                        .with_mime_type("text/plain; charset=utf8")
+                        .with_eof(chunk + 1 == log_mib)
+                        .with_timestamp(start),
+                    &mut out,
+                )?;
+            }
             if *outcome == "fail" {
-                let tb = b"Traceback (most recent call last):\n  AssertionError: 404 != 200\n";
+                let leak = std::env::var("FAKE_TEMPEST_LEAK").unwrap_or_default();
+                let tb = format!(
+                    "Traceback (most recent call last):\n  AssertionError: 404 != 200{leak}\n"
+                );
+                let tb = tb.as_bytes();
                 w(
                     Packet::new(PacketStatus::Undefined)
                         .with_test_id(id)
@@ -349,6 +375,49 @@ fn run(args: &[String]) -> Result<u8, String> {
     Ok(u8::from(failed && !subunit))
 }
 
+/// 1 MiB of log lines, different for every test and chunk (so that no
+/// two blobs or pieces of a large stream are alike).
+fn log_text(id: &str, n: usize, chunk: usize) -> Vec<u8> {
+    let mut text = Vec::with_capacity(1 << 20);
+    let mut line = 0u64;
+    while text.len() < (1 << 20) - 200 {
+        line += 1;
+        let _ = writeln!(
+            text,
+            "2026-12-08 02:00:00.{line:06} {n} DEBUG tempest.lib.common.rest_client [req-{chunk:04}-{line:08x}] Request ({id}): 200 GET /v2.1/servers"
+        );
+    }
+    text.resize(1 << 20, b'.');
+    text
+}
+
+/// `tempest init [DIR]`: as real Tempest, refuses a directory that exists
+/// and is not empty, and makes `.stestr.conf`, `etc/` and `logs/`.
+fn init(args: &[String]) -> Result<u8, String> {
+    let dir = std::path::PathBuf::from(args.get(1).map_or(".", String::as_str));
+    if dir.is_dir() {
+        let mut entries = std::fs::read_dir(&dir).map_err(|e| e.to_string())?;
+        if entries.next().is_some() {
+            eprintln!(
+                "OSError: Directory you are trying to initialize already exists and is not empty: {}",
+                dir.display()
+            );
+            return Ok(1);
+        }
+    }
+    for sub in ["etc", "logs"] {
+        std::fs::create_dir_all(dir.join(sub)).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(
+        dir.join(".stestr.conf"),
+        "[DEFAULT]\ntest_path=./tempest/test_discover\ntop_dir=./\n",
+    )
+    .map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("etc").join("tempest.conf.sample"), "[DEFAULT]\n")
+        .map_err(|e| e.to_string())?;
+    Ok(0)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let cwd = std::env::current_dir()
@@ -361,6 +430,11 @@ fn main() -> ExitCode {
             Ok(1)
         }
         Some("run") => run(&args),
+        Some("--version") => {
+            println!("tempest 40.0.0");
+            Ok(0)
+        }
+        Some("init") => init(&args),
         Some("list-plugins") => {
             println!("+------------+----------------------------------------------+");
             println!("|    Name    |                  EntryPoint                  |");
@@ -369,7 +443,7 @@ fn main() -> ExitCode {
             println!("+------------+----------------------------------------------+");
             Ok(0)
         }
-        _ => Err("usage: tempest run|list-plugins ...".to_string()),
+        _ => Err("usage: tempest run|list-plugins|init ...".to_string()),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -50,7 +50,7 @@ pub(crate) fn discover_args(args: &ConfigArgs, out: &std::path::Path) -> Vec<OsS
     argv
 }
 
-pub(crate) async fn run(args: ConfigArgs, _global: &GlobalArgs) -> Result<u8> {
+pub(crate) async fn run(args: ConfigArgs, global: &GlobalArgs) -> Result<u8> {
     let out = args
         .out
         .clone()
@@ -61,10 +61,13 @@ pub(crate) async fn run(args: ConfigArgs, _global: &GlobalArgs) -> Result<u8> {
     }
     let argv = discover_args(&args, &out);
     let started = std::time::Instant::now();
-    let status = tokio::process::Command::new(&args.discover_bin)
-        .args(&argv)
-        .status()
-        .await;
+    let mut command = tokio::process::Command::new(&args.discover_bin);
+    command.args(&argv);
+    if global.json {
+        // Standard output holds only the JSON document.
+        command.stdout(std::io::stderr());
+    }
+    let status = command.status().await;
     let status = match status {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
@@ -82,6 +85,9 @@ pub(crate) async fn run(args: ConfigArgs, _global: &GlobalArgs) -> Result<u8> {
         started.elapsed().as_secs(),
         out.display()
     );
+    if global.json {
+        super::print_json(&refstack_tester::output::Config { tempest_conf: out })?;
+    }
     Ok(0)
 }
 

@@ -16,7 +16,7 @@ pub(crate) async fn run(args: ListArgs, global: &GlobalArgs) -> Result<u8> {
         cpid: args.cpid.clone(),
         signed: args.signed,
     };
-    let interactive = !args.json
+    let interactive = !global.json
         && !global.assume_yes
         && std::io::stdin().is_terminal()
         && std::io::stdout().is_terminal();
@@ -26,7 +26,7 @@ pub(crate) async fn run(args: ListArgs, global: &GlobalArgs) -> Result<u8> {
         let body =
             http::get_results_page_as(&client, &url, page, &filters, args.token.as_deref()).await?;
         let total_pages = body.pagination.total_pages;
-        if args.json {
+        if global.json {
             all.extend(body.results);
         } else {
             let mut lines = String::new();
@@ -47,7 +47,7 @@ pub(crate) async fn run(args: ListArgs, global: &GlobalArgs) -> Result<u8> {
             }
         }
     }
-    if args.json {
+    if global.json {
         super::out::print(serde_json::to_string_pretty(&all)? + "\n")?;
     }
     Ok(0)

@@ -12,7 +12,7 @@ use std::path::Path;
 use anyhow::Result;
 use refstack_subunit::{FoldOptions, MergeRecords, RecordSink, Records, StatusCounts, TestRecord};
 use refstack_tester::convert::{self, JunitCounts};
-use refstack_tester::{results, stream};
+use refstack_tester::{output, results, stream};
 
 use crate::cli::{GlobalArgs, StreamVersion, SubunitCommand};
 
@@ -63,13 +63,31 @@ fn all_records(path: &Path) -> Result<Vec<TestRecord>> {
         .into_vec())
 }
 
-pub(crate) async fn run(cmd: SubunitCommand, _global: &GlobalArgs) -> Result<u8> {
+pub(crate) async fn run(cmd: SubunitCommand, global: &GlobalArgs) -> Result<u8> {
     let mut out = std::io::stdout().lock();
     match cmd {
         SubunitCommand::Stats(a) => {
             // Wall and test time are printed: v1 is read in one pass.
             let f = stream::fold(&a.input, NO_DETAILS, true, StatusCounts::default)?;
             let (c, counts, summary) = (f.records, f.counts, f.summary);
+            if global.json {
+                super::print_json(&output::StreamStats {
+                    tests: c.tests,
+                    passed: c.success,
+                    failed: c.fail,
+                    skipped: c.skip,
+                    xfail: c.xfail,
+                    uxsuccess: c.uxsuccess,
+                    inprogress: c.inprogress,
+                    exists: c.exists,
+                    packets: counts.packets,
+                    corrupt: counts.corrupt,
+                    noise_bytes: counts.noise_bytes,
+                    wall_time_seconds: summary.wall_time().map(|w| w.as_secs_f64()),
+                    test_time_seconds: summary.total_test_time.as_secs_f64(),
+                })?;
+                return Ok(0);
+            }
             let mut text = format!(
                 "tests       {}\npassed      {}\nfailed      {}\nskipped     {}\nxfail       {}\n\
                  uxsuccess   {}\ninprogress  {}\nexists      {}\npackets     {}\ncorrupt     {}\n\
@@ -94,6 +112,37 @@ pub(crate) async fn run(cmd: SubunitCommand, _global: &GlobalArgs) -> Result<u8>
                 summary.total_test_time.as_secs_f64()
             ));
             super::out::print(text)?;
+            Ok(0)
+        }
+        SubunitCommand::Ls(a) if global.json => {
+            // One JSON array, written as the records come.
+            let status = a.status.as_deref();
+            let first = std::cell::Cell::new(true);
+            super::out::print("[")?;
+            stream::render_records(
+                &a.stream.input,
+                NO_DETAILS,
+                &mut out,
+                stdout_name(),
+                |r: &TestRecord, buf: &mut Vec<u8>| {
+                    if status.is_none_or(|s| s == r.status.as_str()) {
+                        buf.extend_from_slice(if first.replace(false) {
+                            b"\n  "
+                        } else {
+                            b",\n  "
+                        });
+                        let item = output::ListedTest {
+                            id: &r.id,
+                            status: r.status.as_str(),
+                        };
+                        // A struct of two strings always serialises.
+                        if serde_json::to_writer(&mut *buf, &item).is_err() {
+                            buf.extend_from_slice(b"null");
+                        }
+                    }
+                },
+            )?;
+            super::out::print(if first.get() { "]\n" } else { "\n]\n" })?;
             Ok(0)
         }
         SubunitCommand::Ls(a) => {

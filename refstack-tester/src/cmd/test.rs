@@ -1,13 +1,29 @@
 //! `test`: run Tempest, write the results, optionally report and upload.
 
 use anyhow::Result;
+use refstack_tester::output;
 use refstack_tester::progress::Mode;
-use refstack_tester::run::{TestRunConfig, run_tests};
+use refstack_tester::record::{self, ListParams};
+use refstack_tester::run::{RecordOptions, TestRunConfig, run_tests};
 use refstack_tester::tempest::Tempest;
 
+use super::report::RunReport;
 use crate::cli::{GlobalArgs, TestArgs};
 
 pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
+    let (code, document) = run_and_report(args, global).await?;
+    if let Some(document) = document {
+        super::print_json(&document)?;
+    }
+    Ok(code)
+}
+
+/// [`run`] without printing the `--json` document, which it returns (for
+/// `certify`, whose document holds it).
+pub(crate) async fn run_and_report(
+    args: TestArgs,
+    global: &GlobalArgs,
+) -> Result<(u8, Option<output::TestRun>)> {
     let tempest = Tempest::locate(args.tempest_dir.as_deref(), args.tempest_bin.as_deref())?;
     // The server and the signing key (and its passphrase) before the run,
     // not after it.
@@ -28,8 +44,21 @@ pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
         insecure: args.net.insecure,
         show_stderr: global.verbose > 0,
         progress: Mode::detect(global.silent),
+        record: RecordOptions {
+            list: ListParams {
+                types: args.record.list_type.as_deref().map(|t| {
+                    t.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                }),
+                alias: args.record.list_alias,
+                flag: args.record.list_flag,
+            },
+            runner_image: args.record.runner_image.clone(),
+        },
     };
-    let outcome = run_tests(&config).await?;
+    let mut outcome = run_tests(&config).await?;
     if outcome.records.is_empty() {
         // Tempest ran nothing (or could not start): a tool failure.
         anyhow::bail!(
@@ -56,13 +85,26 @@ pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
         EXIT_TESTS_FAILED
     };
     let explicit = args.guideline.is_some();
+    let mut compliance = None;
     if let Some((guideline, target, base)) = scoring {
         match super::report::load_guideline(&guideline, &target, base.as_deref(), args.net.insecure)
             .await
         {
             Ok(loaded) => {
-                let (text, compliant) = super::report::text_report(&loaded, &outcome.records)?;
-                super::out::print(text + "\n")?;
+                let (report, compliant) =
+                    super::report::run_report(&loaded, &outcome.records, global.json)?;
+                // The record says what the run was scored against.
+                outcome.record.guideline = Some(loaded.record_info());
+                outcome.record.compliance = Some(record::Compliance {
+                    guideline: loaded.id(),
+                    target: target.clone(),
+                    compliant,
+                });
+                record::write_atomic(&outcome.record_path, &outcome.record.to_bytes()?)?;
+                match report {
+                    RunReport::Text(text) => super::out::print(text + "\n")?,
+                    RunReport::Json(value) => compliance = Some(value),
+                }
                 if explicit {
                     code = if compliant {
                         EXIT_OK
@@ -91,10 +133,28 @@ pub(crate) async fn run(args: TestArgs, global: &GlobalArgs) -> Result<u8> {
         );
         code = EXIT_TOOL_FAILED;
     }
-    if args.upload {
-        super::upload::send_with_key(&args.net, &outcome.payload, key.as_ref()).await?;
-    }
-    Ok(code)
+    let upload = if args.upload {
+        let uploaded =
+            super::upload::send_with_key(&args.net, &outcome.payload, key.as_ref()).await?;
+        if !global.json {
+            super::upload::print_uploaded(&uploaded, global)?;
+        }
+        Some(uploaded)
+    } else {
+        None
+    };
+    let document = global.json.then(|| output::TestRun {
+        exit_code: code,
+        tempest_exit_code: outcome.exit.code,
+        cpid: outcome.cpid.cpid.clone(),
+        outcomes: outcome.verdict.into(),
+        results_file: outcome.json_path.clone(),
+        subunit_file: outcome.stream_path.clone(),
+        compliance,
+        upload,
+        record_file: outcome.record_path.clone(),
+    });
+    Ok((code, document))
 }
 
 /// Every listed test passed, or (with --guideline) the cloud complies.

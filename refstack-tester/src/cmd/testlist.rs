@@ -7,11 +7,11 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use refstack_core::testlist::{StatusFilter, TestListQuery, query_bool, test_list_text};
 use refstack_tester::guideline::{self, GuidelineSource};
-use refstack_tester::http;
+use refstack_tester::{http, output};
 
 use crate::cli::{GlobalArgs, TestlistArgs};
 
-pub(crate) async fn run(args: TestlistArgs, _global: &GlobalArgs) -> Result<u8> {
+pub(crate) async fn run(args: TestlistArgs, global: &GlobalArgs) -> Result<u8> {
     let g = &args.guideline;
     let source = GuidelineSource::parse(&g.guideline);
     // A version that is neither a file nor built in comes from the server.
@@ -67,6 +67,18 @@ pub(crate) async fn run(args: TestlistArgs, _global: &GlobalArgs) -> Result<u8> 
             body
         }
     };
+    if global.json {
+        super::print_json(&output::TestList {
+            guideline: g.guideline.clone(),
+            target: g.target.clone(),
+            tests: text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_owned)
+                .collect(),
+        })?;
+        return Ok(0);
+    }
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;

@@ -3,15 +3,32 @@
 use anyhow::{Context, Result};
 use refstack_api_types::results::UploadRequest;
 use refstack_core::signature::PrivateKey;
-use refstack_tester::{http, results, sign};
+use refstack_tester::{http, output, results, sign};
 
 use crate::cli::{GlobalArgs, NetworkArgs, UploadArgs, UploadSubunitArgs};
 
 /// Serialise `payload` once, sign those bytes when a key is given, POST
 /// them, and print the result page. Errors carry the server's message.
-pub(crate) async fn send(net: &NetworkArgs, payload: &UploadRequest) -> Result<()> {
+pub(crate) async fn send(
+    net: &NetworkArgs,
+    payload: &UploadRequest,
+    global: &GlobalArgs,
+) -> Result<output::Uploaded> {
     let key = load_key(net)?;
-    send_with_key(net, payload, key.as_ref()).await
+    let uploaded = send_with_key(net, payload, key.as_ref()).await?;
+    print_uploaded(&uploaded, global)?;
+    Ok(uploaded)
+}
+
+/// The text (or, with `--json`, the JSON) of a finished upload.
+pub(crate) fn print_uploaded(uploaded: &output::Uploaded, global: &GlobalArgs) -> Result<()> {
+    // The upload is stored: a closed standard output must not turn that
+    // into a failure (a retrying wrapper would upload it twice).
+    if global.json {
+        super::print_json(uploaded)
+    } else {
+        super::out::print(format!("Test results uploaded!\nURL: {}\n", uploaded.url))
+    }
 }
 
 /// The signing key of `-i`, if given (asking for its passphrase if needed).
@@ -22,12 +39,12 @@ pub(crate) fn load_key(net: &NetworkArgs) -> Result<Option<PrivateKey>> {
     })
 }
 
-/// [`send`] with the key already loaded.
+/// Signs (with `key`) and sends `payload`; prints nothing.
 pub(crate) async fn send_with_key(
     net: &NetworkArgs,
     payload: &UploadRequest,
     key: Option<&PrivateKey>,
-) -> Result<()> {
+) -> Result<output::Uploaded> {
     let body = serde_json::to_vec(payload).context("cannot serialise the results")?;
     let headers = match key {
         Some(key) => Some(sign::signature_headers(key, &body)?),
@@ -36,10 +53,13 @@ pub(crate) async fn send_with_key(
     let client = http::client(&super::api_http(net))?;
     let url = net.api_url()?;
     let answer = http::upload_bytes(&client, &url, body, headers.as_ref()).await?;
-    // The upload is stored: a closed standard output must not turn that
-    // into a failure (a retrying wrapper would upload it twice).
-    super::out::print(format!("Test results uploaded!\nURL: {}\n", answer.url))?;
-    Ok(())
+    Ok(output::Uploaded {
+        id: answer.test_id,
+        url: answer.url,
+        api_url: url,
+        signed: key.is_some(),
+        passed_tests: payload.results.len(),
+    })
 }
 
 async fn confirm_and_send(
@@ -50,20 +70,52 @@ async fn confirm_and_send(
     let question = format!("Test results will be uploaded to {}. Ok?", net.api_url()?);
     if !super::confirm(global, &question)? {
         eprintln!("Upload cancelled.");
+        if global.json {
+            super::print_json(&output::UploadCancelled {
+                cancelled: true,
+                api_url: net.api_url()?,
+            })?;
+        }
         return Ok(0);
     }
-    send(net, payload).await?;
+    send(net, payload, global).await?;
     Ok(0)
 }
 
 pub(crate) async fn run(args: UploadArgs, global: &GlobalArgs) -> Result<u8> {
-    let payload = results::read_results_json(&args.file)?;
+    let payload = if super::oci::is_run_input(&args.file) {
+        let input = super::oci::open_run(&args.file).await?;
+        let json = input.run.results_json().ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: the run has no results JSON (no test ran)",
+                args.file.display()
+            )
+        })?;
+        results::read_results_json(&json)?
+    } else {
+        results::read_results_json(&args.file)?
+    };
     confirm_and_send(&args.net, global, &payload).await
 }
 
 pub(crate) async fn run_subunit(args: UploadSubunitArgs, global: &GlobalArgs) -> Result<u8> {
-    let cpid = refstack_tester::cpid::cpid_from_endpoint(&args.keystone_endpoint)?;
-    let payload = results::payload_from_stream_file(&args.file, cpid, 0)?;
+    let payload = if super::oci::is_run_input(&args.file) {
+        let input = super::oci::open_run(&args.file).await?;
+        let cpid = match &args.keystone_endpoint {
+            Some(e) => refstack_tester::cpid::cpid_from_endpoint(e)?,
+            None => input.run.record.cloud.cpid.clone(),
+        };
+        results::payload_from_stream_file(&input.run.subunit(), cpid, 0)?
+    } else {
+        let endpoint = args.keystone_endpoint.as_deref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "--keystone-endpoint URL is needed to make the cloud provider id of a subunit \
+                 file (a run directory or oci:// reference has it in its record)"
+            )
+        })?;
+        let cpid = refstack_tester::cpid::cpid_from_endpoint(endpoint)?;
+        results::payload_from_stream_file(&args.file, cpid, 0)?
+    };
     tracing::info!(
         "Number of passed tests in given subunit file: {}",
         payload.results.len()

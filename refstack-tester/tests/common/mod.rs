@@ -211,7 +211,68 @@ async fn guideline_tests(
 /// Start the fakes on 127.0.0.1 (random port).
 pub async fn start() -> Fake {
     let state = Arc::new(FakeState::default());
-    let app = Router::new()
+    let app = router(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Fake { addr, state }
+}
+
+/// The fakes over TLS on 127.0.0.1, with a fresh self-signed certificate
+/// for `127.0.0.1` and `localhost` (returned as PEM). URLs are `https://`
+/// ones: `Fake::url` gives `http://`, so use `tls_url`.
+pub async fn start_tls() -> (Fake, String) {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+    let state = Arc::new(FakeState::default());
+    let app = router(state.clone());
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert.cert.der().clone()], key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            let app = app.clone();
+            tokio::spawn(async move {
+                // A client that refuses the certificate ends the handshake.
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = hyper_util::service::TowerToHyperService::new(app);
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    (Fake { addr, state }, cert.cert.pem())
+}
+
+/// `https://` URL of a fake started with `start_tls`.
+pub fn tls_url(fake: &Fake, path: &str) -> String {
+    format!("https://{}{}", fake.addr, path)
+}
+
+/// Every route of the fakes.
+fn router(state: Arc<FakeState>) -> Router {
+    Router::new()
         .route("/identity/v3/auth/tokens", post(v3_tokens))
         .route("/nocatalog/v3/auth/tokens", post(v3_no_catalog))
         .route("/identity/v2.0/tokens", post(v2_tokens))
@@ -224,13 +285,7 @@ pub async fn start() -> Fake {
             "/api/v1/guidelines/{version}/tests",
             axum::routing::get(guideline_tests),
         )
-        .with_state(state.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Fake { addr, state }
+        .with_state(state)
 }
 
 /// Start the fakes on a runtime thread of their own (for blocking tests

@@ -37,7 +37,7 @@ export function homePage(container) {
       h('h2', {id: 'howto-h'}, 'Test your cloud with refstack-tester'),
       h('ol', {class: 'steps'},
         h('li', {}, 'Install the tester (from a clone of the refstack-rs repository; the crate is not on crates.io yet) and Tempest, and make a Tempest workspace: ',
-          code('cargo install --path refstack-tester\npip install tempest\ntempest init cloud && cd cloud')),
+          code('cargo install --locked --path refstack-tester\npip install tempest\nrefstack-tester init cloud && cd cloud')),
         h('li', {}, 'Write a tempest.conf for your cloud: ', code('refstack-tester config --os-cloud mycloud --out etc/tempest.conf')),
         h('li', {}, 'Get the test list of a guideline (or download it from the guideline page): ',
           code(`refstack-tester testlist --guideline 2020.06 --target platform --type required \\\n    --alias true --flag false > list.txt`)),

@@ -1,0 +1,398 @@
+//! `--json` on every command that prints data (issue 16 item 6), and
+//! `init` (item 4): one JSON document on standard output with the field
+//! names of `refstack_tester::output`, messages on standard error, and a
+//! clear refusal from the commands whose output is not data.
+
+#![cfg(feature = "fake-tempest")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const PEM: &str = include_str!("fixtures/rsa_key_pkcs1.pem");
+
+fn bin() -> Command {
+    let mut c = assert_cmd::cargo::cargo_bin_cmd!("refstack-tester");
+    c.env_remove("REFSTACK_URL")
+        .env(
+            "REFSTACK_TESTER_CONFIG",
+            "/nonexistent/refstack-tester/config.toml",
+        )
+        .env_remove("REFSTACK_TEMPEST_DIR")
+        .env_remove("REFSTACK_CLIENT_TEMPEST_DIR")
+        .env_remove("REFSTACK_TEMPEST_BIN");
+    c
+}
+
+fn fake_tempest() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_fake-tempest"))
+}
+
+/// Runs `cmd`, expects `code`, and parses its whole standard output as one
+/// JSON document.
+fn json_of(cmd: &mut Command, code: i32) -> Value {
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stdout}\n{stderr}");
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{stdout}\n{stderr}"))
+}
+
+fn tempest_conf(dir: &Path, keystone: &str) -> PathBuf {
+    let accounts = dir.join("accounts.yaml");
+    std::fs::write(
+        &accounts,
+        "- username: demo\n  project_name: demo\n  password: secret\n",
+    )
+    .unwrap();
+    let conf = dir.join("tempest.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[identity]\nuri_v3 = {keystone}\nauth_version = v3\n[auth]\ntest_accounts_file = {}\n",
+            accounts.display()
+        ),
+    )
+    .unwrap();
+    conf
+}
+
+#[test]
+fn every_data_command_prints_one_json_document() {
+    let (fake, _rt) = common::start_background();
+    let dir = tempfile::tempdir().unwrap();
+    let conf = tempest_conf(dir.path(), &fake.url("/identity/v3"));
+    let out_dir = dir.path().join("out");
+
+    // test --json --guideline --upload: counts, files, report and upload.
+    let run = json_of(
+        bin()
+            .current_dir(dir.path())
+            .args(["test", "--json", "-c"])
+            .arg(&conf)
+            .arg("--tempest-bin")
+            .arg(fake_tempest())
+            .arg("--output-dir")
+            .arg(&out_dir)
+            .args(["--guideline", "2020.06", "-u", "--url"])
+            .arg(fake.url("/api")),
+        1,
+    );
+    assert_eq!(run["exit_code"], 1);
+    assert_eq!(run["tempest_exit_code"], 0);
+    assert_eq!(run["cpid"], "KEYSTONE-IDENTITY-SERVICE-ID");
+    let o = &run["outcomes"];
+    assert_eq!(o["listed"], false);
+    assert_eq!(o["total"], 15);
+    // The test of the class whose tearDownClass failed counts as failed.
+    assert_eq!(o["passed"], 8);
+    assert_eq!(o["failed"], 4);
+    assert_eq!(o["failed_by_fixture"], 1);
+    assert_eq!(o["skipped"], 1);
+    assert_eq!(o["xfail"], 1);
+    assert_eq!(o["uxsuccess"], 1);
+    assert_eq!(o["not_run"], 0);
+    let results_file = PathBuf::from(run["results_file"].as_str().unwrap());
+    assert!(results_file.is_file(), "{run}");
+    assert!(Path::new(run["subunit_file"].as_str().unwrap()).is_file());
+    assert_eq!(run["compliance"]["guideline"], "2020.06");
+    assert_eq!(run["compliance"]["target"], "platform");
+    assert_eq!(run["compliance"]["compliant"], false);
+    assert_eq!(run["upload"]["url"], "http://ui/#/results/0000-1111");
+    assert_eq!(run["upload"]["id"], "0000-1111");
+    assert_eq!(run["upload"]["signed"], false);
+    assert_eq!(run["upload"]["passed_tests"], 8);
+    assert_eq!(run["upload"]["api_url"], fake.url("/api"));
+    assert_eq!(fake.state.uploads.lock().unwrap().len(), 1);
+
+    // upload --json: no prompt text on stdout (-y), then the answer.
+    let key = dir.path().join("key");
+    std::fs::write(&key, PEM).unwrap();
+    let up = json_of(
+        bin()
+            .args(["upload", "-y", "--json", "-i"])
+            .arg(&key)
+            .arg("--url")
+            .arg(fake.url("/api"))
+            .arg(&results_file),
+        0,
+    );
+    assert_eq!(up["signed"], true);
+    assert_eq!(up["passed_tests"], 8);
+    assert_eq!(up["id"], "0000-1111");
+    // The prompt goes to standard error with --json; "no" is a document too.
+    let out = bin()
+        .args(["--json", "upload", "--url"])
+        .arg(fake.url("/api"))
+        .arg(&results_file)
+        .write_stdin("n\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["cancelled"], true);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Ok? (yes/y)"));
+    assert_eq!(fake.state.uploads.lock().unwrap().len(), 2);
+
+    // upload-subunit --json.
+    let stream = PathBuf::from(run["subunit_file"].as_str().unwrap());
+    let up = json_of(
+        bin()
+            .args(["upload-subunit", "-y", "--json", "--keystone-endpoint"])
+            .arg("http://keystone.example.org:5000/v3")
+            .arg("--url")
+            .arg(fake.url("/api"))
+            .arg(&stream),
+        0,
+    );
+    assert_eq!(up["passed_tests"], 9);
+
+    // sign --json.
+    let signed = json_of(bin().args(["sign", "--json"]).arg(&key), 0);
+    assert!(
+        signed["public_key"]
+            .as_str()
+            .unwrap()
+            .starts_with("ssh-rsa ")
+    );
+    // A 4096-bit key: 512 signature bytes in hex.
+    assert_eq!(signed["self_signature"].as_str().unwrap().len(), 1024);
+    assert_eq!(signed["derived_public_key"], true);
+
+    // testlist --json: the text list's lines, in order.
+    let text = bin()
+        .args(["testlist", "--guideline", "2020.06", "--type", "required"])
+        .output()
+        .unwrap()
+        .stdout;
+    let text = String::from_utf8(text).unwrap();
+    let list = json_of(
+        bin().args([
+            "testlist",
+            "--guideline",
+            "2020.06",
+            "--type",
+            "required",
+            "--json",
+        ]),
+        0,
+    );
+    assert_eq!(list["guideline"], "2020.06");
+    assert_eq!(list["target"], "platform");
+    let tests: Vec<&str> = list["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(tests.len() > 100);
+    assert_eq!(tests, text.lines().collect::<Vec<_>>());
+
+    // report --json is report --format json; another --format is refused.
+    let a = bin()
+        .args(["report", "--guideline", "2020.06", "--format", "json"])
+        .arg(&results_file)
+        .output()
+        .unwrap();
+    let b = bin()
+        .args(["report", "--guideline", "2020.06", "--json"])
+        .arg(&results_file)
+        .output()
+        .unwrap();
+    assert!(a.status.success() && b.status.success());
+    assert_eq!(a.stdout, b.stdout);
+    let v: Value = serde_json::from_slice(&b.stdout).unwrap();
+    assert_eq!(v["compliant"], false);
+    let out = bin()
+        .args([
+            "report",
+            "--guideline",
+            "2020.06",
+            "--json",
+            "--format",
+            "html",
+        ])
+        .arg(&results_file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+
+    // subunit stats --json: the text's numbers under stable names.
+    let stats = json_of(bin().args(["subunit", "stats", "--json"]).arg(&stream), 0);
+    for (field, n) in [
+        ("tests", 15),
+        ("passed", 9),
+        ("failed", 3),
+        ("skipped", 1),
+        ("xfail", 1),
+        ("uxsuccess", 1),
+        ("corrupt", 0),
+        ("noise_bytes", 0),
+    ] {
+        assert_eq!(stats[field], n, "{field}: {stats}");
+    }
+    assert!(stats["packets"].as_u64().unwrap() > 15);
+    assert!(stats["test_time_seconds"].is_number());
+
+    // subunit ls --json: an array of {id, status}, filtered, or empty.
+    let all = json_of(bin().args(["subunit", "ls", "--json"]).arg(&stream), 0);
+    assert_eq!(all.as_array().unwrap().len(), 15);
+    let failed = json_of(
+        bin()
+            .args(["subunit", "ls", "--json", "--status", "fail"])
+            .arg(&stream),
+        0,
+    );
+    let failed = failed.as_array().unwrap();
+    assert_eq!(failed.len(), 3);
+    assert!(failed.iter().all(|t| t["status"] == "fail"));
+    assert_eq!(
+        failed[1]["id"],
+        "setUpClass (tempest.api.volume.test_volumes_get.VolumesGetTestJSON)"
+    );
+    let none = json_of(
+        bin()
+            .args(["subunit", "ls", "--json", "--status", "no-such-status"])
+            .arg(&stream),
+        0,
+    );
+    assert_eq!(none, Value::Array(Vec::new()));
+
+    // Commands whose output is not data refuse --json in one line.
+    for args in [
+        &["subunit", "convert", "--to", "v1"][..],
+        &["subunit", "filter"],
+        &["subunit", "to-junit"],
+    ] {
+        let out = bin()
+            .args(args)
+            .arg("--json")
+            .arg(&stream)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--json does not apply here") && err.trim_end().lines().count() == 1,
+            "{args:?}: {err}"
+        );
+    }
+    let out = bin()
+        .args(["--json", "completions", "bash"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn init_makes_a_workspace_test_can_run_in() {
+    let (fake, _rt) = common::start_background();
+    let dir = tempfile::tempdir().unwrap();
+    let conf = tempest_conf(dir.path(), &fake.url("/identity/v3"));
+    let ws = dir.path().join("cloud");
+
+    let made = json_of(
+        bin()
+            .current_dir(dir.path())
+            .args(["init", "cloud", "--json", "-c"])
+            .arg(&conf)
+            .arg("--tempest-bin")
+            .arg(fake_tempest()),
+        0,
+    );
+    assert_eq!(made["workspace"], "cloud");
+    assert_eq!(made["created"], true);
+    assert_eq!(made["tempest_conf"], "cloud/etc/tempest.conf");
+    assert!(ws.join(".stestr.conf").is_file());
+    assert_eq!(
+        std::fs::read(ws.join("etc/tempest.conf")).unwrap(),
+        std::fs::read(&conf).unwrap()
+    );
+    // Again: already a workspace, the same configuration: nothing to do.
+    let again = json_of(
+        bin()
+            .current_dir(dir.path())
+            .args(["init", "cloud", "--json", "-c"])
+            .arg(&conf)
+            .arg("--tempest-bin")
+            .arg(fake_tempest()),
+        0,
+    );
+    assert_eq!(again["created"], false);
+    // A different configuration is not overwritten.
+    let other = dir.path().join("other.conf");
+    std::fs::write(&other, "[identity]\nuri_v3 = http://elsewhere/v3\n").unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["init", "cloud", "-c"])
+        .arg(&other)
+        .arg("--tempest-bin")
+        .arg(fake_tempest())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("exists and differs"), "{err}");
+    // A non-empty directory that is not a workspace: said before Tempest runs.
+    let busy = dir.path().join("busy");
+    std::fs::create_dir(&busy).unwrap();
+    std::fs::write(busy.join("notes.txt"), "x").unwrap();
+    let out = bin()
+        .args(["init"])
+        .arg(&busy)
+        .arg("--tempest-bin")
+        .arg(fake_tempest())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is not empty and not a Tempest workspace"),
+        "{err}"
+    );
+    assert!(!busy.join(".stestr.conf").exists());
+    // Text mode says what to do next.
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["init", "fresh", "--tempest-bin"])
+        .arg(fake_tempest())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Put the cloud's tempest.conf at fresh/etc/tempest.conf")
+            && text.contains("refstack-tester test -c fresh/etc/tempest.conf --tempest-dir fresh"),
+        "{text}"
+    );
+
+    // The workspace is where `test` runs.
+    let log = dir.path().join("argv.log");
+    bin()
+        .current_dir(dir.path())
+        .env("FAKE_TEMPEST_LOG", &log)
+        .args([
+            "test",
+            "-c",
+            "cloud/etc/tempest.conf",
+            "--tempest-dir",
+            "cloud",
+        ])
+        .arg("--tempest-bin")
+        .arg(fake_tempest())
+        .assert()
+        .code(1);
+    let argv = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        argv.lines()
+            .any(|l| l.contains("\"run\"") && l.ends_with(&format!("cwd={}", ws.display()))),
+        "{argv}"
+    );
+    assert!(ws.join(".stestr").is_dir());
+}

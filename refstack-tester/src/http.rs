@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use refstack_api_types::results::{ResultsPage, UploadResponse};
+use refstack_api_types::stream::StreamUploadResponse;
 use reqwest::header::CONTENT_TYPE;
 
 use crate::error::{Error, one_line};
@@ -148,6 +149,62 @@ pub async fn upload_bytes(
     serde_json::from_str(&text).map_err(|e| Error::Input {
         origin: endpoint,
         message: format!("unexpected upload answer: {e}"),
+    })
+}
+
+/// Whether the server takes a run's whole subunit stream
+/// (`PUT /v1/results/{id}/stream`, beyond upstream's v1 API): its OpenAPI
+/// document (`<base>/v1/openapi.json`) lists that operation. Any failure
+/// (upstream has no such document) means no.
+pub async fn offers_stream_upload(client: &reqwest::Client, base: &str) -> bool {
+    let url = format!("{}/v1/openapi.json", base.trim_end_matches('/'));
+    let Ok(text) = get_text(client, &url).await else {
+        tracing::debug!("{url}: no OpenAPI document; the stream is not uploaded");
+        return false;
+    };
+    serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|doc| {
+        doc.pointer("/paths/~1v1~1results~1{id}~1stream/put")
+            .is_some()
+    })
+}
+
+/// PUT a run's subunit stream (`body`, exactly these bytes, gzip-compressed)
+/// to `<base>/v1/results/<test_id>/stream`, signed like the upload. Anything
+/// but 201 is an error carrying the server's message.
+pub async fn upload_stream(
+    client: &reqwest::Client,
+    base: &str,
+    test_id: &str,
+    body: Vec<u8>,
+    signature: Option<&SignatureHeaders>,
+) -> Result<StreamUploadResponse, Error> {
+    let endpoint = format!("{}/v1/results/{test_id}/stream", base.trim_end_matches('/'));
+    let mut request = client
+        .put(&endpoint)
+        .header(CONTENT_TYPE, "application/octet-stream")
+        .header("Content-Encoding", "gzip")
+        .body(body);
+    if let Some(sig) = signature {
+        request = request
+            .header("X-Signature", sig.signature_hex.as_str())
+            .header("X-Public-Key", sig.public_key.as_str());
+    }
+    let response = request.send().await.map_err(|e| transport(&endpoint, &e))?;
+    let status = response.status();
+    let text = response
+        .text()
+        .await
+        .map_err(|e| transport(&endpoint, &e))?;
+    if status.as_u16() != 201 {
+        return Err(Error::Server {
+            url: endpoint,
+            status: status.as_u16(),
+            message: server_message(&text),
+        });
+    }
+    serde_json::from_str(&text).map_err(|e| Error::Input {
+        origin: endpoint,
+        message: format!("unexpected stream upload answer: {e}"),
     })
 }
 

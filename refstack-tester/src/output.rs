@@ -160,6 +160,9 @@ pub struct TestRun {
     pub compliance: Option<serde_json::Value>,
     /// With `--upload`: where the results went.
     pub upload: Option<Uploaded>,
+    /// With `--upload -i KEY` to a server that takes full results: its
+    /// answer to the stream (`PUT /v1/results/{id}/stream`), else `null`.
+    pub stream_upload: Option<refstack_api_types::stream::StreamUploadResponse>,
     /// The run record written (`<N>.run.json`).
     pub record_file: PathBuf,
 }
@@ -369,6 +372,7 @@ mod tests {
             subunit_file: "r.subunit".into(),
             compliance: None,
             upload: None,
+            stream_upload: None,
             record_file: "r.run.json".into(),
         };
         assert_eq!(
@@ -378,7 +382,8 @@ mod tests {
                                 "skipped": 3, "xfail": 1, "uxsuccess": 0, "incomplete": 1,
                                 "not_run": 1, "listed": true},
                    "results_file": "r.json", "subunit_file": "r.subunit",
-                   "compliance": null, "upload": null, "record_file": "r.run.json"})
+                   "compliance": null, "upload": null, "stream_upload": null,
+                   "record_file": "r.run.json"})
         );
         let published = Published {
             reference: "r/x:t".into(),

@@ -396,3 +396,92 @@ fn init_makes_a_workspace_test_can_run_in() {
     );
     assert!(ws.join(".stestr").is_dir());
 }
+
+/// Issue 13 item 7: `test -u -i KEY` also sends the run's whole subunit
+/// stream when the server offers `PUT /v1/results/{id}/stream` (found in its
+/// OpenAPI document), gzip-compressed and signed over those exact bytes;
+/// an unsigned upload or a server without the endpoint (upstream) gets none.
+#[test]
+fn test_upload_sends_the_full_stream_where_the_server_takes_it() {
+    use std::io::Read as _;
+    let (fake, _rt) = common::start_background();
+    *fake.state.offers_stream.lock().unwrap() = true;
+    *fake.state.verify.lock().unwrap() = Some(Box::new(|r| {
+        let (Some(sig), Some(key)) = (&r.signature, &r.public_key) else {
+            return Ok(());
+        };
+        let key =
+            refstack_core::signature::PublicKey::from_openssh(key).map_err(|e| e.to_string())?;
+        key.verify_hex(&r.body, sig)
+            .map_err(|e| format!("signature: {e}"))
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let conf = tempest_conf(dir.path(), &fake.url("/identity/v3"));
+    let key = dir.path().join("key");
+    std::fs::write(&key, PEM).unwrap();
+    let run = |signed: bool, json: bool| {
+        let mut cmd = bin();
+        cmd.current_dir(dir.path())
+            .args(["test", "-c"])
+            .arg(&conf)
+            .arg("--tempest-bin")
+            .arg(fake_tempest())
+            .arg("--output-dir")
+            .arg(dir.path().join("out"))
+            .args(["-u", "--url"])
+            .arg(fake.url("/api"));
+        if signed {
+            cmd.arg("-i").arg(&key);
+        }
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.output().unwrap()
+    };
+
+    // Signed, text: the stream is sent and the answer summarised.
+    let out = run(true, false);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("Full results uploaded: 15 tests (9 passed, 4 failed, 1 skipped, 1 other)"),
+        "{stdout}"
+    );
+    {
+        let streams = fake.state.streams.lock().unwrap();
+        assert_eq!(streams.len(), 1);
+        let (id, rec, encoding) = &streams[0];
+        assert_eq!(id, "0000-1111");
+        assert_eq!(encoding.as_deref(), Some("gzip"));
+        assert!(rec.signature.is_some(), "signed like the upload");
+        let mut raw = Vec::new();
+        flate2::read::GzDecoder::new(&rec.body[..])
+            .read_to_end(&mut raw)
+            .unwrap();
+        let kept = std::fs::read(dir.path().join("out/0.subunit")).unwrap();
+        assert_eq!(raw, kept, "the stream as Tempest wrote it");
+    }
+    // Signed, JSON: the answer is in the document.
+    let out = run(true, true);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["stream_upload"]["tests"], 15);
+    assert_eq!(doc["stream_upload"]["test_id"], "0000-1111");
+    assert_eq!(fake.state.streams.lock().unwrap().len(), 2);
+    // Unsigned: no owner, no stream; said once on stderr.
+    let out = run(false, false);
+    assert_eq!(fake.state.streams.lock().unwrap().len(), 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("upload with -i KEY to send them"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A server without the endpoint (upstream): nothing sent, nothing said.
+    *fake.state.offers_stream.lock().unwrap() = false;
+    let out = run(true, false);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("Test results uploaded!"), "{stdout}");
+    assert!(!stdout.contains("Full results"), "{stdout}");
+    assert!(!stderr.contains("stream"), "{stderr}");
+    assert_eq!(fake.state.streams.lock().unwrap().len(), 2);
+}

@@ -133,11 +133,47 @@ pub(crate) async fn run_and_report(
         );
         code = EXIT_TOOL_FAILED;
     }
+    let mut stream_upload = None;
     let upload = if args.upload {
         let uploaded =
             super::upload::send_with_key(&args.net, &outcome.payload, key.as_ref()).await?;
         if !global.json {
             super::upload::print_uploaded(&uploaded, global)?;
+        }
+        // The results are stored: the full stream is a bonus, and a failure
+        // to send it a warning (the stream stays in its file).
+        match super::upload::send_stream(
+            &args.net,
+            &uploaded.id,
+            &outcome.stream_path,
+            key.as_ref(),
+        )
+        .await
+        {
+            Ok(Some(r)) => {
+                if !global.json {
+                    super::out::print(format!(
+                        "Full results uploaded: {} tests ({} passed, {} failed, {} skipped, {} \
+                         other){}\n",
+                        r.tests,
+                        r.passed,
+                        r.failed,
+                        r.skipped,
+                        r.other,
+                        if r.rejected_packets > 0 {
+                            format!(", {} corrupt packets skipped", r.rejected_packets)
+                        } else {
+                            String::new()
+                        }
+                    ))?;
+                }
+                stream_upload = Some(r);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(
+                "the results are uploaded, but not their full stream ({}): {e:#}",
+                outcome.stream_path.display()
+            ),
         }
         Some(uploaded)
     } else {
@@ -152,6 +188,7 @@ pub(crate) async fn run_and_report(
         subunit_file: outcome.stream_path.clone(),
         compliance,
         upload,
+        stream_upload,
         record_file: outcome.record_path.clone(),
     });
     Ok((code, document))

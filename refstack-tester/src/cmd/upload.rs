@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result};
 use refstack_api_types::results::UploadRequest;
+use refstack_api_types::stream::StreamUploadResponse;
 use refstack_core::signature::PrivateKey;
 use refstack_tester::{http, output, results, sign};
 
@@ -60,6 +61,41 @@ pub(crate) async fn send_with_key(
         signed: key.is_some(),
         passed_tests: payload.results.len(),
     })
+}
+
+/// After a signed upload, the run's whole subunit stream (`stream`) to
+/// `PUT /v1/results/<id>/stream`, gzip-compressed and signed with the same
+/// key, when the server offers that endpoint (upstream does not: nothing
+/// is sent, nothing said). An unsigned run has no owner to send it.
+pub(crate) async fn send_stream(
+    net: &NetworkArgs,
+    test_id: &str,
+    stream: &std::path::Path,
+    key: Option<&PrivateKey>,
+) -> Result<Option<StreamUploadResponse>> {
+    let client = http::client(&super::api_http(net))?;
+    let url = net.api_url()?;
+    if !http::offers_stream_upload(&client, &url).await {
+        return Ok(None);
+    }
+    let Some(key) = key else {
+        tracing::info!(
+            "{url} also takes the full results (every test's status and traceback) of signed \
+             uploads: upload with -i KEY to send them"
+        );
+        return Ok(None);
+    };
+    let raw = std::fs::read(stream).with_context(|| format!("cannot read {}", stream.display()))?;
+    let mut gz = flate2::write::GzEncoder::new(
+        Vec::with_capacity(raw.len() / 4),
+        flate2::Compression::fast(),
+    );
+    std::io::Write::write_all(&mut gz, &raw).context("cannot compress the stream")?;
+    let body = gz.finish().context("cannot compress the stream")?;
+    let headers = sign::signature_headers(key, &body)?;
+    Ok(Some(
+        http::upload_stream(&client, &url, test_id, body, Some(&headers)).await?,
+    ))
 }
 
 async fn confirm_and_send(

@@ -37,6 +37,66 @@ pub struct FakeState {
     pub pages: Mutex<u64>,
     /// Extra verification hook run on each upload: returns an error text to answer 400.
     pub verify: Mutex<Option<Verifier>>,
+    /// Whether `/v1/openapi.json` lists `PUT /v1/results/{id}/stream` (else 404, as upstream).
+    pub offers_stream: Mutex<bool>,
+    /// Streams received: (test id, request, `Content-Encoding`).
+    pub streams: Mutex<Vec<(String, Received, Option<String>)>>,
+}
+
+async fn openapi(State(s): State<Arc<FakeState>>) -> impl IntoResponse {
+    if *s.offers_stream.lock().unwrap() {
+        (
+            StatusCode::OK,
+            axum::Json(json!({"openapi": "3.1.0", "paths": {
+                "/v1/results/{id}": {"get": {}},
+                "/v1/results/{id}/stream": {"put": {"operationId": "upload_stream"}}
+            }})),
+        )
+    } else {
+        (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"code": 404, "title": "Not Found"})),
+        )
+    }
+}
+
+async fn stream(
+    State(s): State<Arc<FakeState>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> impl IntoResponse {
+    let h = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let rec = Received {
+        body: body.to_vec(),
+        signature: h("x-signature"),
+        public_key: h("x-public-key"),
+        content_type: h("content-type"),
+    };
+    let verdict = s.verify.lock().unwrap().as_ref().map(|v| v(&rec));
+    s.streams
+        .lock()
+        .unwrap()
+        .push((id.clone(), rec, h("content-encoding")));
+    if let Some(Err(e)) = verdict {
+        return (
+            StatusCode::FORBIDDEN,
+            axum::Json(json!({"code": 403, "title": e})),
+        );
+    }
+    (
+        StatusCode::CREATED,
+        axum::Json(
+            json!({"test_id": id, "format": "v2", "encoding": "gzip", "bytes": 100,
+            "stored_bytes": body.len(), "sha256": "00", "packets": 40, "rejected_packets": 0,
+            "tests": 15, "passed": 9, "failed": 4, "skipped": 1, "other": 1, "mismatches": 0}),
+        ),
+    )
 }
 
 /// A running fake server.
@@ -277,6 +337,8 @@ fn router(state: Arc<FakeState>) -> Router {
         .route("/nocatalog/v3/auth/tokens", post(v3_no_catalog))
         .route("/identity/v2.0/tokens", post(v2_tokens))
         .route("/api/v1/results/", post(upload).get(list))
+        .route("/api/v1/openapi.json", axum::routing::get(openapi))
+        .route("/api/v1/results/{id}/stream", axum::routing::put(stream))
         .route(
             "/api/v1/guidelines/{file}",
             axum::routing::get(guideline_file),

@@ -85,8 +85,10 @@ pub(crate) enum Command {
     Sign(SignArgs),
     /// Print a guideline's test list as the server's test-list endpoint would.
     Testlist(TestlistArgs),
-    /// Compute the compliance report of a result offline.
+    /// Compute the compliance report of a result offline (or ask a server for a run's).
     Report(ReportArgs),
+    /// Compare two runs on a RefStack server: capabilities and tests that changed.
+    Compare(CompareArgs),
     /// Work with subunit streams.
     #[command(subcommand)]
     Subunit(SubunitCommand),
@@ -335,18 +337,80 @@ pub(crate) enum ReportFormat {
 
 /// `report`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  refstack-tester report .stestr/0.subunit --guideline 2020.06
+  refstack-tester report --server https://refstack.example.org/api 8fb89ee2-22e4-49f4-80c1-4832e6e5391f")]
 pub(crate) struct ReportArgs {
-    /// A results JSON file or a subunit stream (v1 or v2).
+    /// A results JSON file, a subunit stream (v1 or v2), a run directory or
+    /// `oci://` reference; with --server, a test run id on that server.
     pub(crate) result: PathBuf,
-    /// The guideline and target.
-    #[command(flatten)]
-    pub(crate) guideline: GuidelineArgs,
+    /// A guideline JSON file, or a version (`2020.06`, `dns.2020.06`, `next`):
+    /// required for a local result (the published ones are built in, others
+    /// fetched from --url); with --server, default: the run's guideline.
+    #[arg(long, value_name = "FILE|VERSION")]
+    pub(crate) guideline: Option<String>,
+    /// The target program (platform, compute, object, dns, orchestration, …);
+    /// default platform, or with --server the run's target.
+    #[arg(long)]
+    pub(crate) target: Option<String>,
+    /// The RefStack API to fetch a guideline version that is not built in from
+    /// (else REFSTACK_URL, else `url` in ~/.config/refstack-tester/config.toml).
+    #[arg(long, env = "REFSTACK_URL")]
+    pub(crate) url: Option<String>,
+    /// Skip SSL checks when talking to --url or --server.
+    #[arg(short = 'k', long)]
+    pub(crate) insecure: bool,
+    /// Print the report the RefStack server at URL (its API, as --url) computes
+    /// for the run RESULT: with each test's status, skip reason and traceback
+    /// when the run's full stream was uploaded.
+    #[arg(long, value_name = "URL")]
+    pub(crate) server: Option<String>,
+    /// A personal API token, for --server runs that are private.
+    #[arg(
+        long,
+        env = "REFSTACK_TOKEN",
+        hide_env_values = true,
+        requires = "server"
+    )]
+    pub(crate) token: Option<String>,
     /// Output format (default: text, or json with --json).
     #[arg(long, value_enum)]
     pub(crate) format: Option<ReportFormat>,
     /// Exit with 1 when the cloud does not comply.
     #[arg(long)]
     pub(crate) check: bool,
+}
+
+/// `compare`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Both runs are scored by the server against the same guideline and \
+target (default: run A's). Lists the capabilities whose verdict changed and the tests whose \
+outcome changed. Exit status: 0, or with --check 1 when B does not comply.
+
+Example:
+  refstack-tester compare --url https://refstack.example.org/api RUN_A RUN_B"
+)]
+pub(crate) struct CompareArgs {
+    /// The earlier run (a test run id).
+    pub(crate) a: String,
+    /// The later run.
+    pub(crate) b: String,
+    /// Guideline file or version (default: run A's, else the newest).
+    #[arg(long, value_name = "FILE|VERSION")]
+    pub(crate) guideline: Option<String>,
+    /// Target program (default: run A's, else platform).
+    #[arg(long)]
+    pub(crate) target: Option<String>,
+    /// A personal API token, for private runs.
+    #[arg(long, env = "REFSTACK_TOKEN", hide_env_values = true)]
+    pub(crate) token: Option<String>,
+    /// Exit with 1 when run B does not comply.
+    #[arg(long)]
+    pub(crate) check: bool,
+    /// Network options.
+    #[command(flatten)]
+    pub(crate) net: NetworkArgs,
 }
 
 /// Stream formats.

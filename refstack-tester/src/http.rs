@@ -294,6 +294,45 @@ pub async fn get_results_page_as(
     })
 }
 
+/// GET `<base><path>` with `query`, as the user of `token` when given, and
+/// parse the JSON answer. Anything but 2xx is an error with the server's message.
+pub async fn get_json_as<T: serde::de::DeserializeOwned>(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    token: Option<&str>,
+) -> Result<T, Error> {
+    let endpoint = format!("{}{path}", base.trim_end_matches('/'));
+    let mut request = client.get(&endpoint).query(query);
+    if let Some(t) = token {
+        let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", t.trim()))
+            .map_err(|_| Error::Input {
+                origin: "--token".into(),
+                message: "the token is not a valid header value".into(),
+            })?;
+        value.set_sensitive(true);
+        request = request.header(reqwest::header::AUTHORIZATION, value);
+    }
+    let response = request.send().await.map_err(|e| transport(&endpoint, &e))?;
+    let status = response.status();
+    let text = response
+        .text()
+        .await
+        .map_err(|e| transport(&endpoint, &e))?;
+    if !status.is_success() {
+        return Err(Error::Server {
+            url: endpoint,
+            status: status.as_u16(),
+            message: server_message(&text),
+        });
+    }
+    serde_json::from_str(&text).map_err(|e| Error::Input {
+        origin: endpoint,
+        message: format!("unexpected answer: {e}"),
+    })
+}
+
 /// Filters of the results list.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilters {

@@ -330,6 +330,184 @@ pub fn html(r: &ComplianceReport<'_>) -> String {
     h
 }
 
+/// The text of a server's compliance report of a run
+/// (`GET /v1/results/{id}/compliance`, `report --server`): the verdict, the
+/// required numbers, the failing required capabilities, and every required
+/// test that did not pass with its outcome, skip reason and the last line
+/// of its traceback (the full traceback is in the `--json` document).
+pub fn server_text(r: &refstack_api_types::compliance::ComplianceReport) -> String {
+    use refstack_api_types::compliance::{CapabilityStatus, TestOutcome};
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Run {} against guideline {} ({}, target {})",
+        r.test_id,
+        r.guideline,
+        r.program,
+        r.target.as_str()
+    );
+    let _ = writeln!(
+        out,
+        "{}",
+        if r.compliant {
+            "COMPLIANT: every non-flagged required test passed"
+        } else {
+            "NOT COMPLIANT"
+        }
+    );
+    let q = &r.required;
+    let _ = writeln!(
+        out,
+        "Required: {} capabilities, {}/{} tests passed{} ({} flagged: {} passed, {} not)",
+        q.capabilities,
+        q.passed,
+        q.count,
+        q.pass_percent
+            .map(|p| format!(" ({p:.1}%)"))
+            .unwrap_or_default(),
+        q.flagged_passed + q.flagged_failed,
+        q.flagged_passed,
+        q.flagged_failed
+    );
+    match &r.stream {
+        Some(s) => {
+            let _ = writeln!(
+                out,
+                "Full results: {} tests in the uploaded stream, {} corrupt packets, {} mismatches",
+                s.tests, s.rejected_packets, s.mismatches
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "Passed tests only (no stream uploaded): a test that did not pass shows as not run"
+            );
+        }
+    }
+    if !r.failing_required_capabilities.is_empty() {
+        let _ = writeln!(
+            out,
+            "Failing required capabilities ({}): {}",
+            r.failing_required_capabilities.len(),
+            r.failing_required_capabilities.join(", ")
+        );
+    }
+    let outcome = |o: TestOutcome| match o {
+        TestOutcome::Passed => "passed",
+        TestOutcome::Failed => "failed",
+        TestOutcome::Skipped => "skipped",
+        TestOutcome::ExpectedFailure => "expected failure",
+        TestOutcome::UnexpectedSuccess => "unexpected success",
+        TestOutcome::Incomplete => "incomplete",
+        TestOutcome::NotRun => "not run",
+    };
+    for status in r
+        .statuses
+        .iter()
+        .filter(|s| s.status == CapabilityStatus::Required)
+    {
+        for cap in &status.capabilities {
+            for t in cap.tests.iter().filter(|t| !t.passed) {
+                let _ = write!(
+                    out,
+                    "  {} {}: {}{}",
+                    cap.id,
+                    t.name,
+                    outcome(t.status),
+                    if t.flagged { " (flagged)" } else { "" }
+                );
+                if let Some(reason) = &t.skip_reason {
+                    let _ = write!(out, ": {}", reason.trim());
+                }
+                if let Some(last) = t
+                    .traceback
+                    .as_deref()
+                    .and_then(|tb| tb.lines().rev().find(|l| !l.trim().is_empty()))
+                {
+                    let _ = write!(out, ": {}", last.trim());
+                }
+                if t.mismatch {
+                    let _ = write!(out, " [stream and upload disagree]");
+                }
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// The text of a comparison of two runs (`compare A B`).
+pub fn compare_text(r: &refstack_api_types::compare::CompareReport) -> String {
+    use refstack_api_types::compare::CompareRun;
+    use refstack_api_types::compliance::TestOutcome;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Guideline {} ({}, target {})",
+        r.guideline,
+        r.program,
+        r.target.as_str()
+    );
+    let run = |label: &str, c: &CompareRun, out: &mut String| {
+        let _ = writeln!(
+            out,
+            "{label} {}: {}, {}/{} required tests passed{}{}",
+            c.test_id,
+            if c.compliant {
+                "compliant"
+            } else {
+                "not compliant"
+            },
+            c.passed,
+            c.count,
+            c.pass_percent
+                .map(|p| format!(" ({p:.1}%)"))
+                .unwrap_or_default(),
+            if c.full_results {
+                ""
+            } else {
+                " (passed tests only)"
+            }
+        );
+    };
+    run("A", &r.before, &mut out);
+    run("B", &r.after, &mut out);
+    let verdict = |passes: bool| if passes { "passes" } else { "fails" };
+    let _ = writeln!(out, "Capabilities that changed: {}", r.capabilities.len());
+    for c in &r.capabilities {
+        let _ = writeln!(
+            out,
+            "  {} {}: {} -> {}",
+            format!("{:?}", c.status).to_lowercase(),
+            c.id,
+            verdict(c.before),
+            verdict(c.after)
+        );
+    }
+    let outcome = |o: TestOutcome| match o {
+        TestOutcome::Passed => "passed",
+        TestOutcome::Failed => "failed",
+        TestOutcome::Skipped => "skipped",
+        TestOutcome::ExpectedFailure => "expected failure",
+        TestOutcome::UnexpectedSuccess => "unexpected success",
+        TestOutcome::Incomplete => "incomplete",
+        TestOutcome::NotRun => "not run",
+    };
+    let _ = writeln!(out, "Tests that changed: {}", r.tests.len());
+    for t in &r.tests {
+        let _ = writeln!(
+            out,
+            "  {} {}: {} -> {}{}",
+            t.capability,
+            t.name,
+            outcome(t.before),
+            outcome(t.after),
+            if t.flagged { " (flagged)" } else { "" }
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

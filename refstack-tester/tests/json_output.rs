@@ -485,3 +485,94 @@ fn test_upload_sends_the_full_stream_where_the_server_takes_it() {
     assert!(!stderr.contains("stream"), "{stderr}");
     assert_eq!(fake.state.streams.lock().unwrap().len(), 2);
 }
+
+/// Issue 13 item 7: `report --server URL RUN_ID` prints the server's report
+/// of a run (each required test that did not pass, with its outcome, skip
+/// reason and traceback's last line) and `compare A B` what changed; both
+/// as JSON with `--json`, as a token's user with `--token`.
+#[test]
+fn server_reports_and_comparisons() {
+    let (fake, _rt) = common::start_background();
+    let api = fake.url("/api");
+    let out = bin()
+        .args(["report", "--server", &api, "r1", "--guideline", "2020.06"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    for line in [
+        "Run r1 against guideline 2020.06.json (OpenStack Powered Platform, target platform)",
+        "NOT COMPLIANT",
+        "Required: 2 capabilities, 1/3 tests passed (33.3%)",
+        "Full results: 15 tests in the uploaded stream",
+        "Failing required capabilities (2): compute-servers-create, images-list",
+        "compute-servers-create tempest.api.compute.servers.test_create_server.ServersTestJSON.test_verify_server_details: failed: AssertionError: 404 != 200",
+        "images-list tempest.api.image.v2.test_images.ListUserImagesTest.test_list_no_params: skipped: Glance v2 is disabled",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+    assert!(!text.contains("test_list_servers"), "{text}");
+    // --check: not compliant is exit 1; --json is the server's document.
+    let doc = json_of(
+        bin().args(["report", "--server", &api, "r1", "--json", "--check"]),
+        1,
+    );
+    assert_eq!(
+        doc["statuses"][0]["capabilities"][1]["tests"][0]["skip_reason"],
+        "Glance v2 is disabled"
+    );
+    // A private run: the token goes along.
+    let out = bin()
+        .args(["report", "--server", &api, "private"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Sign in to see this run"));
+    bin()
+        .args(["report", "--server", &api, "private", "--token", "rst_abc"])
+        .assert()
+        .success();
+    {
+        let requests = fake.state.report_requests.lock().unwrap();
+        assert_eq!(requests[0].0, "/api/v1/results/r1/compliance");
+        assert_eq!(requests[0].1, "guideline=2020.06");
+        assert_eq!(
+            requests.last().unwrap().2.as_deref(),
+            Some("Bearer rst_abc")
+        );
+    }
+    // Local results still need a guideline; junit is local only.
+    let out = bin().args(["report", "some.json"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--guideline FILE|VERSION is needed"));
+    let out = bin()
+        .args(["report", "--server", &api, "r1", "--format", "junit"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+
+    // compare A B.
+    let out = bin()
+        .args(["compare", "r1", "r2", "--target", "platform", "--url", &api])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    for line in [
+        "Guideline 2020.06.json (OpenStack Powered Platform, target platform)",
+        "A r1: not compliant, 1/3 required tests passed (33.3%)",
+        "B r2: compliant, 3/3 required tests passed (100.0%) (passed tests only)",
+        "Capabilities that changed: 1\n  required images-list: fails -> passes",
+        "Tests that changed: 1\n  images-list tempest.api.image.v2.test_images.ListUserImagesTest.test_list_no_params: skipped -> passed",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+    let doc = json_of(
+        bin().args(["compare", "r1", "r2", "--json", "--url", &api]),
+        0,
+    );
+    assert_eq!(doc["after"]["compliant"], true);
+    let requests = fake.state.report_requests.lock().unwrap();
+    let compare = requests.iter().find(|r| r.0.contains("/compare/")).unwrap();
+    assert_eq!(compare.0, "/api/v1/results/r1/compare/r2");
+    assert_eq!(compare.1, "target=platform");
+}

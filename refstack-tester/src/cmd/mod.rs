@@ -52,6 +52,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Test(a) => test::run(a, g).await,
         Command::Testlist(a) => testlist::run(a, g).await,
         Command::Report(a) => report::run(a, g).await,
+        Command::Compare(a) => report::compare(a, g).await,
         Command::Subunit(c) => subunit::run(c, g).await,
     }
 }

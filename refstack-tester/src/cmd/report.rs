@@ -7,7 +7,11 @@ use refstack_subunit::TestRecord;
 use refstack_tester::guideline::{self, GuidelineSource};
 use refstack_tester::report;
 
-use crate::cli::{GlobalArgs, ReportArgs, ReportFormat};
+use refstack_api_types::compare::CompareReport;
+use refstack_api_types::compliance::ComplianceReport;
+use refstack_tester::http;
+
+use crate::cli::{CompareArgs, GlobalArgs, ReportArgs, ReportFormat};
 
 /// A guideline with the target to score against.
 pub(crate) struct Loaded {
@@ -111,8 +115,17 @@ pub(crate) fn run_report(
 }
 
 pub(crate) async fn run(args: ReportArgs, global: &GlobalArgs) -> Result<u8> {
-    let g = &args.guideline;
-    let loaded = load_guideline(&g.guideline, &g.target, g.url.as_deref(), g.insecure).await?;
+    if let Some(server) = &args.server {
+        return server_report(&args, server, global).await;
+    }
+    let guideline = args.guideline.as_deref().ok_or_else(|| {
+        anyhow!(
+            "--guideline FILE|VERSION is needed to score a local result (or give --server URL \
+             to ask a server for a run's report)"
+        )
+    })?;
+    let target = args.target.as_deref().unwrap_or("platform");
+    let loaded = load_guideline(guideline, target, args.url.as_deref(), args.insecure).await?;
     // A run (directory, record, oci://): its stream, which has every outcome.
     let input = if super::oci::is_run_input(&args.result) {
         Some(super::oci::open_run(&args.result).await?)
@@ -137,4 +150,72 @@ pub(crate) async fn run(args: ReportArgs, global: &GlobalArgs) -> Result<u8> {
     };
     super::out::print(out)?;
     Ok(if args.check && !r.compliant { 1 } else { 0 })
+}
+
+/// `report --server URL RUN_ID`: the server's compliance report of a run.
+async fn server_report(args: &ReportArgs, server: &str, global: &GlobalArgs) -> Result<u8> {
+    let format = args.format.unwrap_or(if global.json {
+        ReportFormat::Json
+    } else {
+        ReportFormat::Text
+    });
+    if matches!(format, ReportFormat::Junit | ReportFormat::Html) {
+        anyhow::bail!("--server reports are text or json; junit and html are for local results");
+    }
+    let id = args.result.to_string_lossy();
+    let mut query = Vec::new();
+    if let Some(g) = &args.guideline {
+        query.push(("guideline", g.as_str()));
+    }
+    if let Some(t) = &args.target {
+        query.push(("target", t.as_str()));
+    }
+    let client = http::client(&http::HttpOptions {
+        insecure: args.insecure,
+        ..Default::default()
+    })?;
+    let r: ComplianceReport = http::get_json_as(
+        &client,
+        server,
+        &format!("/v1/results/{id}/compliance"),
+        &query,
+        args.token.as_deref(),
+    )
+    .await?;
+    match format {
+        ReportFormat::Json => super::print_json(&r)?,
+        _ => super::out::print(report::server_text(&r))?,
+    }
+    Ok(if args.check && !r.compliant { 1 } else { 0 })
+}
+
+/// `compare A B`: what changed between two runs, as the server scores them.
+pub(crate) async fn compare(args: CompareArgs, global: &GlobalArgs) -> Result<u8> {
+    let url = args.net.api_url()?;
+    let client = http::client(&super::api_http(&args.net))?;
+    let mut query = Vec::new();
+    if let Some(g) = &args.guideline {
+        query.push(("guideline", g.as_str()));
+    }
+    if let Some(t) = &args.target {
+        query.push(("target", t.as_str()));
+    }
+    let r: CompareReport = http::get_json_as(
+        &client,
+        &url,
+        &format!("/v1/results/{}/compare/{}", args.a, args.b),
+        &query,
+        args.token.as_deref(),
+    )
+    .await?;
+    if global.json {
+        super::print_json(&r)?;
+    } else {
+        super::out::print(report::compare_text(&r))?;
+    }
+    Ok(if args.check && !r.after.compliant {
+        1
+    } else {
+        0
+    })
 }

@@ -39,8 +39,89 @@ pub struct FakeState {
     pub verify: Mutex<Option<Verifier>>,
     /// Whether `/v1/openapi.json` lists `PUT /v1/results/{id}/stream` (else 404, as upstream).
     pub offers_stream: Mutex<bool>,
+    /// Report requests received: (path, query, `Authorization`).
+    pub report_requests: Mutex<Vec<(String, String, Option<String>)>>,
     /// Streams received: (test id, request, `Content-Encoding`).
     pub streams: Mutex<Vec<(String, Received, Option<String>)>>,
+}
+
+/// `GET /v1/results/{id}/compliance` and `/v1/results/{a}/compare/{b}`:
+/// fixed answers in the server's shapes; a run id `private` needs a token.
+async fn server_report(
+    State(s): State<Arc<FakeState>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> impl IntoResponse {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    s.report_requests.lock().unwrap().push((
+        uri.path().to_string(),
+        uri.query().unwrap_or_default().to_string(),
+        auth.clone(),
+    ));
+    if uri.path().contains("private") && auth.is_none() {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(
+                json!({"code": 401, "title": "Unauthorized", "detail": "Sign in to see this run."}),
+            ),
+        );
+    }
+    let test = |name: &str, passed: bool, status: &str| json!({"name": name, "passed": passed, "flagged": false, "status": status});
+    if uri.path().ends_with("/compliance") {
+        let mut failed = test(
+            "tempest.api.compute.servers.test_create_server.ServersTestJSON.test_verify_server_details",
+            false,
+            "failed",
+        );
+        failed["traceback"] = json!(
+            "Traceback (most recent call last):\n  File \"x.py\"\nAssertionError: 404 != 200\n"
+        );
+        let mut skipped = test(
+            "tempest.api.image.v2.test_images.ListUserImagesTest.test_list_no_params",
+            false,
+            "skipped",
+        );
+        skipped["skip_reason"] = json!("Glance v2 is disabled");
+        return (
+            StatusCode::OK,
+            axum::Json(json!({
+                "test_id": "r1", "guideline": "2020.06.json", "schema": "2.0",
+                "target": "platform", "program": "OpenStack Powered Platform",
+                "compliant": false,
+                "required": {"capabilities": 2, "count": 3, "passed": 1, "not_passed": 2,
+                    "flagged_passed": 0, "flagged_failed": 0, "non_flagged_total": 3,
+                    "non_flagged_passed": 1, "pass_percent": 33.3, "non_flagged_pass_percent": 33.3},
+                "failing_required_capabilities": ["compute-servers-create", "images-list"],
+                "statuses": [{"status": "required", "count": 3, "passed": 1, "flagged_passed": 0,
+                    "flagged_failed": 0, "capabilities": [
+                    {"id": "compute-servers-create", "defined": true, "total": 2, "passed": 1,
+                     "flagged_passed": 0, "flagged_failed": 0, "passes": false,
+                     "tests": [test("tempest.api.compute.servers.test_list_servers", true, "passed"), failed]},
+                    {"id": "images-list", "defined": true, "total": 1, "passed": 0,
+                     "flagged_passed": 0, "flagged_failed": 0, "passes": false, "tests": [skipped]}]}],
+                "stream": {"tests": 15, "rejected_packets": 0, "mismatches": 0}
+            })),
+        );
+    }
+    (
+        StatusCode::OK,
+        axum::Json(json!({
+            "guideline": "2020.06.json", "target": "platform",
+            "program": "OpenStack Powered Platform",
+            "before": {"test_id": "r1", "compliant": false, "passed": 1, "count": 3,
+                       "pass_percent": 33.3, "full_results": true},
+            "after": {"test_id": "r2", "compliant": true, "passed": 3, "count": 3,
+                      "pass_percent": 100.0, "full_results": false},
+            "capabilities": [{"status": "required", "id": "images-list", "before": false, "after": true}],
+            "tests": [{"status": "required", "capability": "images-list",
+                       "name": "tempest.api.image.v2.test_images.ListUserImagesTest.test_list_no_params",
+                       "flagged": false, "passed_before": false, "passed_after": true,
+                       "before": "skipped", "after": "passed"}]
+        })),
+    )
 }
 
 async fn openapi(State(s): State<Arc<FakeState>>) -> impl IntoResponse {
@@ -338,6 +419,14 @@ fn router(state: Arc<FakeState>) -> Router {
         .route("/identity/v2.0/tokens", post(v2_tokens))
         .route("/api/v1/results/", post(upload).get(list))
         .route("/api/v1/openapi.json", axum::routing::get(openapi))
+        .route(
+            "/api/v1/results/{id}/compliance",
+            axum::routing::get(server_report),
+        )
+        .route(
+            "/api/v1/results/{a}/compare/{b}",
+            axum::routing::get(server_report),
+        )
         .route("/api/v1/results/{id}/stream", axum::routing::put(stream))
         .route(
             "/api/v1/guidelines/{file}",

@@ -556,7 +556,7 @@ async fn collect_limited(body: Body, limit: u64) -> ApiResult<Bytes> {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes).as_ref())
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }
 
 /// How many test names the stream and the run's uploaded passed tests

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use refstack_api_types::results::{ResultsPage, UploadResponse};
 use refstack_api_types::stream::StreamUploadResponse;
+use reqwest::RequestBuilder;
 use reqwest::header::CONTENT_TYPE;
 
 use crate::error::{Error, one_line};
@@ -113,6 +114,63 @@ pub struct SignatureHeaders {
     pub public_key: String,
 }
 
+/// Adds the signature headers, when given.
+fn signed(request: RequestBuilder, signature: Option<&SignatureHeaders>) -> RequestBuilder {
+    match signature {
+        Some(sig) => request
+            .header("X-Signature", sig.signature_hex.as_str())
+            .header("X-Public-Key", sig.public_key.as_str()),
+        None => request,
+    }
+}
+
+/// Adds `Authorization: Bearer <token>` (marked sensitive), when given.
+fn bearer(request: RequestBuilder, token: Option<&str>) -> Result<RequestBuilder, Error> {
+    let Some(t) = token else {
+        return Ok(request);
+    };
+    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", t.trim()))
+        .map_err(|_| Error::Input {
+            origin: "--token".into(),
+            message: "the token is not a valid header value".into(),
+        })?;
+    value.set_sensitive(true);
+    Ok(request.header(reqwest::header::AUTHORIZATION, value))
+}
+
+/// Sends `request` and returns the answer's body; a status other than
+/// `expected` (any 2xx when `None`) is an error carrying the server's message.
+async fn send(
+    request: RequestBuilder,
+    endpoint: &str,
+    expected: Option<u16>,
+) -> Result<String, Error> {
+    let response = request.send().await.map_err(|e| transport(endpoint, &e))?;
+    let status = response.status();
+    let text = response.text().await.map_err(|e| transport(endpoint, &e))?;
+    let ok = expected.map_or(status.is_success(), |code| status.as_u16() == code);
+    if !ok {
+        return Err(Error::Server {
+            url: endpoint.to_string(),
+            status: status.as_u16(),
+            message: server_message(&text),
+        });
+    }
+    Ok(text)
+}
+
+/// Parses the JSON answer of `endpoint`; `what` names it in the error.
+fn parse<T: serde::de::DeserializeOwned>(
+    endpoint: String,
+    text: &str,
+    what: &str,
+) -> Result<T, Error> {
+    serde_json::from_str(text).map_err(|e| Error::Input {
+        origin: endpoint,
+        message: format!("unexpected {what}: {e}"),
+    })
+}
+
 /// POST `body` (exactly these bytes) to `<base>/v1/results/`, with the
 /// signature headers when given. Anything but 201 is an error carrying the
 /// server's message.
@@ -123,33 +181,13 @@ pub async fn upload_bytes(
     signature: Option<&SignatureHeaders>,
 ) -> Result<UploadResponse, Error> {
     let endpoint = results_endpoint(base);
-    let mut request = client
+    let request = client
         .post(&endpoint)
         .header(CONTENT_TYPE, "application/json")
         .body(body);
-    if let Some(sig) = signature {
-        request = request
-            .header("X-Signature", sig.signature_hex.as_str())
-            .header("X-Public-Key", sig.public_key.as_str());
-    }
-    let response = request.send().await.map_err(|e| transport(&endpoint, &e))?;
-    let status = response.status();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| transport(&endpoint, &e))?;
+    let text = send(signed(request, signature), &endpoint, Some(201)).await?;
     tracing::info!("{endpoint} Response: {text}");
-    if status.as_u16() != 201 {
-        return Err(Error::Server {
-            url: endpoint,
-            status: status.as_u16(),
-            message: server_message(&text),
-        });
-    }
-    serde_json::from_str(&text).map_err(|e| Error::Input {
-        origin: endpoint,
-        message: format!("unexpected upload answer: {e}"),
-    })
+    parse(endpoint, &text, "upload answer")
 }
 
 /// Whether the server takes a run's whole subunit stream
@@ -179,52 +217,18 @@ pub async fn upload_stream(
     signature: Option<&SignatureHeaders>,
 ) -> Result<StreamUploadResponse, Error> {
     let endpoint = format!("{}/v1/results/{test_id}/stream", base.trim_end_matches('/'));
-    let mut request = client
+    let request = client
         .put(&endpoint)
         .header(CONTENT_TYPE, "application/octet-stream")
         .header("Content-Encoding", "gzip")
         .body(body);
-    if let Some(sig) = signature {
-        request = request
-            .header("X-Signature", sig.signature_hex.as_str())
-            .header("X-Public-Key", sig.public_key.as_str());
-    }
-    let response = request.send().await.map_err(|e| transport(&endpoint, &e))?;
-    let status = response.status();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| transport(&endpoint, &e))?;
-    if status.as_u16() != 201 {
-        return Err(Error::Server {
-            url: endpoint,
-            status: status.as_u16(),
-            message: server_message(&text),
-        });
-    }
-    serde_json::from_str(&text).map_err(|e| Error::Input {
-        origin: endpoint,
-        message: format!("unexpected stream upload answer: {e}"),
-    })
+    let text = send(signed(request, signature), &endpoint, Some(201)).await?;
+    parse(endpoint, &text, "stream upload answer")
 }
 
 /// GET a URL and return its body as text; any status other than 2xx is an error.
 pub async fn get_text(client: &reqwest::Client, url: &str) -> Result<String, Error> {
-    let response = client
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| transport(url, &e))?;
-    let status = response.status();
-    let text = response.text().await.map_err(|e| transport(url, &e))?;
-    if !status.is_success() {
-        return Err(Error::Server {
-            url: url.to_string(),
-            status: status.as_u16(),
-            message: server_message(&text),
-        });
-    }
-    Ok(text)
+    send(client.get(url), url, None).await
 }
 
 /// GET one page of `<base>/v1/results/` (query `page`, `start_date`,
@@ -262,36 +266,12 @@ pub async fn get_results_page_as(
     if filters.signed {
         query.push(("signed", String::new()));
     }
-    let mut request = client
+    let request = client
         .get(&endpoint)
         .header(CONTENT_TYPE, "application/json")
         .query(&query);
-    if let Some(t) = token {
-        let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", t.trim()))
-            .map_err(|_| Error::Input {
-                origin: "--token".into(),
-                message: "the token is not a valid header value".into(),
-            })?;
-        value.set_sensitive(true);
-        request = request.header(reqwest::header::AUTHORIZATION, value);
-    }
-    let response = request.send().await.map_err(|e| transport(&endpoint, &e))?;
-    let status = response.status();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| transport(&endpoint, &e))?;
-    if !status.is_success() {
-        return Err(Error::Server {
-            url: endpoint,
-            status: status.as_u16(),
-            message: server_message(&text),
-        });
-    }
-    serde_json::from_str(&text).map_err(|e| Error::Input {
-        origin: endpoint,
-        message: format!("unexpected results page: {e}"),
-    })
+    let text = send(bearer(request, token)?, &endpoint, None).await?;
+    parse(endpoint, &text, "results page")
 }
 
 /// GET `<base><path>` with `query`, as the user of `token` when given, and
@@ -304,33 +284,9 @@ pub async fn get_json_as<T: serde::de::DeserializeOwned>(
     token: Option<&str>,
 ) -> Result<T, Error> {
     let endpoint = format!("{}{path}", base.trim_end_matches('/'));
-    let mut request = client.get(&endpoint).query(query);
-    if let Some(t) = token {
-        let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", t.trim()))
-            .map_err(|_| Error::Input {
-                origin: "--token".into(),
-                message: "the token is not a valid header value".into(),
-            })?;
-        value.set_sensitive(true);
-        request = request.header(reqwest::header::AUTHORIZATION, value);
-    }
-    let response = request.send().await.map_err(|e| transport(&endpoint, &e))?;
-    let status = response.status();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| transport(&endpoint, &e))?;
-    if !status.is_success() {
-        return Err(Error::Server {
-            url: endpoint,
-            status: status.as_u16(),
-            message: server_message(&text),
-        });
-    }
-    serde_json::from_str(&text).map_err(|e| Error::Input {
-        origin: endpoint,
-        message: format!("unexpected answer: {e}"),
-    })
+    let request = bearer(client.get(&endpoint).query(query), token)?;
+    let text = send(request, &endpoint, None).await?;
+    parse(endpoint, &text, "answer")
 }
 
 /// Filters of the results list.

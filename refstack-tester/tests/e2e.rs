@@ -17,20 +17,11 @@ const OPENSSH: &str = include_str!("fixtures/rsa_key_openssh");
 const PUBLIC_LINE_PREFIX: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAACAQCVt4jQ4z1QUWu3SQE4J54TGSm1";
 
 fn bin() -> Command {
-    let mut c = assert_cmd::cargo::cargo_bin_cmd!("refstack-tester");
-    c.env_remove("REFSTACK_URL")
-        .env(
-            "REFSTACK_TESTER_CONFIG",
-            "/nonexistent/refstack-tester/config.toml",
-        )
-        .env_remove("REFSTACK_TEMPEST_DIR")
-        .env_remove("REFSTACK_CLIENT_TEMPEST_DIR")
-        .env_remove("REFSTACK_TEMPEST_BIN");
-    c
+    common::tester()
 }
 
 fn fake_tempest() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_fake-tempest"))
+    common::fake_tempest()
 }
 
 /// A tempest.conf + accounts.yaml for the fake Keystone.

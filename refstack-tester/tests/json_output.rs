@@ -15,20 +15,11 @@ use serde_json::Value;
 const PEM: &str = include_str!("fixtures/rsa_key_pkcs1.pem");
 
 fn bin() -> Command {
-    let mut c = assert_cmd::cargo::cargo_bin_cmd!("refstack-tester");
-    c.env_remove("REFSTACK_URL")
-        .env(
-            "REFSTACK_TESTER_CONFIG",
-            "/nonexistent/refstack-tester/config.toml",
-        )
-        .env_remove("REFSTACK_TEMPEST_DIR")
-        .env_remove("REFSTACK_CLIENT_TEMPEST_DIR")
-        .env_remove("REFSTACK_TEMPEST_BIN");
-    c
+    common::tester()
 }
 
 fn fake_tempest() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_fake-tempest"))
+    common::fake_tempest()
 }
 
 /// Runs `cmd`, expects `code`, and parses its whole standard output as one

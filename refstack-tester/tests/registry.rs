@@ -336,16 +336,8 @@ fn handle(
 }
 
 fn bin() -> Command {
-    let mut c = assert_cmd::cargo::cargo_bin_cmd!("refstack-tester");
-    c.env_remove("REFSTACK_URL")
-        .env(
-            "REFSTACK_TESTER_CONFIG",
-            "/nonexistent/refstack-tester/config.toml",
-        )
-        .env_remove("REFSTACK_TEMPEST_DIR")
-        .env_remove("REFSTACK_CLIENT_TEMPEST_DIR")
-        .env_remove("REFSTACK_TEMPEST_BIN")
-        .env_remove("REFSTACK_RUNNER_IMAGE")
+    let mut c = common::tester();
+    c.env_remove("REFSTACK_RUNNER_IMAGE")
         .env_remove("REFSTACK_REGISTRY_USERNAME")
         .env_remove("REFSTACK_REGISTRY_PASSWORD")
         .env_remove("REFSTACK_REGISTRY_TOKEN")

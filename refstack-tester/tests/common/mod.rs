@@ -14,6 +14,27 @@ use axum::response::IntoResponse;
 use axum::routing::post;
 use serde_json::{Value, json};
 
+/// The `refstack-tester` binary with none of this machine's settings: no
+/// server, configuration file or Tempest location from the environment.
+pub fn tester() -> assert_cmd::Command {
+    let mut c = assert_cmd::cargo::cargo_bin_cmd!("refstack-tester");
+    c.env_remove("REFSTACK_URL")
+        .env(
+            "REFSTACK_TESTER_CONFIG",
+            "/nonexistent/refstack-tester/config.toml",
+        )
+        .env_remove("REFSTACK_TEMPEST_DIR")
+        .env_remove("REFSTACK_CLIENT_TEMPEST_DIR")
+        .env_remove("REFSTACK_TEMPEST_BIN");
+    c
+}
+
+/// The fake `tempest` binary (feature `fake-tempest`).
+#[cfg(feature = "fake-tempest")]
+pub fn fake_tempest() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_BIN_EXE_fake-tempest"))
+}
+
 /// An upload as the fake server received it.
 #[derive(Debug, Clone)]
 pub struct Received {

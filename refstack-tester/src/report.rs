@@ -330,13 +330,27 @@ pub fn html(r: &ComplianceReport<'_>) -> String {
     h
 }
 
+/// A test outcome of a server's report, in words.
+fn outcome_text(o: refstack_api_types::compliance::TestOutcome) -> &'static str {
+    use refstack_api_types::compliance::TestOutcome;
+    match o {
+        TestOutcome::Passed => "passed",
+        TestOutcome::Failed => "failed",
+        TestOutcome::Skipped => "skipped",
+        TestOutcome::ExpectedFailure => "expected failure",
+        TestOutcome::UnexpectedSuccess => "unexpected success",
+        TestOutcome::Incomplete => "incomplete",
+        TestOutcome::NotRun => "not run",
+    }
+}
+
 /// The text of a server's compliance report of a run
 /// (`GET /v1/results/{id}/compliance`, `report --server`): the verdict, the
 /// required numbers, the failing required capabilities, and every required
 /// test that did not pass with its outcome, skip reason and the last line
 /// of its traceback (the full traceback is in the `--json` document).
 pub fn server_text(r: &refstack_api_types::compliance::ComplianceReport) -> String {
-    use refstack_api_types::compliance::{CapabilityStatus, TestOutcome};
+    use refstack_api_types::compliance::CapabilityStatus;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -392,15 +406,6 @@ pub fn server_text(r: &refstack_api_types::compliance::ComplianceReport) -> Stri
             r.failing_required_capabilities.join(", ")
         );
     }
-    let outcome = |o: TestOutcome| match o {
-        TestOutcome::Passed => "passed",
-        TestOutcome::Failed => "failed",
-        TestOutcome::Skipped => "skipped",
-        TestOutcome::ExpectedFailure => "expected failure",
-        TestOutcome::UnexpectedSuccess => "unexpected success",
-        TestOutcome::Incomplete => "incomplete",
-        TestOutcome::NotRun => "not run",
-    };
     for status in r
         .statuses
         .iter()
@@ -413,7 +418,7 @@ pub fn server_text(r: &refstack_api_types::compliance::ComplianceReport) -> Stri
                     "  {} {}: {}{}",
                     cap.id,
                     t.name,
-                    outcome(t.status),
+                    outcome_text(t.status),
                     if t.flagged { " (flagged)" } else { "" }
                 );
                 if let Some(reason) = &t.skip_reason {
@@ -439,7 +444,6 @@ pub fn server_text(r: &refstack_api_types::compliance::ComplianceReport) -> Stri
 /// The text of a comparison of two runs (`compare A B`).
 pub fn compare_text(r: &refstack_api_types::compare::CompareReport) -> String {
     use refstack_api_types::compare::CompareRun;
-    use refstack_api_types::compliance::TestOutcome;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -484,15 +488,6 @@ pub fn compare_text(r: &refstack_api_types::compare::CompareReport) -> String {
             verdict(c.after)
         );
     }
-    let outcome = |o: TestOutcome| match o {
-        TestOutcome::Passed => "passed",
-        TestOutcome::Failed => "failed",
-        TestOutcome::Skipped => "skipped",
-        TestOutcome::ExpectedFailure => "expected failure",
-        TestOutcome::UnexpectedSuccess => "unexpected success",
-        TestOutcome::Incomplete => "incomplete",
-        TestOutcome::NotRun => "not run",
-    };
     let _ = writeln!(out, "Tests that changed: {}", r.tests.len());
     for t in &r.tests {
         let _ = writeln!(
@@ -500,8 +495,8 @@ pub fn compare_text(r: &refstack_api_types::compare::CompareReport) -> String {
             "  {} {}: {} -> {}{}",
             t.capability,
             t.name,
-            outcome(t.before),
-            outcome(t.after),
+            outcome_text(t.before),
+            outcome_text(t.after),
             if t.flagged { " (flagged)" } else { "" }
         );
     }

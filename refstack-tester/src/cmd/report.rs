@@ -152,6 +152,17 @@ pub(crate) async fn run(args: ReportArgs, global: &GlobalArgs) -> Result<u8> {
     Ok(if args.check && !r.compliant { 1 } else { 0 })
 }
 
+/// The `guideline` and `target` query of the server's report endpoints.
+fn guideline_query<'a>(
+    guideline: Option<&'a str>,
+    target: Option<&'a str>,
+) -> Vec<(&'static str, &'a str)> {
+    [("guideline", guideline), ("target", target)]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect()
+}
+
 /// `report --server URL RUN_ID`: the server's compliance report of a run.
 async fn server_report(args: &ReportArgs, server: &str, global: &GlobalArgs) -> Result<u8> {
     let format = args.format.unwrap_or(if global.json {
@@ -163,13 +174,7 @@ async fn server_report(args: &ReportArgs, server: &str, global: &GlobalArgs) -> 
         anyhow::bail!("--server reports are text or json; junit and html are for local results");
     }
     let id = args.result.to_string_lossy();
-    let mut query = Vec::new();
-    if let Some(g) = &args.guideline {
-        query.push(("guideline", g.as_str()));
-    }
-    if let Some(t) = &args.target {
-        query.push(("target", t.as_str()));
-    }
+    let query = guideline_query(args.guideline.as_deref(), args.target.as_deref());
     let client = http::client(&http::HttpOptions {
         insecure: args.insecure,
         ..Default::default()
@@ -193,13 +198,7 @@ async fn server_report(args: &ReportArgs, server: &str, global: &GlobalArgs) -> 
 pub(crate) async fn compare(args: CompareArgs, global: &GlobalArgs) -> Result<u8> {
     let url = args.net.api_url()?;
     let client = http::client(&super::api_http(&args.net))?;
-    let mut query = Vec::new();
-    if let Some(g) = &args.guideline {
-        query.push(("guideline", g.as_str()));
-    }
-    if let Some(t) = &args.target {
-        query.push(("target", t.as_str()));
-    }
+    let query = guideline_query(args.guideline.as_deref(), args.target.as_deref());
     let r: CompareReport = http::get_json_as(
         &client,
         &url,
